@@ -1,0 +1,235 @@
+package io.k3j.apiserver.http;
+
+import io.k3j.api.ApiException;
+import io.k3j.api.Json;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The HTTPS front of the API server: TLS with ALPN, HTTP/2 (each stream converted to HTTP/1 objects) and
+ * HTTP/1.1, bodies aggregated up to a limit (larger ones get a 413 Status), and every request handed to an
+ * {@link HttpHandler} on a virtual thread.
+ *
+ * <pre>
+ * TLS ─ ALPN ─┬─ h2:       Http2FrameCodec ─ Http2MultiplexHandler ─(per stream)─ StreamFrame→HttpObject ─ aggregator ─ dispatcher
+ *             └─ http/1.1: HttpServerCodec ─ keep-alive ─ aggregator ─ dispatcher
+ * </pre>
+ */
+public final class ApiHttpServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ApiHttpServer.class.getName());
+
+    private final InetSocketAddress bindAddress;
+    private final SslContext sslContext;
+    private final HttpHandler handler;
+    private final int maxBodyBytes;
+    private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("api-", 0).factory());
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private Channel serverChannel;
+
+    /**
+     * @param sslContext TLS context with ALPN (h2, http/1.1); null serves plain HTTP/1.1 (tests, local sockets)
+     */
+    public ApiHttpServer(InetSocketAddress bindAddress, SslContext sslContext, HttpHandler handler, int maxBodyBytes) {
+        this.bindAddress = bindAddress;
+        this.sslContext = sslContext;
+        this.handler = handler;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @throws IllegalStateException naming the address when it can't be bound (e.g. in use)
+     */
+    public void start() {
+        boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        workers = new MultiThreadIoEventLoopGroup(Math.min(4, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (sslContext == null) {
+                            http1(ch);
+                            return;
+                        }
+                        ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
+                        ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+                            @Override
+                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) http2(ctx.channel());
+                                else http1(ctx.channel());
+                            }
+
+                            @Override
+                            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+                                LOG.log(System.Logger.Level.DEBUG, "TLS handshake failed from {0}: {1}", ctx.channel().remoteAddress(), cause.getMessage());
+                                ctx.close();
+                            }
+                        });
+                    }
+                });
+        try {
+            serverChannel = b.bind(bindAddress).sync().channel();
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot listen on " + bindAddress + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound port (useful when started on port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    private void http1(Channel ch) {
+        ch.pipeline().addLast(new HttpServerCodec(8192, 65536, 65536),
+                new HttpServerKeepAliveHandler(),
+                new LimitedAggregator(maxBodyBytes, false),
+                new Dispatcher(handler, executor, false));
+    }
+
+    private void http2(Channel ch) {
+        ch.pipeline().addLast(
+                Http2FrameCodecBuilder.forServer()
+                        .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(1000).initialWindowSize(1 << 20))
+                        .validateHeaders(true)
+                        .build(),
+                new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
+                                new LimitedAggregator(maxBodyBytes, true),
+                                new Dispatcher(handler, executor, true));
+                    }
+                }));
+    }
+
+    static X509Certificate[] peerCertificates(Channel ch) {
+        Channel root = ch instanceof Http2StreamChannel s ? s.parent() : ch;
+        SslHandler ssl = root.pipeline().get(SslHandler.class);
+        if (ssl == null) return null;
+        try {
+            Certificate[] certs = ssl.engine().getSession().getPeerCertificates();
+            X509Certificate[] out = new X509Certificate[certs.length];
+            for (int i = 0; i < certs.length; i++) out[i] = (X509Certificate) certs[i];
+            return out;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) serverChannel.close().syncUninterruptibly();
+        if (boss != null) boss.shutdownGracefully(0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (workers != null) workers.shutdownGracefully(0, 500, java.util.concurrent.TimeUnit.MILLISECONDS).syncUninterruptibly();
+        executor.shutdownNow();
+    }
+
+    /** Aggregates bodies up to the limit; a larger body gets a 413 Status and, on HTTP/1.1, a closed connection. */
+    private static final class LimitedAggregator extends HttpObjectAggregator {
+        private final int limit;
+        private final boolean http2;
+
+        LimitedAggregator(int limit, boolean http2) {
+            super(limit, true);
+            this.limit = limit;
+            this.http2 = http2;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+            if (!(oversized instanceof HttpRequest)) {
+                super.handleOversizedMessage(ctx, oversized);
+                return;
+            }
+            byte[] body = Json.bytes(ApiException.requestEntityTooLarge("Request entity too large: limit is " + limit).toStatus());
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            HttpUtil.setContentLength(response, body.length);
+            if (!http2) response.headers().set(HttpHeaderNames.CONNECTION, "close");
+            ctx.writeAndFlush(response).addListener(f -> ctx.close());
+        }
+    }
+
+    /** Hands each aggregated request to the handler on a virtual thread. */
+    private static final class Dispatcher extends io.netty.channel.SimpleChannelInboundHandler<FullHttpRequest> {
+        private final HttpHandler handler;
+        private final ExecutorService executor;
+        private final boolean http2;
+
+        Dispatcher(HttpHandler handler, ExecutorService executor, boolean http2) {
+            super(true);
+            this.handler = handler;
+            this.executor = executor;
+            this.http2 = http2;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            ByteBuf content = req.content();
+            byte[] body = new byte[content.readableBytes()];
+            content.readBytes(body);
+            String remote = ctx.channel() instanceof Http2StreamChannel s ? String.valueOf(s.parent().remoteAddress()) : String.valueOf(ctx.channel().remoteAddress());
+            ApiRequest request = new ApiRequest(req.method().name(), req.uri(), req.headers().copy(), body, peerCertificates(ctx.channel()), remote);
+            NettyExchange exchange = new NettyExchange(ctx.channel(), HttpUtil.isKeepAlive(req) || http2, http2);
+            executor.execute(() -> {
+                try {
+                    handler.handle(request, exchange);
+                } catch (Throwable t) {
+                    LOG.log(System.Logger.Level.ERROR, "unhandled error serving " + request, t);
+                    if (!exchange.responded()) {
+                        exchange.send(500, "application/json", Json.bytes(ApiException.internal(String.valueOf(t.getMessage())).toStatus()), java.util.Map.of());
+                    }
+                }
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(System.Logger.Level.DEBUG, "connection error: {0}", cause.toString());
+            ctx.close();
+        }
+    }
+}

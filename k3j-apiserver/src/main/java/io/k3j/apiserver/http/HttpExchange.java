@@ -1,0 +1,40 @@
+package io.k3j.apiserver.http;
+
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * Where a handler writes its answer: either one whole response, or a stream of chunks (watches, logs).
+ * Implementations are safe to call from any thread.
+ */
+public interface HttpExchange {
+
+    /** Sends a complete response. */
+    void send(int status, String contentType, byte[] body, Map<String, String> headers);
+
+    /** Starts a streamed response; chunks follow with {@link Stream#write}. */
+    Stream stream(int status, String contentType, Map<String, String> headers);
+
+    /** True once a response has been started. */
+    boolean responded();
+
+    /** A streamed response body. */
+    interface Stream extends AutoCloseable {
+        /**
+         * Writes and flushes one chunk; blocks while the client is not reading (back-pressure).
+         *
+         * @throws IOException when the client has gone away
+         */
+        void write(byte[] chunk) throws IOException;
+
+        /** True while the client is still connected. */
+        boolean isOpen();
+
+        /** Runs {@code action} once the client disconnects (or the stream is closed). */
+        void onClose(Runnable action);
+
+        /** Ends the response. */
+        @Override
+        void close();
+    }
+}

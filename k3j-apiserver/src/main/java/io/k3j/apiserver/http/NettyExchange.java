@@ -1,0 +1,95 @@
+package io.k3j.apiserver.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** {@link HttpExchange} over a Netty channel (an HTTP/1.1 connection or one HTTP/2 stream). */
+final class NettyExchange implements HttpExchange {
+    private final Channel channel;
+    private final boolean keepAlive;
+    private final boolean http2;
+    private final AtomicBoolean responded = new AtomicBoolean();
+
+    NettyExchange(Channel channel, boolean keepAlive, boolean http2) {
+        this.channel = channel;
+        this.keepAlive = keepAlive;
+        this.http2 = http2;
+    }
+
+    @Override
+    public void send(int status, String contentType, byte[] body, Map<String, String> headers) {
+        if (!responded.compareAndSet(false, true)) throw new IllegalStateException("response already started");
+        DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.wrappedBuffer(body));
+        if (contentType != null) response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        headers.forEach((k, v) -> response.headers().set(k, v));
+        HttpUtil.setContentLength(response, body.length);
+        if (!http2) HttpUtil.setKeepAlive(response, keepAlive);
+        ChannelFuture f = channel.writeAndFlush(response);
+        if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public Stream stream(int status, String contentType, Map<String, String> headers) {
+        if (!responded.compareAndSet(false, true)) throw new IllegalStateException("response already started");
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        headers.forEach((k, v) -> response.headers().set(k, v));
+        if (!http2) response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        channel.writeAndFlush(response);
+        return new NettyStream();
+    }
+
+    @Override
+    public boolean responded() {
+        return responded.get();
+    }
+
+    private final class NettyStream implements Stream {
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        @Override
+        public void write(byte[] chunk) throws IOException {
+            if (!channel.isActive()) throw new IOException("client went away");
+            ChannelFuture f = channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
+            if (!channel.isWritable()) {
+                // back-pressure: wait for the peer to drain instead of queueing without bound
+                f.awaitUninterruptibly();
+                if (!f.isSuccess()) throw new IOException("write failed", f.cause());
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isActive() && !closed.get();
+        }
+
+        @Override
+        public void onClose(Runnable action) {
+            channel.closeFuture().addListener(f -> action.run());
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) return;
+            if (!channel.isActive()) return;
+            ChannelFuture f = channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            if (!keepAlive && !http2) f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+package io.k3j.apiserver.watch;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** An object as the cache holds it: shared and immutable by convention (copy before changing). */
+public record CachedObject(String key, ObjectNode object, long modRevision) {}

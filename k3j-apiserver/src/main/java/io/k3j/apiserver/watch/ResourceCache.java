@@ -1,0 +1,113 @@
+package io.k3j.apiserver.watch;
+
+import io.k3j.api.ApiException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The cached objects of one storage prefix, and a window of its recent events from which watches resume.
+ * Guarded by its own monitor; the {@link WatchCache} dispatcher is the only writer.
+ */
+public final class ResourceCache {
+    private final String prefix;
+    private final int windowSize;
+    private final NavigableMap<String, CachedObject> objects = new TreeMap<>();
+    private final ArrayDeque<CacheEvent> window = new ArrayDeque<>();
+    private final List<CacheWatcher> watchers = new CopyOnWriteArrayList<>();
+    /** Every event with a revision above this one is in the window. */
+    private long windowStart;
+    private long revision;
+
+    ResourceCache(String prefix, int windowSize, long revision) {
+        this.prefix = prefix;
+        this.windowSize = windowSize;
+        this.windowStart = revision;
+        this.revision = revision;
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    synchronized void load(String key, com.fasterxml.jackson.databind.node.ObjectNode obj, long modRevision) {
+        objects.put(key, new CachedObject(key, obj, modRevision));
+    }
+
+    synchronized void apply(CacheEvent e) {
+        if (e.type() == CacheEvent.Type.DELETED) objects.remove(e.key());
+        else objects.put(e.key(), new CachedObject(e.key(), e.object(), e.revision()));
+        window.addLast(e);
+        while (window.size() > windowSize) windowStart = window.removeFirst().revision();
+        revision = e.revision();
+        for (CacheWatcher w : watchers) w.offer(e);
+    }
+
+    synchronized void advance(long rev) {
+        revision = Math.max(revision, rev);
+    }
+
+    /** The revision this cache is current at. */
+    public synchronized long revision() {
+        return revision;
+    }
+
+    /** The current objects whose keys start with {@code keyPrefix} (the whole prefix, or one namespace's). */
+    public synchronized Snapshot list(String keyPrefix) {
+        List<CachedObject> out = new ArrayList<>(objects.subMap(keyPrefix, true, keyPrefix + Character.MAX_VALUE, false).values());
+        return new Snapshot(out, revision);
+    }
+
+    public synchronized CachedObject get(String key) {
+        return objects.get(key);
+    }
+
+    public synchronized int size() {
+        return objects.size();
+    }
+
+    /**
+     * Registers a watcher that first receives the events after {@code afterRevision} (or, when
+     * {@code initialKeyPrefix} is not null, a synthetic ADDED for every current object under it) and then
+     * every live event.
+     *
+     * @throws ApiException 410 Expired when {@code afterRevision} is older than the window
+     */
+    public synchronized CacheWatcher watch(long afterRevision, String initialKeyPrefix, int queueSize) {
+        CacheWatcher w = new CacheWatcher(this, queueSize);
+        if (initialKeyPrefix != null) {
+            for (CachedObject o : objects.subMap(initialKeyPrefix, true, initialKeyPrefix + Character.MAX_VALUE, false).values()) {
+                w.initial(new CacheEvent(CacheEvent.Type.ADDED, o.key(), o.object(), null, o.modRevision()));
+            }
+            w.initialDone(revision);
+        } else {
+            if (afterRevision < windowStart) {
+                throw ApiException.gone("too old resource version: " + afterRevision + " (" + windowStart + ")");
+            }
+            for (CacheEvent e : window) {
+                if (e.revision() > afterRevision) w.initial(e);
+            }
+        }
+        watchers.add(w);
+        return w;
+    }
+
+    void remove(CacheWatcher w) {
+        watchers.remove(w);
+    }
+
+    void terminateWatchers() {
+        for (CacheWatcher w : watchers) w.terminate();
+        watchers.clear();
+    }
+
+    public int watcherCount() {
+        return watchers.size();
+    }
+
+    /** Objects as of {@code revision}. */
+    public record Snapshot(List<CachedObject> objects, long revision) {}
+}

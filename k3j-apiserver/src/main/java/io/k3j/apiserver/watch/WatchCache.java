@@ -1,0 +1,181 @@
+package io.k3j.apiserver.watch;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException;
+import io.k3j.api.Json;
+import io.k3j.store.Event;
+import io.k3j.store.KeyValue;
+import io.k3j.store.RangeResult;
+import io.k3j.store.Store;
+import io.k3j.store.Watch;
+import io.k3j.store.WatchListener;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Holds every object of every served resource in memory, fed by one store watch over all keys, and serves
+ * reads and watches from it (what kube-apiserver's cacher does). One global dispatched revision tells how
+ * fresh the cache is, so a consistent read waits until the cache has seen the store's current revision and
+ * then answers from memory.
+ */
+public final class WatchCache implements AutoCloseable, WatchListener {
+    private static final System.Logger LOG = System.getLogger(WatchCache.class.getName());
+
+    private final Store store;
+    private final int windowSize;
+    private final Map<String, ResourceCache> caches = new ConcurrentHashMap<>();
+    private final ReentrantLock dispatchLock = new ReentrantLock();
+    private final Condition advanced = dispatchLock.newCondition();
+    private volatile long revision;
+    private Watch watch;
+
+    public WatchCache(Store store, int windowSize) {
+        this.store = store;
+        this.windowSize = windowSize;
+    }
+
+    /** Starts following the store from its current revision. */
+    public void start() {
+        dispatchLock.lock();
+        try {
+            revision = store.currentRevision();
+            watch = store.watch("", revision, this);
+        } finally {
+            dispatchLock.unlock();
+        }
+    }
+
+    /**
+     * The cache of one storage prefix, created (and loaded as of the dispatched revision) on first use, so
+     * resources that appear at run time (custom resources) get a cache consistent with the event stream.
+     */
+    public ResourceCache cache(String prefix) {
+        ResourceCache c = caches.get(prefix);
+        if (c != null) return c;
+        dispatchLock.lock();
+        try {
+            c = caches.get(prefix);
+            if (c != null) return c;
+            c = new ResourceCache(prefix, windowSize, revision);
+            if (revision > 0) load(c, revision);
+            caches.put(prefix, c);
+            return c;
+        } finally {
+            dispatchLock.unlock();
+        }
+    }
+
+    private void load(ResourceCache c, long atRevision) {
+        String start = "";
+        while (true) {
+            RangeResult page = store.range(c.prefix(), start, atRevision, 5000);
+            for (KeyValue kv : page.kvs()) c.load(kv.key(), decode(kv.value(), kv.modRevision()), kv.modRevision());
+            if (!page.more()) break;
+            start = page.kvs().getLast().key() + "\0";
+        }
+    }
+
+    /** Drops the cache of a prefix whose resource is gone (a deleted CRD). */
+    public void forget(String prefix) {
+        ResourceCache c = caches.remove(prefix);
+        if (c != null) c.terminateWatchers();
+    }
+
+    /** The newest revision every cache has applied. */
+    public long revision() {
+        return revision;
+    }
+
+    /**
+     * Waits until the cache has applied {@code target}.
+     *
+     * @throws ApiException 504 Timeout ("Too large resource version") when it doesn't happen in time
+     */
+    public void waitFor(long target, long timeoutMillis) {
+        if (revision >= target) return;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        dispatchLock.lock();
+        try {
+            while (revision < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw ApiException.timeout("Too large resource version: " + target + ", current: " + revision);
+                }
+                advanced.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.timeout("interrupted while waiting for the cache");
+        } finally {
+            dispatchLock.unlock();
+        }
+    }
+
+    /** Waits until the cache has seen every write acknowledged so far (a consistent read). */
+    public void sync() {
+        waitFor(store.currentRevision(), 10_000);
+    }
+
+    @Override
+    public void onEvents(List<Event> events) {
+        dispatchLock.lock();
+        try {
+            long rev = revision;
+            for (Event e : events) {
+                rev = Math.max(rev, e.revision());
+                ResourceCache c = caches.get(prefixOf(e.kv().key()));
+                if (c == null) continue;
+                ObjectNode prev = e.prevKv() == null ? null : decode(e.prevKv().value(), e.prevKv().modRevision());
+                if (e.type() == Event.Type.DELETE) {
+                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, e.kv().key(), decode(e.prevKv().value(), e.revision()), prev, e.revision()));
+                } else {
+                    CacheEvent.Type t = prev == null ? CacheEvent.Type.ADDED : CacheEvent.Type.MODIFIED;
+                    c.apply(new CacheEvent(t, e.kv().key(), decode(e.kv().value(), e.revision()), prev, e.revision()));
+                }
+            }
+            revision = rev;
+            for (ResourceCache c : caches.values()) c.advance(rev);
+            advanced.signalAll();
+        } finally {
+            dispatchLock.unlock();
+        }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+        LOG.log(Level.ERROR, "the store watch feeding the cache ended", error);
+        for (ResourceCache c : caches.values()) c.terminateWatchers();
+    }
+
+    /** {@code /registry/<group>/<plural>/} of a key. */
+    static String prefixOf(String key) {
+        int slashes = 0;
+        for (int i = 0; i < key.length(); i++) {
+            if (key.charAt(i) == '/' && ++slashes == 4) return key.substring(0, i + 1);
+        }
+        return key;
+    }
+
+    /** Stored bytes to the object clients see: resourceVersion is the revision, never stored. */
+    public static ObjectNode decode(byte[] value, long revision) {
+        ObjectNode obj = Json.parseObject(value);
+        Json.obj(obj, "metadata").put("resourceVersion", Long.toString(revision));
+        return obj;
+    }
+
+    public List<ResourceCache> caches() {
+        return new ArrayList<>(caches.values());
+    }
+
+    @Override
+    public void close() {
+        if (watch != null) watch.close();
+        for (ResourceCache c : caches.values()) c.terminateWatchers();
+    }
+}
