@@ -1,0 +1,346 @@
+package io.k3j.apiserver.endpoints;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException;
+import io.k3j.api.Json;
+import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.http.ApiRequest;
+import io.k3j.apiserver.http.HttpExchange;
+import io.k3j.apiserver.http.HttpHandler;
+import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.resource.ResourceRegistry;
+import io.k3j.apiserver.resource.ResourceType;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The API server's request pipeline: authenticate, route (health, version, discovery, OpenAPI, metrics,
+ * resources), authorize, serve; every {@link ApiException} becomes a Status answer and anything unexpected a
+ * logged 500 (a bug, never the client's fault).
+ */
+public final class ApiHandler implements HttpHandler {
+    private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
+
+    /** Who is calling; empty for anonymous requests (answered 401). */
+    @FunctionalInterface
+    public interface Authenticator {
+        Optional<UserInfo> authenticate(ApiRequest request);
+    }
+
+    /** Whether {@code user} may do {@code verb} on the resource or path (RBAC plugs in here). */
+    @FunctionalInterface
+    public interface Authorizer {
+        Decision authorize(UserInfo user, Attributes attributes);
+    }
+
+    public record Decision(boolean allowed, String reason) {}
+
+    /** What a request does, as Kubernetes' authorizer attributes. */
+    public record Attributes(String verb, String group, String version, String resource, String subresource, String namespace,
+                             String name, String path, boolean resourceRequest) {}
+
+    /** Serves /openapi/v2 and /openapi/v3/...; empty when the path is not one of them. */
+    @FunctionalInterface
+    public interface OpenApiEndpoint {
+        Optional<Answer> serve(String path, String accept, String ifNoneMatch);
+    }
+
+    public record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {}
+
+    private final ResourceRegistry registry;
+    private final Authenticator authenticator;
+    private final Authorizer authorizer;
+    private final Discovery discovery;
+    private final ResourceHandler resources;
+    private final OpenApiEndpoint openApi;
+    private final Metrics metrics;
+    private final VersionInfo version;
+    private final BooleanSupplier ready;
+
+    public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
+                      Patcher patcher, TableConverter tables, OpenApiEndpoint openApi, Metrics metrics, VersionInfo version,
+                      String serverAddress, BooleanSupplier ready) {
+        this.registry = registry;
+        this.authenticator = authenticator;
+        this.authorizer = authorizer;
+        this.discovery = new Discovery(registry, serverAddress);
+        this.resources = new ResourceHandler(registry, objects, patcher, tables, new WatchServer(objects, tables));
+        this.openApi = openApi;
+        this.metrics = metrics;
+        this.version = version;
+        this.ready = ready;
+    }
+
+    @Override
+    public void handle(ApiRequest req, HttpExchange ex) {
+        long start = System.nanoTime();
+        String verb = req.method();
+        String resource = "";
+        int code = 200;
+        try {
+            Optional<UserInfo> user = authenticator.authenticate(req);
+            if (user.isEmpty()) throw ApiException.unauthorized();
+            Route route = route(req);
+            verb = route.verb;
+            resource = route.target == null ? "" : route.target.type().plural();
+            Decision d = authorizer.authorize(user.get(), route.attributes);
+            if (!d.allowed()) throw forbidden(user.get(), route.attributes, d.reason());
+            route.serve(req, ex, user.get());
+            code = ex.responded() ? 200 : 0;
+        } catch (ApiException e) {
+            code = e.code();
+            if (!ex.responded()) ResourceHandler.send(ex, e.code(), e.toStatus(), req);
+        } catch (Exception e) {
+            code = 500;
+            LOG.log(System.Logger.Level.ERROR, "error serving " + req, e);
+            if (!ex.responded()) {
+                ResourceHandler.send(ex, 500, ApiException.internal(String.valueOf(e.getMessage())).toStatus(), req);
+            }
+        } finally {
+            metrics.observe(verb, resource, code, System.nanoTime() - start);
+        }
+    }
+
+    private static ApiException forbidden(UserInfo user, Attributes a, String reason) {
+        String what;
+        if (a.resourceRequest()) {
+            String res = a.resource() + (a.subresource() == null || a.subresource().isEmpty() ? "" : "/" + a.subresource());
+            what = "User \"" + user.name() + "\" cannot " + a.verb() + " resource \"" + res + "\" in API group \"" + a.group() + "\""
+                    + (a.namespace() == null || a.namespace().isEmpty() ? " at the cluster scope" : " in the namespace \"" + a.namespace() + "\"");
+        } else {
+            what = "User \"" + user.name() + "\" cannot " + a.verb() + " path \"" + a.path() + "\"";
+        }
+        return ApiException.forbidden(a.resource() + (a.name() == null || a.name().isEmpty() ? "" : " \"" + a.name() + "\"") + " is forbidden: "
+                + what + (reason == null || reason.isEmpty() ? "" : ": " + reason));
+    }
+
+    // ------------------------------------------------------------------ routing
+
+    @FunctionalInterface
+    private interface Action {
+        void run(ApiRequest req, HttpExchange ex, UserInfo user) throws Exception;
+    }
+
+    private record Route(String verb, Attributes attributes, ResourceHandler.Target target, Action action) {
+        void serve(ApiRequest req, HttpExchange ex, UserInfo user) throws Exception {
+            action.run(req, ex, user);
+        }
+    }
+
+    private Route nonResource(ApiRequest req, Action action) {
+        String verb = switch (req.method()) {
+            case "GET", "HEAD" -> "get";
+            case "POST" -> "post";
+            case "PUT" -> "put";
+            case "PATCH" -> "patch";
+            case "DELETE" -> "delete";
+            default -> req.method().toLowerCase();
+        };
+        return new Route(verb, new Attributes(verb, "", "", "", "", "", "", req.path(), false), null, action);
+    }
+
+    private Route route(ApiRequest req) {
+        String path = req.path();
+        if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
+        switch (path) {
+            case "/version", "/version/" -> {
+                return nonResource(req, (r, ex, u) -> sendJson(ex, 200, version.toJson()));
+            }
+            case "/healthz", "/livez" -> {
+                return nonResource(req, (r, ex, u) -> health(r, ex, true));
+            }
+            case "/readyz" -> {
+                return nonResource(req, (r, ex, u) -> health(r, ex, ready.getAsBoolean()));
+            }
+            case "/metrics" -> {
+                return nonResource(req, (r, ex, u) -> ex.send(200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.render().getBytes(StandardCharsets.UTF_8), Map.of()));
+            }
+            case "/api" -> {
+                return nonResource(req, (r, ex, u) -> discovery(r, ex, true));
+            }
+            case "/apis" -> {
+                return nonResource(req, (r, ex, u) -> discovery(r, ex, false));
+            }
+            default -> { }
+        }
+        if (path.startsWith("/healthz/") || path.startsWith("/livez/") || path.startsWith("/readyz/")) {
+            return nonResource(req, (r, ex, u) -> health(r, ex, true));
+        }
+        if (path.startsWith("/openapi/")) {
+            final String p = path;
+            return nonResource(req, (r, ex, u) -> {
+                Answer a = openApi.serve(p, r.header("Accept"), r.header("If-None-Match"))
+                        .orElseThrow(() -> ApiException.notFoundPath("the server could not find the requested resource"));
+                ex.send(a.status(), a.contentType(), a.body(), a.headers());
+            });
+        }
+        String[] parts = path.substring(1).split("/");
+        String group;
+        String version;
+        int i;
+        if (parts[0].equals("api")) {
+            if (parts.length < 2) throw notFound();
+            group = "";
+            version = parts[1];
+            i = 2;
+        } else if (parts[0].equals("apis")) {
+            if (parts.length == 2) {
+                String g = parts[1];
+                return nonResource(req, (r, ex, u) -> sendDoc(r, ex, discovery.group(g).orElseThrow(ApiHandler::notFound)));
+            }
+            if (parts.length < 3) throw notFound();
+            group = parts[1];
+            version = parts[2];
+            i = 3;
+        } else {
+            throw notFound();
+        }
+        if (parts.length == i) {
+            String g = group;
+            return nonResource(req, (r, ex, u) -> sendDoc(r, ex, discovery.resourceList(g, version).orElseThrow(ApiHandler::notFound)));
+        }
+        boolean legacyWatch = false;
+        if (parts[i].equals("watch")) {
+            legacyWatch = true;
+            i++;
+        }
+        String namespace = null;
+        String plural;
+        String name = null;
+        String sub = null;
+        int rest = parts.length - i;
+        if (rest >= 1 && parts[i].equals("namespaces") && rest >= 3) {
+            namespace = parts[i + 1];
+            plural = parts[i + 2];
+            if (rest >= 4) name = parts[i + 3];
+            if (rest >= 5) sub = parts[i + 4];
+            if (rest > 5) throw notFound();
+            // /api/v1/namespaces/{name}/{status|finalize}: a namespace's subresource, not a collection
+            if (group.isEmpty() && rest == 3 && registry.find(group, version, plural).map(t -> !t.namespaced()).orElse(true)
+                    && (plural.equals("status") || plural.equals("finalize"))) {
+                name = namespace;
+                sub = plural;
+                plural = "namespaces";
+                namespace = null;
+            }
+        } else {
+            plural = parts[i];
+            if (rest >= 2) name = parts[i + 1];
+            if (rest >= 3) sub = parts[i + 2];
+            if (rest > 3) throw notFound();
+        }
+        ResourceType type = registry.find(group, version, plural).orElseThrow(ApiHandler::notFound);
+        if (type.namespaced() && namespace == null && name != null) throw notFound();
+        if (!type.namespaced() && namespace != null) throw notFound();
+        if (type.namespaced() && namespace != null) validatePathSegment("namespace", namespace);
+        if (name != null) validatePathSegment("name", name);
+        if (sub != null && !type.has(sub)) throw notFound();
+        String verb = verb(req, name, legacyWatch);
+        ResourceHandler.Target target = new ResourceHandler.Target(type, namespace, name, sub);
+        Attributes attrs = new Attributes(verb, group, version, plural, sub == null ? "" : sub, namespace == null ? "" : namespace,
+                name == null ? "" : name, path, true);
+        if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectAccessReview")) {
+            return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u));
+        }
+        if (legacyWatch) {
+            String nm = name;
+            return new Route(verb, attrs, target, (r, ex, u) -> {
+                if (!r.method().equals("GET")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+                var opts = ResourceHandler.listOptions(r);
+                if (nm != null) {
+                    opts = new io.k3j.apiserver.registry.ListOptions(opts.labels(),
+                            io.k3j.api.select.FieldSelector.parse("metadata.name=" + nm), opts.resourceVersion(),
+                            opts.resourceVersionMatch(), 0, "");
+                }
+                resources.watch(r, ex, type, target.namespace(), opts);
+            });
+        }
+        return new Route(verb, attrs, target, (r, ex, u) -> resources.handle(r, ex, target, u));
+    }
+
+    private static void validatePathSegment(String what, String value) {
+        if (value.isEmpty() || value.equals(".") || value.equals("..") || value.contains("%")) {
+            throw ApiException.badRequest("invalid " + what + " \"" + value + "\"");
+        }
+    }
+
+    private static String verb(ApiRequest req, String name, boolean legacyWatch) {
+        boolean watch = legacyWatch || ResourceHandler.isTrue(req.param("watch"));
+        return switch (req.method()) {
+            case "GET", "HEAD" -> watch ? "watch" : name == null ? "list" : "get";
+            case "POST" -> "create";
+            case "PUT" -> "update";
+            case "PATCH" -> "patch";
+            case "DELETE" -> name == null ? "deletecollection" : "delete";
+            default -> req.method().toLowerCase();
+        };
+    }
+
+    private static ApiException notFound() {
+        return ApiException.notFoundPath("the server could not find the requested resource");
+    }
+
+    // ------------------------------------------------------------------ non-resource endpoints
+
+    private void health(ApiRequest req, HttpExchange ex, boolean ok) {
+        String body = ok ? "ok" : "[-]informer-sync failed: not ready\nreadyz check failed";
+        if (req.param("verbose") != null) {
+            body = ok ? "[+]ping ok\n[+]log ok\n[+]etcd ok\n[+]informer-sync ok\n" + req.path().substring(1) + " check passed\n" : body;
+        }
+        ex.send(ok ? 200 : 500, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8), Map.of("X-Content-Type-Options", "nosniff"));
+    }
+
+    private void discovery(ApiRequest req, HttpExchange ex, boolean core) {
+        Negotiation.Output out = Negotiation.forDiscovery(req.header("Accept"));
+        switch (out) {
+            case DISCOVERY_V2, DISCOVERY_V2BETA1 -> {
+                boolean v2 = out == Negotiation.Output.DISCOVERY_V2;
+                Discovery.Doc doc = discovery.aggregated(core, v2);
+                String contentType = "application/json;g=apidiscovery.k8s.io;v=" + (v2 ? "v2" : "v2beta1") + ";as=APIGroupDiscoveryList";
+                if (doc.etag().equals(req.header("If-None-Match"))) {
+                    ex.send(304, contentType, new byte[0], Map.of("ETag", doc.etag(), "Vary", "Accept"));
+                } else {
+                    ex.send(200, contentType, doc.body(), Map.of("ETag", doc.etag(), "Vary", "Accept"));
+                }
+            }
+            default -> sendDoc(req, ex, core ? discovery.apiVersions() : discovery.groupList());
+        }
+    }
+
+    private static void sendDoc(ApiRequest req, HttpExchange ex, Discovery.Doc doc) {
+        ex.send(200, "application/json", doc.body(), Map.of("ETag", doc.etag(), "Vary", "Accept"));
+    }
+
+    private static void sendJson(HttpExchange ex, int code, ObjectNode obj) {
+        ex.send(code, "application/json", Json.bytes(obj), Map.of());
+    }
+
+    private void selfSubjectAccessReview(ApiRequest req, HttpExchange ex, UserInfo user) {
+        if (!req.method().equals("POST")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+        ObjectNode review = ResourceHandler.decodeBody(req);
+        JsonNode spec = review.get("spec");
+        JsonNode ra = spec == null ? null : spec.get("resourceAttributes");
+        JsonNode na = spec == null ? null : spec.get("nonResourceAttributes");
+        if ((ra == null) == (na == null)) {
+            throw ApiException.invalid("authorization.k8s.io", "SelfSubjectAccessReview", "", java.util.List.of(ApiException.Cause.invalid(
+                    "spec.resourceAttributes", "", "exactly one of nonResourceAttributes or resourceAttributes must be specified")));
+        }
+        Attributes attrs = ra != null
+                ? new Attributes(Json.text(ra, "verb"), Json.text(ra, "group"), Json.text(ra, "version"), Json.text(ra, "resource"),
+                        Json.text(ra, "subresource"), Json.text(ra, "namespace"), Json.text(ra, "name"), "", true)
+                : new Attributes(Json.text(na, "verb"), "", "", "", "", "", "", Json.text(na, "path"), false);
+        Decision d = authorizer.authorize(user, attrs);
+        review.put("apiVersion", "authorization.k8s.io/v1");
+        review.put("kind", "SelfSubjectAccessReview");
+        ObjectNode meta = Json.obj(review, "metadata");
+        meta.putNull("creationTimestamp");
+        ObjectNode status = review.putObject("status");
+        status.put("allowed", d.allowed());
+        if (d.reason() != null && !d.reason().isEmpty()) status.put("reason", d.reason());
+        sendJson(ex, 201, review);
+    }
+}

@@ -1,0 +1,538 @@
+package io.k3j.apiserver.endpoints;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException;
+import io.k3j.api.ApiException.Cause;
+import io.k3j.api.Json;
+import io.k3j.api.select.FieldSelector;
+import io.k3j.api.select.LabelSelector;
+import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.http.ApiRequest;
+import io.k3j.apiserver.http.HttpExchange;
+import io.k3j.apiserver.registry.DeleteOptions;
+import io.k3j.apiserver.registry.ListOptions;
+import io.k3j.apiserver.registry.Meta;
+import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.WriteOptions;
+import io.k3j.apiserver.resource.ResourceRegistry;
+import io.k3j.apiserver.resource.ResourceType;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serves the resource endpoints: list, watch, get, create, update, patch, delete, deletecollection, and the
+ * status, scale, binding and eviction subresources. Decoding, content negotiation and status codes live here;
+ * the object flow is {@link ObjectStore}'s.
+ */
+final class ResourceHandler {
+    private final ResourceRegistry registry;
+    private final ObjectStore objects;
+    private final Patcher patcher;
+    private final TableConverter tables;
+    private final WatchServer watches;
+
+    ResourceHandler(ResourceRegistry registry, ObjectStore objects, Patcher patcher, TableConverter tables, WatchServer watches) {
+        this.registry = registry;
+        this.objects = objects;
+        this.patcher = patcher;
+        this.tables = tables;
+        this.watches = watches;
+    }
+
+    /** A parsed resource request. */
+    record Target(ResourceType type, String namespace, String name, String subresource) {}
+
+    void handle(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+        String method = req.method();
+        if (t.name == null) {
+            switch (method) {
+                case "GET" -> {
+                    if (isTrue(req.param("watch"))) {
+                        requireVerb(t, "watch");
+                        watches.serve(req, ex, t.type, t.namespace, listOptions(req));
+                    } else {
+                        requireVerb(t, "list");
+                        list(req, ex, t);
+                    }
+                }
+                case "POST" -> {
+                    requireVerb(t, "create");
+                    ObjectNode body = decodeBody(req);
+                    ObjectNode created = objects.create(t.type, t.namespace, body, writeOptions(req, user));
+                    respond(req, ex, 201, t.type, created);
+                }
+                case "DELETE" -> {
+                    requireVerb(t, "deletecollection");
+                    deleteCollection(req, ex, t);
+                }
+                default -> throw notAllowed();
+            }
+            return;
+        }
+        String sub = t.subresource == null ? "" : t.subresource;
+        switch (sub) {
+            case "" -> item(req, ex, t, user);
+            case "status" -> status(req, ex, t, user);
+            case "scale" -> scale(req, ex, t, user);
+            case "binding" -> binding(req, ex, t, user);
+            case "eviction" -> eviction(req, ex, t);
+            case "finalize" -> finalizeNamespace(req, ex, t, user);
+            default -> throw ApiException.notFoundPath("the server could not find the requested resource");
+        }
+    }
+
+    private void item(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+        switch (req.method()) {
+            case "GET" -> {
+                requireVerb(t, "get");
+                ObjectNode obj = objects.get(t.type, t.namespace, t.name, nz(req.param("resourceVersion")));
+                respond(req, ex, 200, t.type, obj);
+            }
+            case "PUT" -> {
+                requireVerb(t, "update");
+                ObjectNode body = decodeBody(req);
+                ObjectNode updated = objects.update(t.type, t.namespace, t.name, body, "", writeOptions(req, user));
+                respond(req, ex, 200, t.type, updated);
+            }
+            case "PATCH" -> {
+                requireVerb(t, "patch");
+                ObjectNode patched = patch(req, t, "", user);
+                respond(req, ex, 200, t.type, patched);
+            }
+            case "DELETE" -> {
+                requireVerb(t, "delete");
+                ObjectStore.Deleted d = objects.delete(t.type, t.namespace, t.name, deleteOptions(req));
+                respondDeleted(req, ex, t, d);
+            }
+            default -> throw notAllowed();
+        }
+    }
+
+    void watch(ApiRequest req, HttpExchange ex, ResourceType type, String namespace, ListOptions opts) throws IOException {
+        if (!type.supports("watch")) throw notAllowed();
+        watches.serve(req, ex, type, namespace, opts);
+    }
+
+    private void respondDeleted(ApiRequest req, HttpExchange ex, Target t, ObjectStore.Deleted d) throws IOException {
+        if (!d.removed()) {
+            respond(req, ex, 202, t.type, d.object());
+            return;
+        }
+        if (returnsDeletedObject(t.type)) {
+            respond(req, ex, 200, t.type, d.object());
+            return;
+        }
+        ObjectNode status = Json.object();
+        status.put("kind", "Status");
+        status.put("apiVersion", "v1");
+        status.putObject("metadata");
+        status.put("status", "Success");
+        ObjectNode details = status.putObject("details");
+        details.put("name", t.name);
+        if (!t.type.group().isEmpty()) details.put("group", t.type.group());
+        details.put("kind", t.type.plural());
+        details.put("uid", Meta.uid(d.object()));
+        send(ex, 200, status, req);
+    }
+
+    /** kube-apiserver answers a finished delete with the object for these, with a Status for the rest. */
+    private static boolean returnsDeletedObject(ResourceType type) {
+        return type.custom() || (type.group().isEmpty() && (type.kind().equals("Pod") || type.kind().equals("Namespace")
+                || type.kind().equals("Service")));
+    }
+
+    private ObjectNode patch(ApiRequest req, Target t, String subresource, UserInfo user) {
+        String contentType = Negotiation.contentType(req.header("Content-Type"));
+        Patcher.Type patchType = Patcher.Type.fromContentType(contentType);
+        if (patchType == null) throw ApiException.unsupportedMediaType(contentType);
+        if (patchType == Patcher.Type.STRATEGIC && t.type.custom()) throw ApiException.unsupportedMediaType(contentType);
+        byte[] body = req.body();
+        if (body.length == 0) throw ApiException.badRequest("the body of the request was empty");
+        WriteOptions opts = writeOptions(req, user);
+        if (patchType == Patcher.Type.APPLY) {
+            if (opts.fieldManager() == null || opts.fieldManager().isEmpty()) {
+                throw ApiException.badRequest("PATCH requests with apply content type must include fieldManager");
+            }
+            boolean force = isTrue(req.param("force"));
+            return patcher.apply(objects, t.type, t.namespace, t.name, subresource, body, force, opts);
+        }
+        return objects.updateWith(t.type, t.namespace, t.name, subresource, opts,
+                current -> patcher.patch(patchType, t.type, current, body));
+    }
+
+    private void status(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+        if (!t.type.has("status")) throw ApiException.notFoundPath("the server could not find the requested resource");
+        switch (req.method()) {
+            case "GET" -> respond(req, ex, 200, t.type, objects.get(t.type, t.namespace, t.name, nz(req.param("resourceVersion"))));
+            case "PUT" -> {
+                ObjectNode body = decodeBody(req);
+                respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", writeOptions(req, user)));
+            }
+            case "PATCH" -> respond(req, ex, 200, t.type, patch(req, t, "status", user));
+            default -> throw notAllowed();
+        }
+    }
+
+    private void finalizeNamespace(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+        if (!t.type.has("finalize") || !req.method().equals("PUT")) throw notAllowed();
+        ObjectNode body = decodeBody(req);
+        JsonNode finalizers = Json.at(body, "spec", "finalizers");
+        ObjectNode updated = objects.updateWith(t.type, t.namespace, t.name, "finalize", writeOptions(req, user), current -> {
+            Meta.metadata(current).put("resourceVersion", Meta.resourceVersion(body).isEmpty() ? Meta.resourceVersion(current) : Meta.resourceVersion(body));
+            ObjectNode spec = Json.obj(current, "spec");
+            if (finalizers == null) spec.remove("finalizers");
+            else spec.set("finalizers", finalizers.deepCopy());
+            return current;
+        });
+        respond(req, ex, 200, t.type, updated);
+    }
+
+    // ------------------------------------------------------------------ scale
+
+    private void scale(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+        if (!t.type.has("scale")) throw ApiException.notFoundPath("the server could not find the requested resource");
+        switch (req.method()) {
+            case "GET" -> sendJson(ex, 200, Scale.of(t.type, objects.get(t.type, t.namespace, t.name, "")), req);
+            case "PUT" -> {
+                ObjectNode body = decodeBody(req);
+                sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req, current -> body)), req);
+            }
+            case "PATCH" -> {
+                String contentType = Negotiation.contentType(req.header("Content-Type"));
+                Patcher.Type patchType = Patcher.Type.fromContentType(contentType);
+                if (patchType == null || patchType == Patcher.Type.APPLY) throw ApiException.unsupportedMediaType(contentType);
+                byte[] body = req.body();
+                sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req,
+                        current -> patcher.patch(patchType == Patcher.Type.STRATEGIC ? Patcher.Type.MERGE : patchType, null, Scale.of(t.type, current), body))), req);
+            }
+            default -> throw notAllowed();
+        }
+    }
+
+    private ObjectNode updateScale(Target t, UserInfo user, ApiRequest req, java.util.function.UnaryOperator<ObjectNode> newScale) {
+        return objects.updateWith(t.type, t.namespace, t.name, "scale", writeOptions(req, user), current -> {
+            ObjectNode scale = newScale.apply(current);
+            String rv = Meta.resourceVersion(scale);
+            JsonNode replicas = Json.at(scale, "spec", "replicas");
+            if (replicas != null && (!replicas.canConvertToInt() || replicas.asInt() < 0)) {
+                throw ApiException.invalid("autoscaling", "Scale", t.name, List.of(Cause.invalid("spec.replicas", replicas.asText(),
+                        "must be greater than or equal to 0")));
+            }
+            Scale.write(t.type, current, replicas == null ? 0 : replicas.asInt());
+            if (!rv.isEmpty()) Meta.metadata(current).put("resourceVersion", rv);
+            return current;
+        });
+    }
+
+    // ------------------------------------------------------------------ pods/binding, pods/eviction
+
+    private void binding(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+        if (!t.type.has("binding") || !req.method().equals("POST")) throw notAllowed();
+        ObjectNode body = decodeBody(req);
+        String node = Json.text(body.get("target"), "name");
+        if (node.isEmpty()) {
+            throw ApiException.invalid("", "Binding", t.name, List.of(Cause.required("target.name")));
+        }
+        objects.updateWith(t.type, t.namespace, t.name, "binding", writeOptions(req, user), pod -> {
+            if (Meta.deleting(pod)) {
+                throw ApiException.conflict("", "pods/binding", t.name, "pod " + t.name + " is being deleted, cannot be assigned to a host");
+            }
+            String current = Json.text(pod.get("spec"), "nodeName");
+            if (!current.isEmpty()) {
+                throw ApiException.conflict("", "pods/binding", t.name, "pod " + t.name + " is already assigned to node \"" + current + "\"");
+            }
+            Json.obj(pod, "spec").put("nodeName", node);
+            ObjectNode status = Json.obj(pod, "status");
+            ArrayNode conditions = status.has("conditions") && status.get("conditions").isArray()
+                    ? (ArrayNode) status.get("conditions") : status.putArray("conditions");
+            for (int i = conditions.size() - 1; i >= 0; i--) {
+                if ("PodScheduled".equals(conditions.get(i).path("type").asText())) conditions.remove(i);
+            }
+            ObjectNode c = conditions.addObject();
+            c.put("type", "PodScheduled");
+            c.put("status", "True");
+            c.putNull("lastProbeTime");
+            c.put("lastTransitionTime", Meta.timestamp(objects.clock().instant()));
+            return pod;
+        });
+        sendJson(ex, 201, successStatus(), req);
+    }
+
+    private void eviction(ApiRequest req, HttpExchange ex, Target t) throws IOException {
+        if (!t.type.has("eviction") || !req.method().equals("POST")) throw notAllowed();
+        ObjectNode body = decodeBody(req);
+        JsonNode opts = body.get("deleteOptions");
+        Long grace = opts != null && opts.has("gracePeriodSeconds") ? opts.get("gracePeriodSeconds").asLong() : null;
+        objects.delete(t.type, t.namespace, t.name, new DeleteOptions(grace, null, null, null, isDryRun(req)));
+        sendJson(ex, 201, successStatus(), req);
+    }
+
+    private static ObjectNode successStatus() {
+        ObjectNode status = Json.object();
+        status.put("kind", "Status");
+        status.put("apiVersion", "v1");
+        status.putObject("metadata");
+        status.put("status", "Success");
+        status.put("code", 201);
+        return status;
+    }
+
+    // ------------------------------------------------------------------ list, deletecollection
+
+    private void list(ApiRequest req, HttpExchange ex, Target t) throws IOException {
+        ListOptions opts = listOptions(req);
+        Negotiation.Output out = Negotiation.forObjects(req.header("Accept"));
+        ObjectStore.ListResult result = objects.list(t.type, t.namespace, opts);
+        ObjectNode listMeta = Json.object();
+        listMeta.put("resourceVersion", Long.toString(result.revision()));
+        if (result.continueToken() != null) listMeta.put("continue", result.continueToken());
+        if (result.remainingItemCount() != null) listMeta.put("remainingItemCount", result.remainingItemCount());
+        if (out == Negotiation.Output.TABLE) {
+            String include = req.param("includeObject");
+            ObjectNode table = tables.toTable(t.type, result.items(), include == null ? "Metadata" : include, listMeta, true,
+                    objects.clock().instant());
+            sendJson(ex, 200, table, req);
+            return;
+        }
+        if (out == Negotiation.Output.YAML) {
+            ObjectNode list = listObject(t.type, result, listMeta);
+            ex.send(200, "application/yaml", Json.yaml(list).getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
+            return;
+        }
+        ex.send(200, "application/json", serializeList(t.type, result, listMeta, out == Negotiation.Output.PARTIAL_METADATA), Map.of());
+    }
+
+    private static ObjectNode listObject(ResourceType type, ObjectStore.ListResult result, ObjectNode listMeta) {
+        ObjectNode list = Json.object();
+        list.put("apiVersion", type.apiVersion());
+        list.put("kind", type.listKind());
+        list.set("metadata", listMeta);
+        ArrayNode items = list.putArray("items");
+        for (ObjectNode o : result.items()) items.add(ObjectStore.withTypeMeta(type, o.deepCopy()));
+        return list;
+    }
+
+    /** Streams the list straight into bytes: no intermediate tree of the whole list. */
+    private static byte[] serializeList(ResourceType type, ObjectStore.ListResult result, ObjectNode listMeta, boolean partial) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(256, result.items().size() * 1024));
+        try (JsonGenerator g = Json.MAPPER.createGenerator(out)) {
+            g.writeStartObject();
+            if (partial) {
+                g.writeStringField("kind", "PartialObjectMetadataList");
+                g.writeStringField("apiVersion", "meta.k8s.io/v1");
+            } else {
+                g.writeStringField("kind", type.listKind());
+                g.writeStringField("apiVersion", type.apiVersion());
+            }
+            g.writeFieldName("metadata");
+            Json.MAPPER.writeTree(g, listMeta);
+            g.writeArrayFieldStart("items");
+            for (ObjectNode o : result.items()) {
+                if (partial) {
+                    g.writeStartObject();
+                    g.writeStringField("kind", "PartialObjectMetadata");
+                    g.writeStringField("apiVersion", "meta.k8s.io/v1");
+                    g.writeFieldName("metadata");
+                    Json.MAPPER.writeTree(g, o.get("metadata"));
+                    g.writeEndObject();
+                } else if (type.custom()) {
+                    Json.MAPPER.writeTree(g, o);
+                } else {
+                    // kube-apiserver leaves kind/apiVersion out of the items of built-in lists
+                    g.writeStartObject();
+                    var it = o.fields();
+                    while (it.hasNext()) {
+                        var e = it.next();
+                        if (e.getKey().equals("kind") || e.getKey().equals("apiVersion")) continue;
+                        g.writeFieldName(e.getKey());
+                        Json.MAPPER.writeTree(g, e.getValue());
+                    }
+                    g.writeEndObject();
+                }
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private void deleteCollection(ApiRequest req, HttpExchange ex, Target t) throws IOException {
+        ListOptions opts = listOptions(req);
+        DeleteOptions del = deleteOptions(req);
+        ObjectStore.ListResult result = objects.list(t.type, t.namespace,
+                new ListOptions(opts.labels(), opts.fields(), "", "", 0, ""));
+        ObjectNode list = Json.object();
+        list.put("apiVersion", t.type.apiVersion());
+        list.put("kind", t.type.listKind());
+        ObjectNode listMeta = list.putObject("metadata");
+        ArrayNode items = list.putArray("items");
+        for (ObjectNode o : result.items()) {
+            try {
+                ObjectStore.Deleted d = objects.delete(t.type, Meta.namespace(o).isEmpty() ? null : Meta.namespace(o), Meta.name(o), del);
+                items.add(d.object());
+            } catch (ApiException e) {
+                if (e.code() != 404) throw e;
+            }
+        }
+        listMeta.put("resourceVersion", Long.toString(objects.cache().revision()));
+        sendJson(ex, 200, list, req);
+    }
+
+    // ------------------------------------------------------------------ options
+
+    static ListOptions listOptions(ApiRequest req) {
+        long limit = 0;
+        String l = req.param("limit");
+        if (l != null && !l.isEmpty()) {
+            try {
+                limit = Math.max(0, Long.parseLong(l));
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("invalid limit \"" + l + "\"");
+            }
+        }
+        return new ListOptions(LabelSelector.parse(req.param("labelSelector")), FieldSelector.parse(req.param("fieldSelector")),
+                nz(req.param("resourceVersion")), nz(req.param("resourceVersionMatch")), limit, nz(req.param("continue")));
+    }
+
+    static WriteOptions writeOptions(ApiRequest req, UserInfo user) {
+        String fv = req.param("fieldValidation");
+        WriteOptions.FieldValidation validation;
+        if (fv == null || fv.isEmpty() || fv.equalsIgnoreCase("Warn")) validation = WriteOptions.FieldValidation.WARN;
+        else if (fv.equalsIgnoreCase("Strict")) validation = WriteOptions.FieldValidation.STRICT;
+        else if (fv.equalsIgnoreCase("Ignore")) validation = WriteOptions.FieldValidation.IGNORE;
+        else throw ApiException.badRequest("fieldValidation parameter unsupported: " + fv);
+        String manager = req.param("fieldManager");
+        if (manager != null && manager.length() > 128) {
+            throw ApiException.invalid("", "PatchOptions", "", List.of(Cause.tooLong("fieldManager", manager, 128)));
+        }
+        if (manager == null) manager = managerFromUserAgent(req.header("User-Agent"));
+        return new WriteOptions(isDryRun(req), manager, validation, user);
+    }
+
+    /** kube-apiserver names a manager after the client's User-Agent up to the first "/". */
+    static String managerFromUserAgent(String ua) {
+        if (ua == null || ua.isEmpty()) return "unknown";
+        int slash = ua.indexOf('/');
+        String m = slash < 0 ? ua : ua.substring(0, slash);
+        return m.length() > 128 ? m.substring(0, 128) : m;
+    }
+
+    private static boolean isDryRun(ApiRequest req) {
+        List<String> values = req.params("dryRun");
+        for (String v : values) {
+            if (!v.equals("All")) {
+                throw ApiException.badRequest("Invalid dryRun value: \"" + v + "\" (supported: All)");
+            }
+        }
+        return !values.isEmpty();
+    }
+
+    private static DeleteOptions deleteOptions(ApiRequest req) {
+        Long grace = null;
+        String policy = req.param("propagationPolicy");
+        String orphan = req.param("orphanDependents");
+        String uid = null;
+        String rv = null;
+        if (req.param("gracePeriodSeconds") != null) {
+            try {
+                grace = Long.parseLong(req.param("gracePeriodSeconds"));
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("invalid gracePeriodSeconds \"" + req.param("gracePeriodSeconds") + "\"");
+            }
+        }
+        if (req.body().length > 0) {
+            ObjectNode body = (ObjectNode) Json.parseYamlOrJson(req.body());
+            if (body.hasNonNull("gracePeriodSeconds")) grace = body.get("gracePeriodSeconds").asLong();
+            if (body.hasNonNull("propagationPolicy")) policy = body.get("propagationPolicy").asText();
+            if (body.hasNonNull("orphanDependents")) orphan = body.get("orphanDependents").asText();
+            JsonNode pre = body.get("preconditions");
+            if (pre != null) {
+                if (pre.hasNonNull("uid")) uid = pre.get("uid").asText();
+                if (pre.hasNonNull("resourceVersion")) rv = pre.get("resourceVersion").asText();
+            }
+            JsonNode dry = body.get("dryRun");
+            if (dry != null && dry.isArray() && !dry.isEmpty()) {
+                return new DeleteOptions(grace, resolvePolicy(policy, orphan), uid, rv, true);
+            }
+        }
+        return new DeleteOptions(grace, resolvePolicy(policy, orphan), uid, rv, isDryRun(req));
+    }
+
+    private static String resolvePolicy(String policy, String orphan) {
+        if (policy != null && orphan != null) {
+            throw ApiException.invalid("", "DeleteOptions", "", List.of(Cause.invalid("propagationPolicy", policy,
+                    "orphanDependents and deletionPropagation cannot be both set")));
+        }
+        if (orphan != null) return Boolean.parseBoolean(orphan) ? "Orphan" : "Background";
+        return policy;
+    }
+
+    // ------------------------------------------------------------------ body, responses
+
+    static ObjectNode decodeBody(ApiRequest req) {
+        String contentType = Negotiation.contentType(req.header("Content-Type"));
+        if (req.body().length == 0) throw ApiException.badRequest("the body of the request was empty");
+        JsonNode node;
+        if (contentType == null || contentType.equals("application/json")) node = Json.parse(req.body());
+        else if (contentType.equals("application/yaml")) node = Json.parseYamlOrJson(req.body());
+        else throw ApiException.unsupportedMediaType(contentType);
+        if (!(node instanceof ObjectNode obj)) throw ApiException.badRequest("Object 'Kind' is missing in '" + abbreviate(req.body()) + "'");
+        return obj;
+    }
+
+    private static String abbreviate(byte[] body) {
+        String s = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    private void respond(ApiRequest req, HttpExchange ex, int code, ResourceType type, ObjectNode obj) {
+        Negotiation.Output out = Negotiation.forObjects(req.header("Accept"));
+        ObjectStore.withTypeMeta(type, obj);
+        switch (out) {
+            case TABLE -> {
+                String include = req.param("includeObject");
+                sendJson(ex, code, tables.toTable(type, List.of(obj), include == null ? "Metadata" : include, Json.object(), true,
+                        objects.clock().instant()), req);
+            }
+            case PARTIAL_METADATA -> sendJson(ex, code, Rendering.partial(type, obj, "Metadata"), req);
+            default -> send(ex, code, obj, req);
+        }
+    }
+
+    static void send(HttpExchange ex, int code, ObjectNode obj, ApiRequest req) {
+        String accept = req.header("Accept");
+        if (accept != null && accept.startsWith("application/yaml")) {
+            ex.send(code, "application/yaml", Json.yaml(obj).getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
+        } else {
+            ex.send(code, "application/json", Json.bytes(obj), Map.of());
+        }
+    }
+
+    private static void sendJson(HttpExchange ex, int code, ObjectNode obj, ApiRequest req) {
+        send(ex, code, obj, req);
+    }
+
+    private static void requireVerb(Target t, String verb) {
+        if (!t.type.supports(verb)) throw notAllowed();
+    }
+
+    private static ApiException notAllowed() {
+        return ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+    }
+
+    static boolean isTrue(String v) {
+        return v != null && (v.equals("true") || v.equals("1"));
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

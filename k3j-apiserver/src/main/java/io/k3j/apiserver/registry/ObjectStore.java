@@ -1,0 +1,638 @@
+package io.k3j.apiserver.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException;
+import io.k3j.api.ApiException.Cause;
+import io.k3j.api.Json;
+import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.watch.CachedObject;
+import io.k3j.apiserver.watch.ResourceCache;
+import io.k3j.apiserver.watch.WatchCache;
+import io.k3j.store.CompactedException;
+import io.k3j.store.KeyExistsException;
+import io.k3j.store.KeyNotFoundException;
+import io.k3j.store.KeyValue;
+import io.k3j.store.RangeResult;
+import io.k3j.store.RevisionConflictException;
+import io.k3j.store.Store;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+/**
+ * The generic object storage flow every resource goes through (what Kubernetes' {@code genericregistry.Store}
+ * does): object metadata rules, strategies (defaulting, validation, what may change), optimistic concurrency,
+ * graceful deletion and finalizers, dry-run, and reads served from the {@link WatchCache}.
+ *
+ * <p>It is HTTP-agnostic: the REST handlers and the in-process client of the controllers both call it, so
+ * both see exactly the same API semantics.
+ */
+public final class ObjectStore {
+    static final String CONFLICT_DETAIL = "the object has been modified; please apply your changes to the latest version and try again";
+    private static final char[] NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789".toCharArray();
+    private static final int MAX_RETRIES = 16;
+
+    private final Store store;
+    private final WatchCache cache;
+    private final Strategies strategies;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+    private volatile ManagedFieldsHook managedFields = ManagedFieldsHook.NONE;
+
+    public ObjectStore(Store store, WatchCache cache, Strategies strategies, Clock clock) {
+        this.store = store;
+        this.cache = cache;
+        this.strategies = strategies;
+        this.clock = clock;
+    }
+
+    public void managedFields(ManagedFieldsHook hook) {
+        this.managedFields = Objects.requireNonNull(hook);
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public WatchCache cache() {
+        return cache;
+    }
+
+    public ResourceStrategy strategy(ResourceType type) {
+        return strategies.of(type);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /**
+     * The object, or 404.
+     *
+     * @param resourceVersion "" for the newest (consistent read), "0" for any cached state, or a revision
+     *                        the answer must not be older than
+     */
+    public ObjectNode get(ResourceType type, String namespace, String name, String resourceVersion) {
+        ResourceCache c = cache.cache(type.storagePrefix());
+        freshen(resourceVersion, "");
+        CachedObject o = c.get(type.key(namespace, name));
+        if (o == null) throw ApiException.notFound(type.group(), type.plural(), name);
+        return withTypeMeta(type, o.object().deepCopy());
+    }
+
+    /** The object if it exists, read consistently; never throws NotFound. */
+    public Optional<ObjectNode> find(ResourceType type, String namespace, String name) {
+        ResourceCache c = cache.cache(type.storagePrefix());
+        cache.sync();
+        CachedObject o = c.get(type.key(namespace, name));
+        return o == null ? Optional.empty() : Optional.of(withTypeMeta(type, o.object().deepCopy()));
+    }
+
+    private void freshen(String resourceVersion, String match) {
+        if (resourceVersion == null || resourceVersion.isEmpty()) {
+            cache.sync();
+        } else if (!resourceVersion.equals("0")) {
+            long rv = parseResourceVersion(resourceVersion);
+            if (!"Exact".equals(match)) cache.waitFor(rv, 3000);
+        }
+    }
+
+    public static long parseResourceVersion(String rv) {
+        try {
+            long v = Long.parseLong(rv);
+            if (v < 0) throw new NumberFormatException();
+            return v;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("invalid resource version \"" + rv + "\"");
+        }
+    }
+
+    /** A page of a list: the objects (shared, don't mutate), the revision, and the continue token. */
+    public record ListResult(List<ObjectNode> items, long revision, String continueToken, Long remainingItemCount) {}
+
+    /**
+     * Lists objects of a resource, in one namespace or all ({@code namespace} null), filtered and paged as
+     * kube-apiserver does. Returned objects are shared with the cache: never mutate them.
+     */
+    public ListResult list(ResourceType type, String namespace, ListOptions opts) {
+        ResourceStrategy strategy = strategies.of(type);
+        checkFieldSelector(type, strategy, opts);
+        String keyPrefix = type.namespaced() && namespace != null ? type.storagePrefix() + namespace + "/" : type.storagePrefix();
+        String rv = opts.resourceVersion() == null ? "" : opts.resourceVersion();
+        String match = opts.resourceVersionMatch() == null ? "" : opts.resourceVersionMatch();
+        validateListOptions(rv, match, opts);
+        if (opts.continueToken() != null && !opts.continueToken().isEmpty()) {
+            Continue token = Continue.decode(opts.continueToken());
+            return listFromStore(type, keyPrefix, token.revision(), type.storagePrefix() + token.start(), opts, strategy);
+        }
+        if ("Exact".equals(match)) {
+            return listFromStore(type, keyPrefix, parseResourceVersion(rv), keyPrefix, opts, strategy);
+        }
+        ResourceCache c = cache.cache(type.storagePrefix());
+        freshen(rv, match);
+        ResourceCache.Snapshot snap = c.list(keyPrefix);
+        List<ObjectNode> items = new ArrayList<>();
+        long limit = opts.limit();
+        int i = 0;
+        List<CachedObject> all = snap.objects();
+        for (; i < all.size(); i++) {
+            CachedObject o = all.get(i);
+            if (!matches(strategy, o.object(), opts)) continue;
+            if (limit > 0 && items.size() == limit) break;
+            items.add(o.object());
+        }
+        if (limit > 0 && i < all.size()) {
+            String lastKey = all.get(i - 1).key();
+            Long remaining = opts.labels().isEmpty() && opts.fields().isEmpty() ? (long) (all.size() - i) : null;
+            String token = new Continue(snap.revision(), lastKey.substring(type.storagePrefix().length()) + "\0").encode();
+            return new ListResult(items, snap.revision(), token, remaining);
+        }
+        return new ListResult(items, snap.revision(), null, null);
+    }
+
+    private static void validateListOptions(String rv, String match, ListOptions opts) {
+        boolean hasContinue = opts.continueToken() != null && !opts.continueToken().isEmpty();
+        if (!match.isEmpty()) {
+            if (!match.equals("Exact") && !match.equals("NotOlderThan")) {
+                throw invalidList("resourceVersionMatch", match, "supported values: \"Exact\", \"NotOlderThan\", \"\"");
+            }
+            if (rv.isEmpty()) {
+                throw ApiException.invalid("", "ListOptions", "", List.of(Cause.forbidden("resourceVersionMatch",
+                        "resourceVersionMatch is forbidden unless resourceVersion is provided")));
+            }
+            if (hasContinue) {
+                throw ApiException.invalid("", "ListOptions", "", List.of(Cause.forbidden("resourceVersionMatch",
+                        "resourceVersionMatch is forbidden when continue is provided")));
+            }
+            if (match.equals("Exact") && rv.equals("0")) {
+                throw ApiException.invalid("", "ListOptions", "", List.of(Cause.forbidden("resourceVersionMatch",
+                        "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")));
+            }
+        }
+        if (hasContinue && !rv.isEmpty() && !rv.equals("0")) {
+            throw ApiException.badRequest("specifying resource version is not allowed when using continue");
+        }
+    }
+
+    private static ApiException invalidList(String field, String value, String detail) {
+        return ApiException.invalid("", "ListOptions", "", List.of(Cause.invalid(field, value, detail)));
+    }
+
+    private ListResult listFromStore(ResourceType type, String keyPrefix, long revision, String start, ListOptions opts,
+                                     ResourceStrategy strategy) {
+        List<ObjectNode> items = new ArrayList<>();
+        long limit = opts.limit();
+        String from = start.compareTo(keyPrefix) < 0 ? keyPrefix : start;
+        String lastKey = null;
+        try {
+            while (true) {
+                int page = (int) (limit > 0 ? Math.min(Math.max(limit - items.size(), 1) + 1, 5000) : 5000);
+                RangeResult r = store.range(keyPrefix, from, revision, page);
+                boolean full = false;
+                for (KeyValue kv : r.kvs()) {
+                    if (limit > 0 && items.size() == limit) {
+                        full = true;
+                        break;
+                    }
+                    lastKey = kv.key();
+                    ObjectNode obj = WatchCache.decode(kv.value(), kv.modRevision());
+                    if (matches(strategy, obj, opts)) items.add(obj);
+                }
+                if (full) {
+                    String token = new Continue(revision, lastKey.substring(type.storagePrefix().length()) + "\0").encode();
+                    return new ListResult(items, revision, token, null);
+                }
+                if (!r.more()) return new ListResult(items, revision, null, null);
+                from = r.kvs().getLast().key() + "\0";
+            }
+        } catch (CompactedException e) {
+            throw ApiException.gone("The provided continue parameter is too old to display a consistent list result. "
+                    + "You can start a new list without the continue parameter, or use the continue token in this response "
+                    + "to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent "
+                    + "list - objects that were created, modified, or deleted between the time the first chunk was returned "
+                    + "and now may show up in the list.");
+        } catch (io.k3j.store.FutureRevisionException e) {
+            throw ApiException.timeout("Too large resource version: " + revision + ", current: " + store.currentRevision());
+        }
+    }
+
+    public boolean matches(ResourceStrategy strategy, ObjectNode obj, ListOptions opts) {
+        if (!opts.labels().isEmpty() && !opts.labels().matches(Meta.labels(obj))) return false;
+        return opts.fields().isEmpty() || opts.fields().matches(f -> strategy.fieldValue(obj, f));
+    }
+
+    public void checkFieldSelector(ResourceType type, ResourceStrategy strategy, ListOptions opts) {
+        for (var req : opts.fields().requirements()) {
+            String f = req.field();
+            if (f.equals("metadata.name") || f.equals("metadata.namespace")) continue;
+            if (!strategy.selectableFields().contains(f)) {
+                throw ApiException.badRequest("field label not supported: " + f);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /**
+     * Creates an object.
+     *
+     * @throws ApiException 400 on a mismatching namespace or kind, 404/403 for a missing or terminating
+     *                      namespace, 409 AlreadyExists, 422 Invalid
+     */
+    public ObjectNode create(ResourceType type, String namespace, ObjectNode obj, WriteOptions opts) {
+        ResourceStrategy strategy = strategies.of(type);
+        checkTypeMeta(type, obj);
+        ObjectNode meta = Meta.metadata(obj);
+        scope(type, namespace, meta);
+        if (!Json.text(meta, "resourceVersion").isEmpty()) {
+            throw ApiException.badRequest("resourceVersion should not be set on objects to be created");
+        }
+        if (Json.text(meta, "name").isEmpty()) {
+            String generate = Json.text(meta, "generateName");
+            if (generate.isEmpty()) {
+                throw ApiException.invalid(type.group(), type.kind(), "",
+                        List.of(new Cause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")));
+            }
+            meta.put("name", generateName(generate));
+        }
+        String name = Json.text(meta, "name");
+        if (type.namespaced() && !type.kind().equals("Namespace")) requireNamespace(namespace);
+        meta.put("uid", UUID.randomUUID().toString());
+        meta.put("creationTimestamp", Meta.timestamp(clock.instant()));
+        meta.remove("deletionTimestamp");
+        meta.remove("deletionGracePeriodSeconds");
+        meta.remove("selfLink");
+        if (type.tracksGeneration()) meta.put("generation", 1);
+        else meta.remove("generation");
+        strategy.prepareForCreate(type, obj);
+        strategy.defaults(type, obj);
+        List<Cause> causes = strategy.validateCreate(type, obj);
+        if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);
+        managedFields.onWrite(type, null, obj, opts, "");
+        if (opts.dryRun()) {
+            meta.remove("resourceVersion");
+            return obj;
+        }
+        strategy.allocate(type, obj, null);
+        try {
+            KeyValue kv = store.create(type.key(namespace, name), encode(obj));
+            meta.put("resourceVersion", Long.toString(kv.modRevision()));
+        } catch (KeyExistsException e) {
+            strategy.abort(type, obj, null);
+            throw ApiException.alreadyExists(type.group(), type.plural(), name);
+        } catch (RuntimeException e) {
+            strategy.abort(type, obj, null);
+            throw e;
+        }
+        strategy.afterCreate(type, obj);
+        return obj;
+    }
+
+    /**
+     * Replaces an object (PUT). When the body carries a resourceVersion it must be the current one.
+     *
+     * @param subresource "" for the object, "status" to change only its status
+     */
+    public ObjectNode update(ResourceType type, String namespace, String name, ObjectNode body, String subresource, WriteOptions opts) {
+        checkTypeMeta(type, body);
+        ObjectNode meta = Meta.metadata(body);
+        scope(type, namespace, meta);
+        String bodyName = Json.text(meta, "name");
+        if (bodyName.isEmpty()) meta.put("name", name);
+        else if (!bodyName.equals(name)) {
+            throw ApiException.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
+        }
+        String precondition = Json.text(meta, "resourceVersion");
+        if (precondition.isEmpty() && strategies.of(type).allowCreateOnUpdate()
+                && find(type, namespace, name).isEmpty() && subresource.isEmpty()) {
+            try {
+                return create(type, namespace, body, opts);
+            } catch (ApiException e) {
+                if (e.code() != 409) throw e;
+            }
+        }
+        return updateWith(type, namespace, name, subresource, opts, current -> body.deepCopy());
+    }
+
+    /**
+     * Read-modify-write of one object: {@code mutate} gets a copy of the current object and returns the
+     * desired one. A desired object with a resourceVersion is a precondition (409 Conflict when stale); without
+     * one, a concurrent change makes the mutation run again on the newer object.
+     */
+    public ObjectNode updateWith(ResourceType type, String namespace, String name, String subresource, WriteOptions opts,
+                                 UnaryOperator<ObjectNode> mutate) {
+        ResourceStrategy strategy = strategies.of(type);
+        String key = type.key(namespace, name);
+        for (int attempt = 0; ; attempt++) {
+            KeyValue currentKv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
+            ObjectNode current = withTypeMeta(type, WatchCache.decode(currentKv.value(), currentKv.modRevision()));
+            ObjectNode desired = mutate.apply(current.deepCopy());
+            ObjectNode dmeta = Meta.metadata(desired);
+            String precondition = Json.text(dmeta, "resourceVersion");
+            if (!precondition.isEmpty() && !precondition.equals(Long.toString(currentKv.modRevision()))) {
+                throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+            }
+            checkTypeMeta(type, desired);
+            ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
+            List<Cause> causes = strategy.validateUpdate(type, updated, current);
+            if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);
+            managedFields.onWrite(type, current, updated, opts, subresource);
+            if (sameObject(updated, current)) return current;
+            if (opts.dryRun()) return updated;
+            boolean finalize = Meta.deleting(updated) && Meta.finalizers(updated).isEmpty() && gracePeriodOver(updated);
+            try {
+                if (finalize) {
+                    long rev = store.delete(key, currentKv.modRevision()).revision();
+                    Meta.metadata(updated).put("resourceVersion", Long.toString(rev));
+                    strategy.afterDelete(type, updated);
+                    return updated;
+                }
+                strategy.allocate(type, updated, current);
+                KeyValue kv;
+                try {
+                    kv = store.update(key, encode(updated), currentKv.modRevision());
+                } catch (RuntimeException e) {
+                    strategy.abort(type, updated, current);
+                    throw e;
+                }
+                Meta.metadata(updated).put("resourceVersion", Long.toString(kv.modRevision()));
+                return updated;
+            } catch (RevisionConflictException e) {
+                if (!precondition.isEmpty()) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+                if (attempt >= MAX_RETRIES) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+            } catch (KeyNotFoundException e) {
+                throw ApiException.notFound(type.group(), type.plural(), name);
+            }
+        }
+    }
+
+    private static boolean gracePeriodOver(ObjectNode obj) {
+        JsonNode grace = Json.at(obj, "metadata", "deletionGracePeriodSeconds");
+        return grace == null || grace.asLong() == 0;
+    }
+
+    /** Carries over what an update may not change and applies the strategy's update rules. */
+    private ObjectNode prepareUpdate(ResourceType type, ResourceStrategy strategy, ObjectNode current, ObjectNode desired, String subresource) {
+        ObjectNode updated;
+        if (subresource.equals("status")) {
+            updated = current.deepCopy();
+            JsonNode status = desired.get("status");
+            if (status == null) updated.remove("status");
+            else updated.set("status", status.deepCopy());
+            // kube-apiserver lets a status update change metadata, except what is immutable
+            ObjectNode m = Meta.metadata(updated);
+            ObjectNode dm = Meta.metadata(desired);
+            for (String f : new String[] {"labels", "annotations", "finalizers", "ownerReferences", "managedFields"}) {
+                if (dm.has(f)) m.set(f, dm.get(f).deepCopy());
+            }
+            return updated;
+        }
+        updated = desired;
+        ObjectNode m = Meta.metadata(updated);
+        ObjectNode cm = Meta.metadata(current);
+        for (String f : new String[] {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name"}) {
+            if (cm.has(f)) m.set(f, cm.get(f).deepCopy());
+            else m.remove(f);
+        }
+        m.remove("selfLink");
+        if (Meta.deleting(current)) {
+            // new finalizers can't be added to an object being deleted
+            List<String> old = Meta.finalizers(current);
+            List<String> now = Meta.finalizers(updated);
+            for (String f : now) {
+                if (!old.contains(f)) {
+                    throw ApiException.invalid(type.group(), type.kind(), Meta.name(current), List.of(Cause.forbidden("metadata.finalizers",
+                            "no new finalizers can be added if the object is being deleted, found new finalizers []string{\"" + f + "\"}")));
+                }
+            }
+        }
+        strategy.prepareForUpdate(type, updated, current);
+        strategy.defaults(type, updated);
+        if (type.tracksGeneration() && specChanged(type, current, updated)) {
+            m.put("generation", cm.path("generation").asLong(1) + 1);
+        }
+        return updated;
+    }
+
+    private static boolean specChanged(ResourceType type, ObjectNode current, ObjectNode updated) {
+        ObjectNode a = current.deepCopy();
+        ObjectNode b = updated.deepCopy();
+        a.remove("metadata");
+        b.remove("metadata");
+        if (type.has("status")) {
+            a.remove("status");
+            b.remove("status");
+        }
+        return !a.equals(b);
+    }
+
+    private static boolean sameObject(ObjectNode a, ObjectNode b) {
+        ObjectNode x = a.deepCopy();
+        ObjectNode y = b.deepCopy();
+        Meta.metadata(x).remove("resourceVersion");
+        Meta.metadata(y).remove("resourceVersion");
+        Meta.metadata(x).remove("managedFields");
+        Meta.metadata(y).remove("managedFields");
+        return x.equals(y);
+    }
+
+    /** The outcome of a delete: the object as it was deleted or as it now waits (terminating), and which. */
+    public record Deleted(ObjectNode object, boolean removed) {}
+
+    /**
+     * Deletes an object: at once, or gracefully (pods on a node) or after its finalizers (which a
+     * propagationPolicy may add) by setting deletionTimestamp.
+     */
+    public Deleted delete(ResourceType type, String namespace, String name, DeleteOptions opts) {
+        ResourceStrategy strategy = strategies.of(type);
+        String key = type.key(namespace, name);
+        for (int attempt = 0; ; attempt++) {
+            KeyValue kv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
+            ObjectNode current = withTypeMeta(type, WatchCache.decode(kv.value(), kv.modRevision()));
+            checkPreconditions(type, name, current, opts);
+            ObjectNode updated = current.deepCopy();
+            ObjectNode meta = Meta.metadata(updated);
+            List<String> finalizers = new ArrayList<>(Meta.finalizers(updated));
+            String policy = opts.propagationPolicy();
+            if (policy != null && !policy.equals("Orphan") && !policy.equals("Background") && !policy.equals("Foreground")) {
+                throw ApiException.invalid("", "DeleteOptions", "", List.of(Cause.notSupported("propagationPolicy", policy,
+                        List.of("Foreground", "Background", "Orphan", "nil"))));
+            }
+            if ("Orphan".equals(policy) && !finalizers.contains("orphan")) {
+                finalizers.remove("foregroundDeletion");
+                finalizers.add("orphan");
+            } else if ("Foreground".equals(policy) && !finalizers.contains("foregroundDeletion")) {
+                finalizers.remove("orphan");
+                finalizers.add("foregroundDeletion");
+            } else if ("Background".equals(policy)) {
+                finalizers.remove("orphan");
+                finalizers.remove("foregroundDeletion");
+            }
+            long grace = opts.gracePeriodSeconds() != null ? Math.max(0, opts.gracePeriodSeconds()) : strategy.defaultGracePeriodSeconds(current);
+            if (strategy.defaultGracePeriodSeconds(current) == 0 && opts.gracePeriodSeconds() == null) grace = 0;
+            boolean wasDeleting = Meta.deleting(current);
+            if (finalizers.isEmpty() && grace == 0) {
+                if (opts.dryRun()) return new Deleted(current, true);
+                try {
+                    long rev = store.delete(key, kv.modRevision()).revision();
+                    Meta.metadata(current).put("resourceVersion", Long.toString(rev));
+                    strategy.afterDelete(type, current);
+                    return new Deleted(current, true);
+                } catch (RevisionConflictException e) {
+                    if (attempt >= MAX_RETRIES) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+                    continue;
+                } catch (KeyNotFoundException e) {
+                    throw ApiException.notFound(type.group(), type.plural(), name);
+                }
+            }
+            Meta.setFinalizers(updated, finalizers);
+            if (!wasDeleting) {
+                meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
+                meta.put("deletionGracePeriodSeconds", grace);
+            } else if (meta.has("deletionGracePeriodSeconds") && grace < meta.get("deletionGracePeriodSeconds").asLong()) {
+                // a shorter grace period may replace a longer one
+                meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
+                meta.put("deletionGracePeriodSeconds", grace);
+            }
+            if (sameObject(updated, current)) return new Deleted(current, false);
+            if (opts.dryRun()) return new Deleted(updated, false);
+            try {
+                KeyValue nkv = store.update(key, encode(updated), kv.modRevision());
+                meta.put("resourceVersion", Long.toString(nkv.modRevision()));
+                return new Deleted(updated, false);
+            } catch (RevisionConflictException e) {
+                if (attempt >= MAX_RETRIES) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+            } catch (KeyNotFoundException e) {
+                throw ApiException.notFound(type.group(), type.plural(), name);
+            }
+        }
+    }
+
+    private static void checkPreconditions(ResourceType type, String name, ObjectNode current, DeleteOptions opts) {
+        if (opts.preconditionUid() != null && !opts.preconditionUid().equals(Meta.uid(current))) {
+            throw ApiException.conflict(type.group(), type.plural(), name, "Precondition failed: UID in precondition: "
+                    + opts.preconditionUid() + ", UID in object meta: " + Meta.uid(current));
+        }
+        if (opts.preconditionResourceVersion() != null && !opts.preconditionResourceVersion().equals(Meta.resourceVersion(current))) {
+            throw ApiException.conflict(type.group(), type.plural(), name, "Precondition failed: ResourceVersion in precondition: "
+                    + opts.preconditionResourceVersion() + ", ResourceVersion in object meta: " + Meta.resourceVersion(current));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void requireNamespace(String namespace) {
+        ResourceCache c = cache.cache("/registry/core/namespaces/");
+        CachedObject ns = c.get("/registry/core/namespaces/" + namespace);
+        if (ns == null) {
+            cache.sync();
+            ns = c.get("/registry/core/namespaces/" + namespace);
+        }
+        if (ns == null) throw ApiException.notFound("", "namespaces", namespace);
+        if (Meta.deleting(ns.object()) || "Terminating".equals(Json.text(ns.object().get("status"), "phase"))) {
+            throw ApiException.forbidden("unable to create new content in namespace " + namespace + " because it is being terminated");
+        }
+    }
+
+    private static void scope(ResourceType type, String namespace, ObjectNode meta) {
+        if (type.namespaced()) {
+            String ns = Json.text(meta, "namespace");
+            if (ns.isEmpty()) meta.put("namespace", namespace);
+            else if (!ns.equals(namespace)) {
+                throw ApiException.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+            }
+        } else {
+            meta.remove("namespace");
+        }
+    }
+
+    private static void checkTypeMeta(ResourceType type, ObjectNode obj) {
+        String apiVersion = Json.text(obj, "apiVersion");
+        String kind = Json.text(obj, "kind");
+        if (!apiVersion.isEmpty() && !apiVersion.equals(type.apiVersion())) {
+            throw ApiException.badRequest("the API version in the data (" + apiVersion + ") does not match the expected API version ("
+                    + type.apiVersion() + ")");
+        }
+        if (!kind.isEmpty() && !kind.equals(type.kind())) {
+            throw ApiException.badRequest("the kind in the data (" + kind + ") does not match the expected kind (" + type.kind() + ")");
+        }
+        withTypeMeta(type, obj);
+    }
+
+    /** Puts apiVersion and kind first, as kube-apiserver serializes objects. */
+    public static ObjectNode withTypeMeta(ResourceType type, ObjectNode obj) {
+        if (type.apiVersion().equals(Json.text(obj, "apiVersion")) && type.kind().equals(Json.text(obj, "kind"))) {
+            java.util.Iterator<String> names = obj.fieldNames();
+            if (names.hasNext() && names.next().equals("apiVersion") && names.hasNext() && names.next().equals("kind")) return obj;
+        }
+        ObjectNode copy = Json.object();
+        copy.put("apiVersion", type.apiVersion());
+        copy.put("kind", type.kind());
+        obj.fields().forEachRemaining(e -> {
+            if (!e.getKey().equals("apiVersion") && !e.getKey().equals("kind")) copy.set(e.getKey(), e.getValue());
+        });
+        obj.removeAll();
+        obj.setAll(copy);
+        return obj;
+    }
+
+    private String generateName(String base) {
+        if (base.length() > 58) base = base.substring(0, 58);
+        StringBuilder sb = new StringBuilder(base);
+        for (int i = 0; i < 5; i++) sb.append(NAME_ALPHABET[random.nextInt(NAME_ALPHABET.length)]);
+        return sb.toString();
+    }
+
+    /** The stored form: the object without resourceVersion (the store's revision is the source of truth). */
+    static byte[] encode(ObjectNode obj) {
+        ObjectNode meta = Meta.metadata(obj);
+        JsonNode rv = meta.remove("resourceVersion");
+        try {
+            return Json.bytes(obj);
+        } finally {
+            if (rv != null) meta.set("resourceVersion", rv);
+        }
+    }
+
+    /** Builds keys for continue tokens in kube-apiserver's format: base64 of {"v","rv","start"}. */
+    record Continue(long revision, String start) {
+        String encode() {
+            ObjectNode n = Json.object();
+            n.put("v", "meta.k8s.io/v1");
+            n.put("rv", revision);
+            n.put("start", start);
+            return Base64.getUrlEncoder().encodeToString(Json.bytes(n));
+        }
+
+        static Continue decode(String token) {
+            try {
+                byte[] raw;
+                try {
+                    raw = Base64.getUrlDecoder().decode(token);
+                } catch (IllegalArgumentException e) {
+                    raw = Base64.getDecoder().decode(token);
+                }
+                JsonNode n = Json.MAPPER.readTree(new String(raw, StandardCharsets.UTF_8));
+                if (!"meta.k8s.io/v1".equals(n.path("v").asText()) || !n.has("rv") || n.path("rv").asLong() <= 0) {
+                    throw new IllegalArgumentException("bad continue token");
+                }
+                return new Continue(n.get("rv").asLong(), n.path("start").asText());
+            } catch (Exception e) {
+                throw ApiException.badRequest("continue key is not valid: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Maintains metadata.managedFields on every write (server-side apply's bookkeeping). */
+    public interface ManagedFieldsHook {
+        void onWrite(ResourceType type, ObjectNode current, ObjectNode updated, WriteOptions opts, String subresource);
+
+        ManagedFieldsHook NONE = (type, current, updated, opts, subresource) -> {};
+    }
+}
