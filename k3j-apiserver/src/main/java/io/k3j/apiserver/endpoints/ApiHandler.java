@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
+import io.k3j.apiserver.auth.AuthorizationResult;
+import io.k3j.apiserver.auth.Authenticator;
+import io.k3j.apiserver.auth.Authorizer;
+import io.k3j.apiserver.auth.Credentials;
+import io.k3j.apiserver.auth.RequestAttributes;
 import io.k3j.apiserver.auth.UserInfo;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
@@ -23,24 +28,6 @@ import java.util.function.BooleanSupplier;
  */
 public final class ApiHandler implements HttpHandler {
     private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
-
-    /** Who is calling; empty for anonymous requests (answered 401). */
-    @FunctionalInterface
-    public interface Authenticator {
-        Optional<UserInfo> authenticate(ApiRequest request);
-    }
-
-    /** Whether {@code user} may do {@code verb} on the resource or path (RBAC plugs in here). */
-    @FunctionalInterface
-    public interface Authorizer {
-        Decision authorize(UserInfo user, Attributes attributes);
-    }
-
-    public record Decision(boolean allowed, String reason) {}
-
-    /** What a request does, as Kubernetes' authorizer attributes. */
-    public record Attributes(String verb, String group, String version, String resource, String subresource, String namespace,
-                             String name, String path, boolean resourceRequest) {}
 
     /** Serves /openapi/v2 and /openapi/v3/...; empty when the path is not one of them. */
     @FunctionalInterface
@@ -81,12 +68,12 @@ public final class ApiHandler implements HttpHandler {
         String resource = "";
         int code = 200;
         try {
-            Optional<UserInfo> user = authenticator.authenticate(req);
+            Optional<UserInfo> user = authenticator.authenticate(Credentials.fromAuthorizationHeader(req.header("Authorization"), req.peerCertificates()));
             if (user.isEmpty()) throw ApiException.unauthorized();
             Route route = route(req);
             verb = route.verb;
             resource = route.target == null ? "" : route.target.type().plural();
-            Decision d = authorizer.authorize(user.get(), route.attributes);
+            AuthorizationResult d = authorizer.authorize(user.get(), route.attributes);
             if (!d.allowed()) throw forbidden(user.get(), route.attributes, d.reason());
             route.serve(req, ex, user.get());
             code = ex.responded() ? 200 : 0;
@@ -104,17 +91,10 @@ public final class ApiHandler implements HttpHandler {
         }
     }
 
-    private static ApiException forbidden(UserInfo user, Attributes a, String reason) {
-        String what;
-        if (a.resourceRequest()) {
-            String res = a.resource() + (a.subresource() == null || a.subresource().isEmpty() ? "" : "/" + a.subresource());
-            what = "User \"" + user.name() + "\" cannot " + a.verb() + " resource \"" + res + "\" in API group \"" + a.group() + "\""
-                    + (a.namespace() == null || a.namespace().isEmpty() ? " at the cluster scope" : " in the namespace \"" + a.namespace() + "\"");
-        } else {
-            what = "User \"" + user.name() + "\" cannot " + a.verb() + " path \"" + a.path() + "\"";
-        }
-        return ApiException.forbidden(a.resource() + (a.name() == null || a.name().isEmpty() ? "" : " \"" + a.name() + "\"") + " is forbidden: "
-                + what + (reason == null || reason.isEmpty() ? "" : ": " + reason));
+    private static ApiException forbidden(UserInfo user, RequestAttributes a, String reason) {
+        String subject = a.resourceRequest() ? a.resource() + (a.name().isEmpty() ? "" : " \"" + a.name() + "\"") : "";
+        return ApiException.forbidden((subject.isEmpty() ? "forbidden: " : subject + " is forbidden: ") + a.forbiddenMessage(user.name())
+                + (reason == null || reason.isEmpty() ? "" : ": " + reason));
     }
 
     // ------------------------------------------------------------------ routing
@@ -124,7 +104,7 @@ public final class ApiHandler implements HttpHandler {
         void run(ApiRequest req, HttpExchange ex, UserInfo user) throws Exception;
     }
 
-    private record Route(String verb, Attributes attributes, ResourceHandler.Target target, Action action) {
+    private record Route(String verb, RequestAttributes attributes, ResourceHandler.Target target, Action action) {
         void serve(ApiRequest req, HttpExchange ex, UserInfo user) throws Exception {
             action.run(req, ex, user);
         }
@@ -139,7 +119,7 @@ public final class ApiHandler implements HttpHandler {
             case "DELETE" -> "delete";
             default -> req.method().toLowerCase();
         };
-        return new Route(verb, new Attributes(verb, "", "", "", "", "", "", req.path(), false), null, action);
+        return new Route(verb, RequestAttributes.nonResource(verb, req.path()), null, action);
     }
 
     private Route route(ApiRequest req) {
@@ -241,8 +221,7 @@ public final class ApiHandler implements HttpHandler {
         if (sub != null && !type.has(sub)) throw notFound();
         String verb = verb(req, name, legacyWatch);
         ResourceHandler.Target target = new ResourceHandler.Target(type, namespace, name, sub);
-        Attributes attrs = new Attributes(verb, group, version, plural, sub == null ? "" : sub, namespace == null ? "" : namespace,
-                name == null ? "" : name, path, true);
+        RequestAttributes attrs = RequestAttributes.resource(verb, group, plural, sub, namespace, name, path);
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectAccessReview")) {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u));
         }
@@ -329,11 +308,11 @@ public final class ApiHandler implements HttpHandler {
             throw ApiException.invalid("authorization.k8s.io", "SelfSubjectAccessReview", "", java.util.List.of(ApiException.Cause.invalid(
                     "spec.resourceAttributes", "", "exactly one of nonResourceAttributes or resourceAttributes must be specified")));
         }
-        Attributes attrs = ra != null
-                ? new Attributes(Json.text(ra, "verb"), Json.text(ra, "group"), Json.text(ra, "version"), Json.text(ra, "resource"),
-                        Json.text(ra, "subresource"), Json.text(ra, "namespace"), Json.text(ra, "name"), "", true)
-                : new Attributes(Json.text(na, "verb"), "", "", "", "", "", "", Json.text(na, "path"), false);
-        Decision d = authorizer.authorize(user, attrs);
+        RequestAttributes attrs = ra != null
+                ? RequestAttributes.resource(Json.text(ra, "verb"), Json.text(ra, "group"), Json.text(ra, "resource"),
+                        Json.text(ra, "subresource"), Json.text(ra, "namespace"), Json.text(ra, "name"), "")
+                : RequestAttributes.nonResource(Json.text(na, "verb"), Json.text(na, "path"));
+        AuthorizationResult d = authorizer.authorize(user, attrs);
         review.put("apiVersion", "authorization.k8s.io/v1");
         review.put("kind", "SelfSubjectAccessReview");
         ObjectNode meta = Json.obj(review, "metadata");

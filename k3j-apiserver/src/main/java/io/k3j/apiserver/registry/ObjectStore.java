@@ -345,7 +345,8 @@ public final class ObjectStore {
             managedFields.onWrite(type, current, updated, opts, subresource);
             if (sameObject(updated, current)) return current;
             if (opts.dryRun()) return updated;
-            boolean finalize = Meta.deleting(updated) && Meta.finalizers(updated).isEmpty() && gracePeriodOver(updated);
+            boolean finalize = Meta.deleting(updated) && Meta.finalizers(updated).isEmpty() && !strategy.deletionBlocked(updated)
+                    && gracePeriodOver(updated);
             try {
                 if (finalize) {
                     long rev = store.delete(key, currentKv.modRevision()).revision();
@@ -391,6 +392,14 @@ public final class ObjectStore {
             for (String f : new String[] {"labels", "annotations", "finalizers", "ownerReferences", "managedFields"}) {
                 if (dm.has(f)) m.set(f, dm.get(f).deepCopy());
             }
+            return updated;
+        }
+        if (subresource.equals("finalize")) {
+            // a namespace's spec.finalizers change only here
+            updated = current.deepCopy();
+            JsonNode finalizers = Json.at(desired, "spec", "finalizers");
+            if (finalizers == null) Json.obj(updated, "spec").remove("finalizers");
+            else Json.obj(updated, "spec").set("finalizers", finalizers.deepCopy());
             return updated;
         }
         updated = desired;
@@ -477,7 +486,7 @@ public final class ObjectStore {
             long grace = opts.gracePeriodSeconds() != null ? Math.max(0, opts.gracePeriodSeconds()) : strategy.defaultGracePeriodSeconds(current);
             if (strategy.defaultGracePeriodSeconds(current) == 0 && opts.gracePeriodSeconds() == null) grace = 0;
             boolean wasDeleting = Meta.deleting(current);
-            if (finalizers.isEmpty() && grace == 0) {
+            if (finalizers.isEmpty() && grace == 0 && !strategy.deletionBlocked(current)) {
                 if (opts.dryRun()) return new Deleted(current, true);
                 try {
                     long rev = store.delete(key, kv.modRevision()).revision();
@@ -492,6 +501,7 @@ public final class ObjectStore {
                 }
             }
             Meta.setFinalizers(updated, finalizers);
+            strategy.markDeleting(updated);
             if (!wasDeleting) {
                 meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
                 meta.put("deletionGracePeriodSeconds", grace);

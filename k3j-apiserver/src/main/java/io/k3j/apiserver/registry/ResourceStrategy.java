@@ -64,6 +64,14 @@ public interface ResourceStrategy {
         return 0;
     }
 
+    /** True while something besides metadata.finalizers keeps a deleted object (a namespace's spec.finalizers). */
+    default boolean deletionBlocked(ObjectNode obj) {
+        return false;
+    }
+
+    /** Changes an object takes on when its deletion starts (a namespace's Terminating phase). */
+    default void markDeleting(ObjectNode obj) {}
+
     /** Called after an object is created (allocations are committed by then). */
     default void afterCreate(ResourceType type, ObjectNode obj) {}
 

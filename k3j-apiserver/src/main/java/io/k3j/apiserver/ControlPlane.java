@@ -1,0 +1,232 @@
+package io.k3j.apiserver;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException;
+import io.k3j.api.Json;
+import io.k3j.apiserver.auth.Authenticator;
+import io.k3j.apiserver.auth.Authorizer;
+import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.endpoints.ApiHandler;
+import io.k3j.apiserver.endpoints.Metrics;
+import io.k3j.apiserver.endpoints.Patcher;
+import io.k3j.apiserver.endpoints.TableConverter;
+import io.k3j.apiserver.endpoints.VersionInfo;
+import io.k3j.apiserver.http.ApiHttpServer;
+import io.k3j.apiserver.pki.ClusterPki;
+import io.k3j.apiserver.pki.ClusterToken;
+import io.k3j.apiserver.pki.KubeconfigWriter;
+import io.k3j.apiserver.pki.PkiOptions;
+import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.Strategies;
+import io.k3j.apiserver.registry.WriteOptions;
+import io.k3j.apiserver.resource.ResourceRegistry;
+import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.watch.WatchCache;
+import io.k3j.store.Store;
+import io.k3j.store.memory.MemoryStore;
+import io.k3j.store.sqlite.SqliteStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The control plane of one server: datastore, PKI, watch cache, API server, and the in-process controllers
+ * that keep the API's own invariants. Started as an ordered list of steps (as k3s does), each failure wrapped
+ * with what was being done; closed in reverse order.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
+    /** kube-apiserver's limit on request bodies. */
+    public static final int MAX_BODY_BYTES = 3 * 1024 * 1024;
+    public static final List<String> SYSTEM_NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
+
+    private final ServerConfig config;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Clock clock = Clock.systemUTC();
+    private volatile boolean ready;
+    private Store store;
+    private ClusterPki pki;
+    private ClusterToken token;
+    private ResourceRegistry registry;
+    private ObjectStore objects;
+    private ApiHttpServer http;
+    private Metrics metrics;
+
+    private ControlPlane(ServerConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Starts everything and returns once the API answers.
+     *
+     * @throws StartupException naming the step that failed
+     */
+    public static ControlPlane start(ServerConfig config) {
+        ControlPlane cp = new ControlPlane(config);
+        try {
+            cp.step("preparing data directory " + config.serverDir(), cp::prepareDataDir);
+            cp.step("opening datastore", cp::openStore);
+            cp.step("loading cluster certificates", cp::loadPki);
+            cp.step("starting watch cache", cp::startCache);
+            cp.step("creating system namespaces", cp::bootstrap);
+            cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
+            cp.step("writing kubeconfig", cp::writeKubeconfig);
+            cp.ready = true;
+            return cp;
+        } catch (RuntimeException e) {
+            cp.close();
+            throw e;
+        }
+    }
+
+    /** Thrown when a startup step fails; the message says which. */
+    public static final class StartupException extends RuntimeException {
+        StartupException(String step, Throwable cause) {
+            super(step + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private void step(String what, Step step) {
+        long t0 = System.nanoTime();
+        try {
+            step.run();
+        } catch (StartupException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StartupException(what, e);
+        }
+        LOG.log(System.Logger.Level.INFO, "{0} ({1} ms)", what, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private void prepareDataDir() throws IOException {
+        Files.createDirectories(config.serverDir());
+    }
+
+    private void openStore() throws IOException {
+        String endpoint = config.datastoreEndpoint() == null ? "" : config.datastoreEndpoint();
+        if (endpoint.isEmpty() || endpoint.startsWith("sqlite://")) {
+            Path db = endpoint.isEmpty() ? config.serverDir().resolve("db").resolve("state.db") : Path.of(endpoint.substring("sqlite://".length()));
+            Files.createDirectories(db.getParent());
+            store = SqliteStore.open(db);
+        } else if (endpoint.equals("memory://")) {
+            store = new MemoryStore();
+        } else {
+            throw new IllegalArgumentException("unsupported --datastore-endpoint \"" + endpoint
+                    + "\": use sqlite://PATH, memory:// or leave it empty for the embedded SQLite datastore");
+        }
+        closeables.add(store);
+    }
+
+    private void loadPki() throws IOException {
+        List<String> sans = new ArrayList<>(config.tlsSans());
+        sans.addAll(config.nodeIps());
+        if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) sans.add(config.advertiseAddress());
+        if (config.nodeName() != null && !config.nodeName().isEmpty()) sans.add(config.nodeName());
+        pki = ClusterPki.loadOrCreate(config.serverDir(), PkiOptions.defaults().withSans(sans)
+                .withServiceCidr(config.serviceCidr()).withClusterDomain(config.clusterDomain()));
+        token = ClusterToken.loadOrCreate(config.serverDir(), config.token(), pki.serverCaBundle());
+    }
+
+    private void startCache() {
+        WatchCache cache = new WatchCache(store, 10_000);
+        cache.start();
+        closeables.add(cache);
+        registry = ResourceRegistry.withBuiltins();
+        for (ResourceType t : registry.all()) cache.cache(t.storagePrefix());
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(config), clock);
+    }
+
+    private void bootstrap() {
+        ResourceType ns = registry.find("", "v1", "namespaces").orElseThrow();
+        for (String name : SYSTEM_NAMESPACES) {
+            ObjectNode obj = Json.object();
+            obj.putObject("metadata").put("name", name);
+            try {
+                objects.create(ns, null, obj, WriteOptions.system("k3j"));
+            } catch (ApiException e) {
+                if (e.code() != 409) throw e;
+            }
+        }
+    }
+
+    private void startHttp() throws Exception {
+        metrics = new Metrics();
+        Authenticator authn = Authenticator.union(
+                Authenticator.clientCertificates(List.of(pki.clientCaCertificate()), clock),
+                Authenticator.joinToken(token.password(), token.password()));
+        String advertise = advertiseAddress();
+        ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), Patcher.MERGE_ONLY,
+                TableConverter.DEFAULT, (path, accept, etag) -> Optional.empty(), metrics,
+                new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
+                advertise + ":" + config.httpsPort(), () -> ready);
+        http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,
+                MAX_BODY_BYTES);
+        http.start();
+        closeables.add(http);
+    }
+
+    private String advertiseAddress() {
+        if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) return config.advertiseAddress();
+        if (!config.nodeIps().isEmpty()) return config.nodeIps().get(0);
+        return "127.0.0.1";
+    }
+
+    private void writeKubeconfig() throws IOException {
+        if (config.writeKubeconfig() == null) return;
+        KubeconfigWriter.write(config.writeKubeconfig(), KubeconfigWriter.parseMode(config.writeKubeconfigMode()),
+                "https://127.0.0.1:" + port(), pki.serverCaPem(), pki.adminCredentials());
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public ClusterPki pki() {
+        return pki;
+    }
+
+    public ClusterToken token() {
+        return token;
+    }
+
+    public ObjectStore objects() {
+        return objects;
+    }
+
+    public ResourceRegistry registry() {
+        return registry;
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    /** The in-process identity controllers act as. */
+    static UserInfo systemUser() {
+        return new UserInfo("system:k3j-controller", "", List.of(UserInfo.SYSTEM_MASTERS, UserInfo.ALL_AUTHENTICATED), Map.of());
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "error while stopping: " + e);
+            }
+        }
+        closeables.clear();
+    }
+}

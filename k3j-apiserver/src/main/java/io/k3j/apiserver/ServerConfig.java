@@ -1,0 +1,71 @@
+package io.k3j.apiserver;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What {@code k3j server} runs with: k3s's flags, mapped by the CLI into one record.
+ *
+ * @param dataDir             {@code --data-dir}: server state lives in {@code <dataDir>/server}
+ * @param bindAddress         {@code --bind-address}
+ * @param httpsPort           {@code --https-listen-port}
+ * @param advertiseAddress    {@code --advertise-address}: what discovery tells clients (defaults to the node IP)
+ * @param tlsSans             {@code --tls-san}
+ * @param writeKubeconfig     {@code --write-kubeconfig}; null to skip
+ * @param writeKubeconfigMode {@code --write-kubeconfig-mode}, e.g. "0600"
+ * @param token               {@code --token}; null to generate one on first start
+ * @param datastoreEndpoint   {@code --datastore-endpoint}; "" for embedded SQLite, {@code memory://} for a
+ *                            throwaway in-memory store
+ */
+public record ServerConfig(
+        Path dataDir,
+        String bindAddress,
+        int httpsPort,
+        String advertiseAddress,
+        List<String> tlsSans,
+        Path writeKubeconfig,
+        String writeKubeconfigMode,
+        String token,
+        String datastoreEndpoint,
+        String clusterCidr,
+        String serviceCidr,
+        String clusterDns,
+        String clusterDomain,
+        String nodeName,
+        List<String> nodeIps) {
+
+    public ServerConfig {
+        Objects.requireNonNull(dataDir, "dataDir");
+        tlsSans = List.copyOf(tlsSans);
+        nodeIps = List.copyOf(nodeIps);
+        if (httpsPort < 0 || httpsPort > 65535) {
+            throw new IllegalArgumentException("https-listen-port : " + httpsPort + " (expected: 0-65535)");
+        }
+    }
+
+    public Path serverDir() {
+        return dataDir.resolve("server");
+    }
+
+    /** Defaults as k3s has them, under {@code dataDir}. */
+    public static ServerConfig defaults(Path dataDir) {
+        return new ServerConfig(dataDir, "0.0.0.0", 6443, "", List.of(), null, "0600", null, "",
+                "10.42.0.0/16", "10.43.0.0/16", "10.43.0.10", "cluster.local", "", List.of());
+    }
+
+    public ServerConfig withPort(int port) {
+        return new ServerConfig(dataDir, bindAddress, port, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+    }
+
+    public ServerConfig withKubeconfig(Path file) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, file, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+    }
+
+    public ServerConfig withDatastore(String endpoint) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+    }
+}

@@ -1,0 +1,61 @@
+package io.k3j.cli;
+
+import io.k3j.apiserver.Version;
+import io.k3j.apiserver.endpoints.VersionInfo;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code k3j} command: k3s's verbs for running nodes, k3d's for local clusters. */
+@Command(name = "k3j",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.VersionProvider.class,
+        description = {"k3j: a lightweight Kubernetes in Java, with a built-in local cluster tool.", ""},
+        subcommands = {
+            ServerCommand.class,
+            KubectlCommand.class,
+            VersionCommand.class,
+            CompletionCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        Logging.configure(System.getenv("K3J_DEBUG") != null);
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("Error: " + ex.getMessage());
+            cmd.getErr().println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("Error: " + ex.getMessage());
+            if (System.getenv("K3J_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            return 1;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static String versionLine() {
+        return "k3j version " + VersionInfo.KUBERNETES_VERSION + "+k3j" + Version.K3J + " (" + Version.COMMIT + ")";
+    }
+
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {versionLine(), "java version " + Runtime.version()};
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.k3j.cli;
+
+import io.k3j.apiserver.ControlPlane;
+import io.k3j.apiserver.ServerConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code k3j server}: k3s's flags mapped onto {@link ServerConfig}; the work is {@link ControlPlane}'s. */
+@Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run the control plane (API server, datastore, controllers).")
+final class ServerCommand implements Callable<Integer> {
+
+    @Option(names = {"-d", "--data-dir"}, paramLabel = "DIR", defaultValue = "${env:K3J_DATA_DIR}",
+            description = "Folder to hold state (default: /var/lib/k3j, or ~/.k3j when not root)")
+    Path dataDir;
+
+    @Option(names = "--bind-address", paramLabel = "IP", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE})")
+    String bindAddress;
+
+    @Option(names = "--https-listen-port", paramLabel = "PORT", defaultValue = "6443", description = "HTTPS listen port (default: ${DEFAULT-VALUE})")
+    int httpsPort;
+
+    @Option(names = "--advertise-address", paramLabel = "IP", defaultValue = "", description = "Address the API server advertises to members of the cluster (default: node-external-ip/node-ip)")
+    String advertiseAddress;
+
+    @Option(names = "--tls-san", paramLabel = "NAME", split = ",", description = "Add additional hostnames or IPv4/IPv6 addresses as Subject Alternative Names on the server TLS cert")
+    List<String> tlsSans = new ArrayList<>();
+
+    @Option(names = {"-o", "--write-kubeconfig"}, paramLabel = "FILE", defaultValue = "${env:K3J_KUBECONFIG_OUTPUT}",
+            description = "Write the admin kubeconfig to this file (default: /etc/k3j/k3j.yaml, or ~/.kube/k3j.yaml when not root)")
+    Path writeKubeconfig;
+
+    @Option(names = "--write-kubeconfig-mode", paramLabel = "MODE", defaultValue = "${env:K3J_KUBECONFIG_MODE:-0600}",
+            description = "Write the kubeconfig with this mode (default: ${DEFAULT-VALUE})")
+    String writeKubeconfigMode;
+
+    @Option(names = {"-t", "--token"}, paramLabel = "TOKEN", defaultValue = "${env:K3J_TOKEN}",
+            description = "Shared secret used to join a server or agent to a cluster (generated when not given)")
+    String token;
+
+    @Option(names = "--datastore-endpoint", paramLabel = "URL", defaultValue = "${env:K3J_DATASTORE_ENDPOINT}",
+            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway)")
+    String datastoreEndpoint;
+
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR", defaultValue = "10.42.0.0/16", description = "IPv4 network CIDR to use for pod IPs (default: ${DEFAULT-VALUE})")
+    String clusterCidr;
+
+    @Option(names = "--service-cidr", paramLabel = "CIDR", defaultValue = "10.43.0.0/16", description = "IPv4 network CIDR to use for service IPs (default: ${DEFAULT-VALUE})")
+    String serviceCidr;
+
+    @Option(names = "--cluster-dns", paramLabel = "IP", defaultValue = "10.43.0.10", description = "IPv4 Cluster IP for coredns service (default: ${DEFAULT-VALUE})")
+    String clusterDns;
+
+    @Option(names = "--cluster-domain", paramLabel = "DOMAIN", defaultValue = "cluster.local", description = "Cluster Domain (default: ${DEFAULT-VALUE})")
+    String clusterDomain;
+
+    @Option(names = "--node-name", paramLabel = "NAME", defaultValue = "${env:K3J_NODE_NAME}", description = "Node name")
+    String nodeName;
+
+    @Option(names = {"-i", "--node-ip"}, paramLabel = "IP", split = ",", description = "IPv4/IPv6 addresses to advertise for node")
+    List<String> nodeIps = new ArrayList<>();
+
+    @Option(names = "--disable-agent", description = "Do not run a local agent and register a local kubelet")
+    boolean disableAgent;
+
+    @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components (valid items: coredns, servicelb, traefik, local-storage, metrics-server)")
+    List<String> disable = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Path home = Path.of(System.getProperty("user.home"));
+        Path dir = dataDir != null ? dataDir : root ? Path.of("/var/lib/k3j") : home.resolve(".k3j");
+        Path kubeconfig = writeKubeconfig != null ? writeKubeconfig : root ? Path.of("/etc/k3j/k3j.yaml") : home.resolve(".kube/k3j.yaml");
+        ServerConfig config = new ServerConfig(dir, bindAddress, httpsPort, advertiseAddress, tlsSans, kubeconfig, writeKubeconfigMode,
+                blankToNull(token), datastoreEndpoint == null ? "" : datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain,
+                nodeName == null ? "" : nodeName, nodeIps);
+        long t0 = System.nanoTime();
+        ControlPlane cp = ControlPlane.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            cp.close();
+            stopped.countDown();
+        }, "shutdown"));
+        var log = System.getLogger("k3j");
+        log.log(System.Logger.Level.INFO, "k3j is up and running in {0} ms: API at https://127.0.0.1:{1,number,#}, kubeconfig {2}",
+                (System.nanoTime() - t0) / 1_000_000, cp.port(), kubeconfig);
+        if (!disableAgent) {
+            log.log(System.Logger.Level.WARNING, "this build has no node agent yet: running the control plane only (as with --disable-agent)");
+        }
+        stopped.await();
+        return 0;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}
