@@ -132,7 +132,8 @@ public abstract class StoreConformanceTest {
                 while (got.size() < n) {
                     Event e = events.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
                     if (e == null) {
-                        fail("expected " + n + " events, got " + got.size() + ": " + got + " (error " + error + ")");
+                        fail("expected " + n + " events, got " + got.size() + ", the last: "
+                                + got.subList(Math.max(0, got.size() - 5), got.size()) + " (error " + error + ")");
                     }
                     got.add(e);
                 }
