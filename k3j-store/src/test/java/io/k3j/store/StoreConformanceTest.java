@@ -876,6 +876,45 @@ public abstract class StoreConformanceTest {
         }
 
         @Test
+        @DisplayName("closing while writers run: every write either succeeds and is kept, or fails; none hangs")
+        void closeUnderLoad() throws Exception {
+            Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+            List<Throwable> unexpected = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch started = new CountDownLatch(50);
+            List<Thread> ts = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int n = t;
+                ts.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; ; i++) {
+                        String key = "/load/" + n + "/" + i;
+                        try {
+                            store.create(key, b("x"));
+                            acknowledged.add(key);
+                            started.countDown();
+                        } catch (StoreException e) {
+                            return; // the store closed under us
+                        } catch (Throwable e) {
+                            unexpected.add(e);
+                            return;
+                        }
+                    }
+                }));
+            }
+            assertThat(started.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            store.close();
+            for (Thread t : ts) {
+                t.join(WAIT.toMillis());
+                assertThat(t.isAlive()).as("writer still blocked after close").isFalse();
+            }
+            assertThat(unexpected).isEmpty();
+            reopen();
+            assertThat(store.count("/load/")).isGreaterThanOrEqualTo(acknowledged.size());
+            for (String key : acknowledged) {
+                assertThat(store.get(key)).as(key).isPresent();
+            }
+        }
+
+        @Test
         @DisplayName("refuses writes after close with StoreException")
         void closed() {
             store.close();

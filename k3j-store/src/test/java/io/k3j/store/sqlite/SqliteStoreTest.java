@@ -58,6 +58,31 @@ class SqliteStoreTest extends StoreConformanceTest {
     }
 
     @Test
+    @DisplayName("a reader holding a snapshot open neither blocks writes nor sees them")
+    void readersDoNotBlockWriter() throws SQLException {
+        store.create("/a", b("1"));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("state.db"))) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                assertThat(count(s)).isEqualTo(1); // the snapshot starts here
+                for (int i = 0; i < 100; i++) {
+                    store.create("/k" + i, b("x"));
+                }
+                assertThat(count(s)).isEqualTo(1);
+            }
+            c.rollback();
+        }
+        assertThat(store.count("")).isEqualTo(101);
+    }
+
+    private static long count(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM kv")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
     @DisplayName("the log has one row per revision, and compaction removes superseded rows and old deletions")
     void logRows() throws SQLException {
         KeyValue a = store.create("/a", b("1"));
