@@ -155,6 +155,8 @@ public final class SqliteStore implements Store {
             }
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            // NORMAL: a commit is written to the WAL (survives kill -9) but not fsync'ed (would not survive
+            // power loss); see open(Path) for the reasoning.
             config.setSynchronous(b.fsyncEachCommit
                     ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
             config.setBusyTimeout(10_000);

@@ -192,6 +192,34 @@ class SqliteStoreTest extends StoreConformanceTest {
     }
 
     @Test
+    @DisplayName("a listener that throws ends its watch with that exception")
+    void throwingListener() throws Exception {
+        RuntimeException boom = new IllegalStateException("boom");
+        CountDownLatch errored = new CountDownLatch(1);
+        Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicInteger calls = new AtomicInteger();
+        store.watch("", 0, new WatchListener() {
+            @Override
+            public void onEvents(List<Event> events) {
+                calls.incrementAndGet();
+                throw boom;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                errors.add(t);
+                errored.countDown();
+            }
+        });
+        store.create("/a", b("1"));
+        assertThat(errored.await(10, TimeUnit.SECONDS)).isTrue();
+        store.create("/b", b("1"));
+        Thread.sleep(100);
+        assertThat(errors).containsExactly(boom);
+        assertThat(calls.get()).isEqualTo(1);
+    }
+
+    @Test
     @DisplayName("32 writers and concurrent readers: no 'database is locked', and creates are fast")
     void throughput() throws Exception {
         int threads = 32;
