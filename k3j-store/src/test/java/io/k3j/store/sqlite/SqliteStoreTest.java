@@ -1,6 +1,7 @@
 package io.k3j.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.k3j.store.Event;
 import io.k3j.store.KeyValue;
@@ -55,6 +56,16 @@ class SqliteStoreTest extends StoreConformanceTest {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("wal");
         }
+    }
+
+    @Test
+    @DisplayName("a second store cannot open the same file while the first has it open")
+    void exclusive() {
+        assertThatThrownBy(() -> SqliteStore.open(dir.resolve("state.db")))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("another store");
+        store.close();
+        SqliteStore.open(dir.resolve("state.db")).close();
     }
 
     @Test
