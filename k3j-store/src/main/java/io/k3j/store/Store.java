@@ -68,17 +68,21 @@ public interface Store extends AutoCloseable {
     /**
      * Watches keys starting with {@code prefix}: first every change with revision greater than
      * {@code afterRevision} that is still in history, then live changes, until the watch is closed.
-     * The listener is called from one thread per watch, never concurrently, in revision order.
+     * The listener is called from one thread per watch, never concurrently, in revision order. A watch
+     * may fall too far behind (its listener too slow); it then ends with {@link WatchListener#onError}.
      *
      * @throws CompactedException if {@code afterRevision} + 1 is older than {@link #compactRevision()}
      */
     Watch watch(String prefix, long afterRevision, WatchListener listener);
 
     /**
-     * Discards history older than {@code revision}: superseded values and deletion records with
-     * revisions at or below it. The newest value of every live key is kept.
+     * Discards history older than {@code revision}: afterwards reads at {@code revision} and later still
+     * work, and so do watches with {@code afterRevision >= revision - 1}; older ones fail with
+     * {@link CompactedException}. The newest value of every live key is kept. Compacting at or below the
+     * current compact revision changes nothing.
      *
-     * @return the new compact revision
+     * @return the compact revision now in effect
+     * @throws FutureRevisionException if {@code revision} is newer than {@link #currentRevision()}
      */
     long compact(long revision);
 

@@ -132,7 +132,8 @@ public abstract class StoreConformanceTest {
                 while (got.size() < n) {
                     Event e = events.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
                     if (e == null) {
-                        fail("expected " + n + " events, got " + got.size() + ": " + got + " (error " + error + ")");
+                        fail("expected " + n + " events, got " + got.size() + ", the last: "
+                                + got.subList(Math.max(0, got.size() - 5), got.size()) + " (error " + error + ")");
                     }
                     got.add(e);
                 }
@@ -871,6 +872,45 @@ public abstract class StoreConformanceTest {
                 KeyValue c = store.create("/b", b("again"));
                 assertThat(c.modRevision()).isEqualTo(rev + 1);
                 assertThat(rec.takeOne().revision()).isEqualTo(rev + 1);
+            }
+        }
+
+        @Test
+        @DisplayName("closing while writers run: every write either succeeds and is kept, or fails; none hangs")
+        void closeUnderLoad() throws Exception {
+            Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+            List<Throwable> unexpected = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch started = new CountDownLatch(50);
+            List<Thread> ts = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int n = t;
+                ts.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; ; i++) {
+                        String key = "/load/" + n + "/" + i;
+                        try {
+                            store.create(key, b("x"));
+                            acknowledged.add(key);
+                            started.countDown();
+                        } catch (StoreException e) {
+                            return; // the store closed under us
+                        } catch (Throwable e) {
+                            unexpected.add(e);
+                            return;
+                        }
+                    }
+                }));
+            }
+            assertThat(started.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            store.close();
+            for (Thread t : ts) {
+                t.join(WAIT.toMillis());
+                assertThat(t.isAlive()).as("writer still blocked after close").isFalse();
+            }
+            assertThat(unexpected).isEmpty();
+            reopen();
+            assertThat(store.count("/load/")).isGreaterThanOrEqualTo(acknowledged.size());
+            for (String key : acknowledged) {
+                assertThat(store.get(key)).as(key).isPresent();
             }
         }
 

@@ -11,7 +11,12 @@ import io.k3j.store.StoreException;
 import io.k3j.store.Watch;
 import io.k3j.store.WatchListener;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -105,6 +110,7 @@ public final class SqliteStore implements Store {
     }
 
     private final Path dbFile;
+    private final FileLock ownership;
     private final String url;
     private final int watchQueueCapacity;
     private final ReadPool reads;
@@ -132,7 +138,10 @@ public final class SqliteStore implements Store {
      * NORMAL gives up is durability of the last commits across an OS crash or power loss (the database
      * stays consistent either way); {@link Builder#fsyncEachCommit} buys that with one fsync per batch.
      *
-     * @throws StoreException if the file cannot be opened or read
+     * <p>A lock file beside the database ({@code <dbFile>.lock}) keeps a second store, in this process or
+     * another, from opening it: a second writer would make SQLite answer "database is locked".
+     *
+     * @throws StoreException if the file cannot be opened or read, or another store has it open
      */
     public static SqliteStore open(Path dbFile) {
         return builder(dbFile).open();
@@ -148,13 +157,17 @@ public final class SqliteStore implements Store {
         this.url = "jdbc:sqlite:" + dbFile;
         this.watchQueueCapacity = b.watchQueueCapacity;
         Connection conn = null;
+        FileLock lock = null;
         try {
             Path parent = dbFile.getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
+            lock = lockOwnership(dbFile);
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            // NORMAL: a commit is written to the WAL (survives kill -9) but not fsync'ed (would not survive
+            // power loss); see open(Path) for the reasoning.
             config.setSynchronous(b.fsyncEachCommit
                     ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
             config.setBusyTimeout(10_000);
@@ -185,6 +198,7 @@ public final class SqliteStore implements Store {
             this.writer = new WriteLoop(conn, dbFile.toString(), index, currentRevision, compact, new Publisher(),
                     b.maxBatch);
         } catch (Exception e) {
+            release(lock);
             if (conn != null) {
                 try {
                     conn.close();
@@ -194,12 +208,40 @@ public final class SqliteStore implements Store {
             }
             throw new StoreException("opening SQLite store " + dbFile + ": " + e.getMessage(), e);
         }
+        this.ownership = lock;
         this.reads = new ReadPool(b.readConnections, this::openReader);
         this.writerThread = Thread.ofPlatform().name("k3j-sqlite-writer").daemon(true).start(writer);
         LOG.log(System.Logger.Level.DEBUG, "opened {0} at revision {1} (compacted {2}), {3} keys, "
                         + "readConnections={4} maxBatch={5} watchQueueCapacity={6} fsyncEachCommit={7}",
                 dbFile, currentRevision, compactRevision, index.size(), b.readConnections, b.maxBatch,
                 b.watchQueueCapacity, b.fsyncEachCommit);
+    }
+
+    /** Locks {@code <db>.lock}; the OS drops the lock when the process dies, so a crash leaves none behind. */
+    private static FileLock lockOwnership(Path db) throws IOException {
+        Path lockFile = db.resolveSibling(db.getFileName() + ".lock");
+        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new StoreException("another store has " + db + " open (lock " + lockFile + ")");
+        }
+        return lock;
+    }
+
+    private static void release(FileLock lock) {
+        if (lock != null) {
+            try {
+                lock.channel().close(); // releases the lock
+            } catch (IOException ignored) {
+                // the lock goes with the process anyway
+            }
+        }
     }
 
     private Connection openReader() throws SQLException {
@@ -488,6 +530,7 @@ public final class SqliteStore implements Store {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        release(ownership);
         if (failure != null) {
             throw failure;
         }

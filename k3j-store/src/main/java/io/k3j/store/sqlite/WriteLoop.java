@@ -99,26 +99,35 @@ final class WriteLoop implements Runnable {
                 continue; // nobody interrupts this thread; close() queues a Stop instead
             }
             queue.drainTo(batch, maxBatch - 1);
-            for (Op op : batch) {
-                switch (op) {
-                    case Compact c -> {
-                        commit(writes);
-                        compact(c);
-                    }
-                    case Stop s -> {
-                        commit(writes);
-                        stop = s;
-                    }
-                    default -> {
-                        if (stop != null) {
-                            fail(op, new StoreException("store is closed"));
-                        } else {
-                            writes.add(op);
+            try {
+                for (Op op : batch) {
+                    switch (op) {
+                        case Compact c -> {
+                            commit(writes);
+                            compact(c);
+                        }
+                        case Stop s -> {
+                            commit(writes);
+                            stop = s;
+                        }
+                        default -> {
+                            if (stop != null) {
+                                fail(op, new StoreException("store is closed"));
+                            } else {
+                                writes.add(op);
+                            }
                         }
                     }
                 }
+                commit(writes);
+            } catch (Throwable t) {
+                // Whatever went wrong (an Error in a publisher, say), no caller may wait forever: answer every
+                // operation of this batch that is still unanswered, then carry on with the next batch.
+                rollback();
+                StoreException failure = new StoreException("writing to " + where + ": " + t, t);
+                batch.forEach(op -> fail(op, failure));
+                writes.clear();
             }
-            commit(writes);
         }
         try {
             insert.close();

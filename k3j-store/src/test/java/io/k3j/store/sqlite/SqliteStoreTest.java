@@ -1,6 +1,7 @@
 package io.k3j.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.k3j.store.Event;
 import io.k3j.store.KeyValue;
@@ -54,6 +55,41 @@ class SqliteStoreTest extends StoreConformanceTest {
              ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("wal");
+        }
+    }
+
+    @Test
+    @DisplayName("a second store cannot open the same file while the first has it open")
+    void exclusive() {
+        assertThatThrownBy(() -> SqliteStore.open(dir.resolve("state.db")))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("another store");
+        store.close();
+        SqliteStore.open(dir.resolve("state.db")).close();
+    }
+
+    @Test
+    @DisplayName("a reader holding a snapshot open neither blocks writes nor sees them")
+    void readersDoNotBlockWriter() throws SQLException {
+        store.create("/a", b("1"));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("state.db"))) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                assertThat(count(s)).isEqualTo(1); // the snapshot starts here
+                for (int i = 0; i < 100; i++) {
+                    store.create("/k" + i, b("x"));
+                }
+                assertThat(count(s)).isEqualTo(1);
+            }
+            c.rollback();
+        }
+        assertThat(store.count("")).isEqualTo(101);
+    }
+
+    private static long count(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM kv")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
@@ -164,6 +200,34 @@ class SqliteStoreTest extends StoreConformanceTest {
         assertThat(errors.peek()).hasMessageContaining("fell behind");
         assertThat(delivered.get()).isEqualTo(1);
         w.close();
+    }
+
+    @Test
+    @DisplayName("a listener that throws ends its watch with that exception")
+    void throwingListener() throws Exception {
+        RuntimeException boom = new IllegalStateException("boom");
+        CountDownLatch errored = new CountDownLatch(1);
+        Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicInteger calls = new AtomicInteger();
+        store.watch("", 0, new WatchListener() {
+            @Override
+            public void onEvents(List<Event> events) {
+                calls.incrementAndGet();
+                throw boom;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                errors.add(t);
+                errored.countDown();
+            }
+        });
+        store.create("/a", b("1"));
+        assertThat(errored.await(10, TimeUnit.SECONDS)).isTrue();
+        store.create("/b", b("1"));
+        Thread.sleep(100);
+        assertThat(errors).containsExactly(boom);
+        assertThat(calls.get()).isEqualTo(1);
     }
 
     @Test
