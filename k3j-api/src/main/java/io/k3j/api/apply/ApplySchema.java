@@ -20,11 +20,12 @@ public interface ApplySchema {
     }
 
     /**
-     * True when kube-apiserver's typed objects always carry this object field, even unset: a non-pointer Go struct
+     * True when kube-apiserver's typed objects always carry this field, even unset: a non-pointer Go struct
      * (OpenAPI {@code "default": {}} on an object field of a built-in type, e.g. {@code spec}, {@code
-     * spec.template}, {@code metadata}, a container's {@code resources}). Such fields are not "added" when an
-     * update first sets something inside them, so they get no {@code "."} entry of their own. Never true for
-     * custom resources, which kube-apiserver handles as unstructured.
+     * spec.template}, {@code metadata}, a container's {@code resources}) or a list serialized without omitempty
+     * (e.g. a pod's {@code containers}). Such fields are not "added" when an update first sets something inside
+     * them, so they get no {@code "."} entry of their own. Never true for custom resources, which kube-apiserver
+     * handles as unstructured.
      */
     default boolean presentWhenZero(List<String> path) {
         return false;

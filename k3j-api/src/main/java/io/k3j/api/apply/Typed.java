@@ -281,10 +281,11 @@ final class Typed {
                 JsonNode lc = l == null ? null : l.get(k);
                 JsonNode rc = r == null ? null : r.get(k);
                 Shape cs = child(s, k, rc != null ? rc : lc);
-                if (cs.form == Form.STRUCT && (lc == null) != (rc == null) && extra.presentWhenZero(cs.path)) {
-                    // kube-apiserver compares typed objects, where a non-pointer struct is always there (empty).
-                    if (lc == null && l != null) lc = Json.object();
-                    if (rc == null && r != null) rc = Json.object();
+                if (cs.form != Form.LEAF && (lc == null) != (rc == null) && extra.presentWhenZero(cs.path)) {
+                    // kube-apiserver compares typed objects, where a non-pointer struct or a list without omitempty
+                    // is always there, if only empty.
+                    if (lc == null && l != null) lc = emptyLike(cs);
+                    if (rc == null && r != null) rc = emptyLike(cs);
                 }
                 path.add(PathElement.field(k));
                 cmp(lc, rc, cs, path, added, modified, removed);
@@ -295,6 +296,10 @@ final class Typed {
         }
         if (l == null) added.add(path);
         else if (r == null) removed.add(path);
+    }
+
+    private static JsonNode emptyLike(Shape s) {
+        return s.form == Form.STRUCT || s.form == Form.MAP ? Json.object() : Json.array();
     }
 
     private void compareItems(JsonNode l, JsonNode r, Shape s, List<PathElement> path,
