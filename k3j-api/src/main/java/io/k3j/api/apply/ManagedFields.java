@@ -195,7 +195,8 @@ public final class ManagedFields {
     private void update(Typed typed, JsonNode before, JsonNode after, Map<Id, Entry> managed, Id id,
                         String apiVersion, FieldSet resetFields) {
         Typed.Comparison cmp = typed.compare(before, after).without(resetFields);
-        takeFromOthers(managed, id, cmp.changed(), cmp.removed());
+        // The writer's own entry is reduced too (kube-apiserver updates as "current-operation", then merges back).
+        takeFromOthers(managed, null, cmp.changed(), cmp.removed());
         FieldSet mine = cmp.changed().difference(STRIPPED);
         if (!mine.isEmpty()) {
             Entry prev = managed.get(id);
