@@ -180,7 +180,7 @@ public final class ManagedFields {
         Typed typed = new Typed(schema);
         ObjectNode before = oldObj == null ? Json.object() : withoutManagedFields(oldObj);
         try {
-            update(typed, before, result, managed, new Id(manager.isEmpty() ? "unknown" : manager, "Update", apiVersion, sub),
+            update(typed, before, result, managed, new Id(manager == null || manager.isEmpty() ? "unknown" : manager, "Update", apiVersion, sub),
                     apiVersion, resetFields);
         } catch (Typed.TypeError e) {
             // kube-apiserver's UpdateNoErrors: never fail a write over bookkeeping, keep the previous entries.
