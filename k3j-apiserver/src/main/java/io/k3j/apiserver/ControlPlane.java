@@ -3,6 +3,8 @@ package io.k3j.apiserver;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
+import io.k3j.api.apply.ManagedFields;
+import io.k3j.api.patch.PatchSchema;
 import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.UserInfo;
@@ -166,7 +168,9 @@ public final class ControlPlane implements AutoCloseable {
                 Authenticator.clientCertificates(List.of(pki.clientCaCertificate()), clock),
                 Authenticator.joinToken(token.password(), token.password()));
         String advertise = advertiseAddress();
-        ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), Patcher.MERGE_ONLY,
+        Patcher patcher = new Patcher(type -> PatchSchema.NONE, new ManagedFields(clock));
+        objects.managedFields(patcher.updateTracker());
+        ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), patcher,
                 TableConverter.DEFAULT, (path, accept, etag) -> Optional.empty(), metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready);

@@ -4,63 +4,70 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
+import io.k3j.api.apply.ManagedFields;
+import io.k3j.api.patch.PatchSchema;
+import io.k3j.api.patch.PatchType;
+import io.k3j.api.patch.Patches;
 import io.k3j.apiserver.registry.ObjectStore;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceType;
-import java.util.Iterator;
-import java.util.Map;
+import java.util.function.Function;
 
-/** Applies PATCH bodies: JSON patch, merge patch, strategic merge patch, and server-side apply. */
-public interface Patcher {
-    enum Type {
-        JSON, MERGE, STRATEGIC, APPLY;
+/**
+ * Applies PATCH bodies: JSON patch, merge patch and strategic merge patch through {@link Patches}, and
+ * server-side apply through {@link ManagedFields}, with the patch metadata of each resource's schema.
+ */
+public final class Patcher {
+    private final Function<ResourceType, PatchSchema> schemas;
+    private final ManagedFields managedFields;
 
-        static Type fromContentType(String contentType) {
-            if (contentType == null) return null;
-            return switch (contentType) {
-                case "application/json-patch+json" -> JSON;
-                case "application/merge-patch+json" -> MERGE;
-                case "application/strategic-merge-patch+json" -> STRATEGIC;
-                case "application/apply-patch+yaml", "application/apply-patch+cbor" -> APPLY;
-                default -> null;
-            };
-        }
+    public Patcher(Function<ResourceType, PatchSchema> schemas, ManagedFields managedFields) {
+        this.schemas = schemas;
+        this.managedFields = managedFields;
     }
 
-    /** The patched object (a new tree; {@code current} may be changed). {@code type} is null for Scale objects. */
-    ObjectNode patch(Type patchType, ResourceType type, ObjectNode current, byte[] body);
+    /** The patched object; {@code type} is null for a Scale (no schema). */
+    ObjectNode patch(PatchType patchType, ResourceType type, ObjectNode current, byte[] body) {
+        PatchSchema schema = type == null ? PatchSchema.NONE : schemas.apply(type);
+        JsonNode result = Patches.apply(patchType, current, body, schema);
+        if (!(result instanceof ObjectNode o)) throw ApiException.badRequest("the patched object is not a JSON object");
+        return o;
+    }
 
-    /** Server-side apply: creates or updates the object. */
-    ObjectNode apply(ObjectStore objects, ResourceType type, String namespace, String name, String subresource, byte[] body,
-                     boolean force, WriteOptions opts);
-
-    /** Merge patch only (RFC 7386), until the full engines are wired in. */
-    Patcher MERGE_ONLY = new Patcher() {
-        @Override
-        public ObjectNode patch(Type patchType, ResourceType type, ObjectNode current, byte[] body) {
-            if (patchType == Type.JSON) throw ApiException.unsupportedMediaType("application/json-patch+json");
-            JsonNode patch = Json.parse(body);
-            JsonNode result = merge(current, patch);
-            if (!(result instanceof ObjectNode o)) throw ApiException.badRequest("patch must be a JSON object");
-            return o;
+    /** Server-side apply: updates the object, or creates it when absent. */
+    Applied apply(ObjectStore objects, ResourceType type, String namespace, String name, String subresource, byte[] body,
+                  boolean force, WriteOptions opts) {
+        JsonNode parsed = Json.parseYamlOrJson(body);
+        if (!(parsed instanceof ObjectNode applied)) throw ApiException.badRequest("apply patch must be an object");
+        PatchSchema schema = schemas.apply(type);
+        WriteOptions applyOpts = opts.forApply();
+        try {
+            ObjectNode updated = objects.updateWith(type, namespace, name, subresource, applyOpts, current -> {
+                ObjectNode result = managedFields.apply(current, applied, opts.fieldManager(), force, type.apiVersion(), subresource, schema).object();
+                Json.obj(result, "metadata").put("resourceVersion", Json.text(current.get("metadata"), "resourceVersion"));
+                return result;
+            });
+            return new Applied(updated, false);
+        } catch (ApiException e) {
+            if (e.code() != 404 || !subresource.isEmpty()) throw e;
         }
+        ObjectNode created = managedFields.apply(null, applied, opts.fieldManager(), force, type.apiVersion(), subresource, schema).object();
+        ObjectNode meta = Json.obj(created, "metadata");
+        if (Json.text(meta, "name").isEmpty()) meta.put("name", name);
+        return new Applied(objects.create(type, namespace, created, applyOpts), true);
+    }
 
-        @Override
-        public ObjectNode apply(ObjectStore objects, ResourceType type, String namespace, String name, String subresource,
-                                byte[] body, boolean force, WriteOptions opts) {
-            throw ApiException.unsupportedMediaType("application/apply-patch+yaml");
-        }
+    record Applied(ObjectNode object, boolean created) {}
 
-        private JsonNode merge(JsonNode target, JsonNode patch) {
-            if (!patch.isObject()) return patch;
-            ObjectNode out = target != null && target.isObject() ? (ObjectNode) target : Json.object();
-            Iterator<Map.Entry<String, JsonNode>> it = patch.fields();
-            while (it.hasNext()) {
-                var e = it.next();
-                if (e.getValue().isNull()) out.remove(e.getKey());
-                else out.set(e.getKey(), merge(out.get(e.getKey()), e.getValue()));
-            }
-            return out;
-        }
-    };
+    /** Keeps metadata.managedFields on every non-apply write. */
+    public ObjectStore.ManagedFieldsHook updateTracker() {
+        return (type, current, updated, opts, subresource) -> {
+            if (opts.apply() || opts.fieldManager() == null) return;
+            ObjectNode tracked = managedFields.trackUpdate(current, updated, opts.fieldManager(), type.apiVersion(), subresource,
+                    schemas.apply(type));
+            JsonNode mf = Json.at(tracked, "metadata", "managedFields");
+            if (mf == null) Json.obj(updated, "metadata").remove("managedFields");
+            else Json.obj(updated, "metadata").set("managedFields", mf);
+        };
+    }
 }

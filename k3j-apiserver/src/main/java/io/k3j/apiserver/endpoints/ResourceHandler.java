@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.ApiException.Cause;
 import io.k3j.api.Json;
+import io.k3j.api.apply.ManagedFields;
+import io.k3j.api.patch.PatchType;
 import io.k3j.api.select.FieldSelector;
 import io.k3j.api.select.LabelSelector;
 import io.k3j.apiserver.auth.UserInfo;
@@ -102,8 +104,8 @@ final class ResourceHandler {
             }
             case "PATCH" -> {
                 requireVerb(t, "patch");
-                ObjectNode patched = patch(req, t, "", user);
-                respond(req, ex, 200, t.type, patched);
+                Patched p = patch(req, t, "", user);
+                respond(req, ex, p.created() ? 201 : 200, t.type, p.object());
             }
             case "DELETE" -> {
                 requireVerb(t, "delete");
@@ -147,23 +149,23 @@ final class ResourceHandler {
                 || type.kind().equals("Service")));
     }
 
-    private ObjectNode patch(ApiRequest req, Target t, String subresource, UserInfo user) {
-        String contentType = Negotiation.contentType(req.header("Content-Type"));
-        Patcher.Type patchType = Patcher.Type.fromContentType(contentType);
-        if (patchType == null) throw ApiException.unsupportedMediaType(contentType);
-        if (patchType == Patcher.Type.STRATEGIC && t.type.custom()) throw ApiException.unsupportedMediaType(contentType);
+    private record Patched(ObjectNode object, boolean created) {}
+
+    private Patched patch(ApiRequest req, Target t, String subresource, UserInfo user) {
+        PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
+        if (patchType == PatchType.STRATEGIC && t.type.custom()) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
         byte[] body = req.body();
         if (body.length == 0) throw ApiException.badRequest("the body of the request was empty");
         WriteOptions opts = writeOptions(req, user);
-        if (patchType == Patcher.Type.APPLY) {
-            if (opts.fieldManager() == null || opts.fieldManager().isEmpty()) {
-                throw ApiException.badRequest("PATCH requests with apply content type must include fieldManager");
-            }
-            boolean force = isTrue(req.param("force"));
-            return patcher.apply(objects, t.type, t.namespace, t.name, subresource, body, force, opts);
+        if (patchType == PatchType.APPLY) {
+            Patcher.Applied a = patcher.apply(objects, t.type, t.namespace, t.name, subresource, body, isTrue(req.param("force")), opts);
+            return new Patched(a.object(), a.created());
         }
-        return objects.updateWith(t.type, t.namespace, t.name, subresource, opts,
-                current -> patcher.patch(patchType, t.type, current, body));
+        if (req.param("force") != null) {
+            throw ApiException.invalid("meta.k8s.io", "PatchOptions", "", List.of(Cause.forbidden("force", "may not be specified for non-apply patch")));
+        }
+        return new Patched(objects.updateWith(t.type, t.namespace, t.name, subresource, opts,
+                current -> patcher.patch(patchType, t.type, current, body)), false);
     }
 
     private void status(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
@@ -174,7 +176,7 @@ final class ResourceHandler {
                 ObjectNode body = decodeBody(req);
                 respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", writeOptions(req, user)));
             }
-            case "PATCH" -> respond(req, ex, 200, t.type, patch(req, t, "status", user));
+            case "PATCH" -> respond(req, ex, 200, t.type, patch(req, t, "status", user).object());
             default -> throw notAllowed();
         }
     }
@@ -204,12 +206,11 @@ final class ResourceHandler {
                 sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req, current -> body)), req);
             }
             case "PATCH" -> {
-                String contentType = Negotiation.contentType(req.header("Content-Type"));
-                Patcher.Type patchType = Patcher.Type.fromContentType(contentType);
-                if (patchType == null || patchType == Patcher.Type.APPLY) throw ApiException.unsupportedMediaType(contentType);
+                PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
+                if (patchType == PatchType.APPLY) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
                 byte[] body = req.body();
                 sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req,
-                        current -> patcher.patch(patchType == Patcher.Type.STRATEGIC ? Patcher.Type.MERGE : patchType, null, Scale.of(t.type, current), body))), req);
+                        current -> patcher.patch(patchType, null, Scale.of(t.type, current), body))), req);
             }
             default -> throw notAllowed();
         }
@@ -410,19 +411,17 @@ final class ResourceHandler {
         else if (fv.equalsIgnoreCase("Ignore")) validation = WriteOptions.FieldValidation.IGNORE;
         else throw ApiException.badRequest("fieldValidation parameter unsupported: " + fv);
         String manager = req.param("fieldManager");
-        if (manager != null && manager.length() > 128) {
-            throw ApiException.invalid("", "PatchOptions", "", List.of(Cause.tooLong("fieldManager", manager, 128)));
-        }
-        if (manager == null) manager = managerFromUserAgent(req.header("User-Agent"));
+        ManagedFields.validateFieldManager(optionsKind(req), manager, false);
+        manager = ManagedFields.managerOrUserAgent(manager, req.header("User-Agent"));
         return new WriteOptions(isDryRun(req), manager, validation, user);
     }
 
-    /** kube-apiserver names a manager after the client's User-Agent up to the first "/". */
-    static String managerFromUserAgent(String ua) {
-        if (ua == null || ua.isEmpty()) return "unknown";
-        int slash = ua.indexOf('/');
-        String m = slash < 0 ? ua : ua.substring(0, slash);
-        return m.length() > 128 ? m.substring(0, 128) : m;
+    private static String optionsKind(ApiRequest req) {
+        return switch (req.method()) {
+            case "POST" -> "CreateOptions";
+            case "PUT" -> "UpdateOptions";
+            default -> "PatchOptions";
+        };
     }
 
     private static boolean isDryRun(ApiRequest req) {

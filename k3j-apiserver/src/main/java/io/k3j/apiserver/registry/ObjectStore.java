@@ -54,6 +54,7 @@ public final class ObjectStore {
         this.clock = clock;
     }
 
+    /** Sets what maintains metadata.managedFields on writes. */
     public void managedFields(ManagedFieldsHook hook) {
         this.managedFields = Objects.requireNonNull(hook);
     }
