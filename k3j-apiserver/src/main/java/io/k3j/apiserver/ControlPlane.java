@@ -171,7 +171,7 @@ public final class ControlPlane implements AutoCloseable {
         Patcher patcher = new Patcher(type -> PatchSchema.NONE, new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), patcher,
-                TableConverter.DEFAULT, (path, accept, etag) -> Optional.empty(), metrics,
+                new TableConverter(), (path, accept, etag) -> Optional.empty(), metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready);
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,

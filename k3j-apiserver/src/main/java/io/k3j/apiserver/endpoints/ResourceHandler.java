@@ -295,8 +295,7 @@ final class ResourceHandler {
         if (result.continueToken() != null) listMeta.put("continue", result.continueToken());
         if (result.remainingItemCount() != null) listMeta.put("remainingItemCount", result.remainingItemCount());
         if (out == Negotiation.Output.TABLE) {
-            String include = req.param("includeObject");
-            ObjectNode table = tables.toTable(t.type, result.items(), include == null ? "Metadata" : include, listMeta, true,
+            ObjectNode table = tables.toTable(t.type, result.items(), req.param("includeObject"), listMeta, true,
                     objects.clock().instant());
             sendJson(ex, 200, table, req);
             return;
@@ -497,11 +496,16 @@ final class ResourceHandler {
         ObjectStore.withTypeMeta(type, obj);
         switch (out) {
             case TABLE -> {
-                String include = req.param("includeObject");
-                sendJson(ex, code, tables.toTable(type, List.of(obj), include == null ? "Metadata" : include, Json.object(), true,
+                sendJson(ex, code, tables.toTable(type, List.of(obj), req.param("includeObject"), null, true,
                         objects.clock().instant()), req);
             }
-            case PARTIAL_METADATA -> sendJson(ex, code, Rendering.partial(type, obj, "Metadata"), req);
+            case PARTIAL_METADATA -> {
+                ObjectNode p = Json.object();
+                p.put("kind", "PartialObjectMetadata");
+                p.put("apiVersion", "meta.k8s.io/v1");
+                p.set("metadata", obj.get("metadata"));
+                sendJson(ex, code, p, req);
+            }
             default -> send(ex, code, obj, req);
         }
     }

@@ -85,7 +85,7 @@ final class WatchServer {
         HttpExchange.Stream stream = ex.stream(200, "application/json", Map.of());
         stream.onClose(watcher::close);
         boolean table = out == Negotiation.Output.TABLE;
-        String include = req.param("includeObject") == null ? "Metadata" : req.param("includeObject");
+        String include = req.param("includeObject");
         boolean first = true;
         long deadline = System.currentTimeMillis() + timeoutMs;
         long nextBookmark = System.currentTimeMillis() + BOOKMARK_INTERVAL_MS;

@@ -232,9 +232,10 @@ public final class ObjectStore {
         for (var req : opts.fields().requirements()) {
             String f = req.field();
             if (f.equals("metadata.name") || f.equals("metadata.namespace")) continue;
-            if (!strategy.selectableFields().contains(f)) {
-                throw ApiException.badRequest("field label not supported: " + f);
+            if (strategy.selectableFields().isEmpty()) {
+                throw ApiException.badRequest("\"" + f + "\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"");
             }
+            if (!strategy.selectableFields().contains(f)) throw ApiException.badRequest("field label not supported: " + f);
         }
     }
 
