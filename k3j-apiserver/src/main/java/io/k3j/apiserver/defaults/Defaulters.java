@@ -340,7 +340,7 @@ public final class Defaulters {
         for (ObjectNode s : items(rb, "subjects")) {
             if (!blank(s, "apiGroup")) continue;
             switch (s.path("kind").asText()) {
-                case "ServiceAccount" -> s.put("apiGroup", "");
+                // ServiceAccount subjects keep the empty group, which omitempty drops on output.
                 case "User", "Group" -> s.put("apiGroup", "rbac.authorization.k8s.io");
                 default -> { }
             }
