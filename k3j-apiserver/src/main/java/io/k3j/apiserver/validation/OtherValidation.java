@@ -70,7 +70,7 @@ final class OtherValidation {
         boolean hasService = b.hasNonNull("service");
         boolean hasResource = b.hasNonNull("resource");
         if (hasService && hasResource) {
-            e.invalid(p, new Errs.GoText(b.toString()), "cannot set both resource and service backends");
+            e.invalid(p, "", "cannot set both resource and service backends");
             return;
         }
         if (hasResource) {
@@ -80,7 +80,7 @@ final class OtherValidation {
             return;
         }
         if (!hasService) {
-            e.invalid(p, new Errs.GoText(b.toString()), "resource or service backend is required");
+            e.invalid(p, "", "resource or service backend is required");
             return;
         }
         JsonNode svc = b.get("service");
@@ -90,10 +90,10 @@ final class OtherValidation {
         JsonNode port = svc.path("port");
         boolean hasName = !text(port, "name").isEmpty();
         boolean hasNumber = port.path("number").asLong(0) != 0;
-        if (hasName && hasNumber) e.invalid(p + ".service.port", new Errs.GoText(port.toString()), "cannot set both port name & port number");
+        if (hasName && hasNumber) e.invalid(p + ".service.port", "", "cannot set both port name & port number");
         else if (hasName) e.invalidEach(p + ".service.port.name", text(port, "name"), Names.isValidPortName(text(port, "name")));
         else if (hasNumber) e.invalidEach(p + ".service.port.number", port.path("number").asLong(), Names.isValidPortNum(port.path("number").asLong()));
-        else e.invalid(p + ".service.port", new Errs.GoText(port.toString()), "port name or number is required");
+        else e.invalid(p + ".service.port", "", "port name or number is required");
     }
 
     static void ingressClass(Errs e, JsonNode ic) {
