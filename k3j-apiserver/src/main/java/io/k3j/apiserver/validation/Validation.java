@@ -156,13 +156,13 @@ public final class Validation {
                 ObjectNode a = n.path("spec").deepCopy();
                 ObjectNode b = o.path("spec").deepCopy();
                 for (String f : new String[] {"replicas", "ordinals", "template", "updateStrategy",
-                        "persistentVolumeClaimRetentionPolicy", "minReadySeconds"}) {
+                        "revisionHistoryLimit", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"}) {
                     a.remove(f);
                     b.remove(f);
                 }
                 if (!a.equals(b)) {
                     e.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
-                            + "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+                            + "'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
                 }
             }
             case "apps/ControllerRevision" -> immutable(e, n, o, "data");
