@@ -3,7 +3,6 @@ package io.k3j.apiserver.validation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,10 +20,6 @@ final class Meta {
 
     /** A ValidateNameFunc: {@code prefix} is true for generateName, where a trailing dash is allowed. */
     interface NameRule extends Function<String, List<String>> {}
-
-    static NameRule prefixable(Function<String, List<String>> check) {
-        return check::apply;
-    }
 
     static final NameRule SUBDOMAIN = Names::isDNS1123Subdomain;
     static final NameRule LABEL = Names::isDNS1123Label;
@@ -233,9 +228,5 @@ final class Meta {
 
     static Iterable<JsonNode> iter(JsonNode array) {
         return array != null && array.isArray() ? array : List.of();
-    }
-
-    static Set<String> set() {
-        return new HashSet<>();
     }
 }

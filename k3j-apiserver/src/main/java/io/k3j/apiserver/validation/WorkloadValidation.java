@@ -4,7 +4,6 @@ import static io.k3j.apiserver.validation.Meta.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
-import java.util.Map;
 
 /** apps and batch kinds (pkg/apis/apps/validation, pkg/apis/batch/validation). */
 final class WorkloadValidation {
@@ -13,8 +12,7 @@ final class WorkloadValidation {
     /** %#v of a LabelSelector as field.Invalid prints it. */
     static Errs.GoText selectorValue(JsonNode selector) {
         JsonNode ml = selector == null ? null : selector.get("matchLabels");
-        String labels = ml == null || ml.isNull() ? "map[string]string(nil)" : Errs.go(ml.isEmpty() ? ml : ml);
-        if (ml != null && ml.isObject() && ml.isEmpty()) labels = "map[string]string{}";
+        String labels = ml == null || ml.isNull() ? "map[string]string(nil)" : ml.isEmpty() ? "map[string]string{}" : Errs.go(ml);
         JsonNode me = selector == null ? null : selector.get("matchExpressions");
         String exprs = me == null || me.isNull() || me.isEmpty() ? "[]v1.LabelSelectorRequirement(nil)" : "[]v1.LabelSelectorRequirement" + me;
         return new Errs.GoText("v1.LabelSelector{MatchLabels:" + labels + ", MatchExpressions:" + exprs + "}");
@@ -343,12 +341,5 @@ final class WorkloadValidation {
         if (jspec.path("manualSelector").asBoolean(false)) {
             e.notSupported("spec.jobTemplate.spec.manualSelector", true, List.of("nil", "false"));
         }
-    }
-
-    /** Labels as a Map, for callers that compare. */
-    static Map<String, String> labelMap(JsonNode labels) {
-        Map<String, String> m = new java.util.TreeMap<>();
-        if (labels != null) for (var e : labels.properties()) m.put(e.getKey(), e.getValue().asText());
-        return m;
     }
 }
