@@ -196,6 +196,7 @@ public final class Generate {
         }
         Additions.apply(definitions, mapper);
         PatchTable.apply(definitions);
+        describeReferences();
         ObjectNode doc = mapper.createObjectNode();
         ObjectNode defs = doc.putObject("definitions");
         definitions.forEach(defs::set);
@@ -333,6 +334,23 @@ public final class Generate {
             throw new IllegalStateException("unexpected type " + c + " at " + fieldPath);
         }
         return s;
+    }
+
+    /**
+     * client-java leaves fields that hold another model undocumented (its generator can't put a description
+     * beside a {@code $ref}); the referenced type's own description is the closest honest text for them.
+     */
+    private void describeReferences() {
+        for (ObjectNode def : definitions.values()) {
+            def.path("properties").forEach(prop -> {
+                String ref = prop.path("$ref").asText("");
+                if (!ref.startsWith("#/definitions/") || prop.has("description")) return;
+                ObjectNode target = definitions.get(ref.substring("#/definitions/".length()));
+                if (target != null && target.has("description")) {
+                    putFirst((ObjectNode) prop, "description", target.get("description").asText());
+                }
+            });
+        }
     }
 
     /** Definitions Kubernetes writes by hand (custom marshalling), so no model class describes them. */
