@@ -43,7 +43,11 @@ import java.util.zip.GZIPInputStream;
 public final class OpenApiService {
     /** What client-go's {@code OpenAPISchema()} sends as Accept; the gnostic {@code openapi_v2.Document}. */
     public static final String V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
-    static final String V2_PROTOBUF_ALT = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+    /**
+     * The same media type spelled without '@', which Go's mime parser rejects in a Content-Type: the protobuf
+     * answer must carry this one or client-go fails with "mime: unexpected content after media subtype".
+     */
+    public static final String V2_PROTOBUF_ALT = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
     static final String JSON = "application/json";
     private static final String RESOURCE = "/io/k3j/openapi/builtin.json.gz";
     private static final String DEFS = "#/definitions/";
@@ -119,7 +123,7 @@ public final class OpenApiService {
         if (path.equals("/openapi/v2") || path.equals("/openapi/v2/")) {
             headers.put("Vary", "Accept");
             for (String t : types) {
-                if (t.equals(V2_PROTOBUF) || t.equals(V2_PROTOBUF_ALT)) return ok(v2Proto(), V2_PROTOBUF, headers, ifNoneMatch);
+                if (t.equals(V2_PROTOBUF) || t.equals(V2_PROTOBUF_ALT)) return ok(v2Proto(), V2_PROTOBUF_ALT, headers, ifNoneMatch);
                 if (isJson(t)) return ok(v2Json(), JSON, headers, ifNoneMatch);
             }
             return new Response(406, null, new byte[0], null, headers);
@@ -370,7 +374,8 @@ public final class OpenApiService {
         ObjectNode ok = op.putObject("responses").putObject("200").put("description", "OK");
         ok.putObject("schema").put("$ref", DEFS + definition);
         op.put("x-kubernetes-action", action);
-        op.putArray("x-kubernetes-group-version-kind").add(gvk);
+        // an operation names one kind (an object); definitions list theirs (an array)
+        op.set("x-kubernetes-group-version-kind", gvk);
         return op;
     }
 
