@@ -135,4 +135,29 @@ class KubectlExplainTest {
         String out = kubectl(binary, "explain", "deployment.spec.replicas", "--output=plaintext-openapiv2");
         assertThat(out).contains("replicas").contains("<integer>").contains("Number of desired pods");
     }
+
+    @ParameterizedTest
+    @MethodSource("kubectls")
+    @DisplayName("kubectl apply --dry-run=client validates with the served OpenAPI (strict validation finds fieldValidation support)")
+    void applyDryRun(String binary) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of(binary)));
+        Path manifest = dir.resolve("deploy.yaml");
+        Files.writeString(manifest, """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: web, namespace: default}
+                spec:
+                  replicas: 2
+                  selector: {matchLabels: {app: web}}
+                  template:
+                    metadata: {labels: {app: web}}
+                    spec:
+                      containers:
+                      - name: web
+                        image: nginx
+                        ports: [{containerPort: 80}]
+                """);
+        String out = kubectl(binary, "apply", "-f", manifest.toString(), "--dry-run=client", "--validate=strict");
+        assertThat(out).contains("deployment.apps/web created (dry run)");
+    }
 }
