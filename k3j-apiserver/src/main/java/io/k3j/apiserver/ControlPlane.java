@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
 import io.k3j.api.apply.ManagedFields;
-import io.k3j.api.patch.PatchSchema;
 import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.UserInfo;
@@ -14,11 +13,14 @@ import io.k3j.apiserver.endpoints.Patcher;
 import io.k3j.apiserver.endpoints.TableConverter;
 import io.k3j.apiserver.endpoints.VersionInfo;
 import io.k3j.apiserver.http.ApiHttpServer;
+import io.k3j.apiserver.openapi.OpenApiService;
 import io.k3j.apiserver.pki.ClusterPki;
 import io.k3j.apiserver.pki.ClusterToken;
 import io.k3j.apiserver.pki.KubeconfigWriter;
 import io.k3j.apiserver.pki.PkiOptions;
+import io.k3j.apiserver.registry.ListOptions;
 import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.core.ServiceStrategy;
 import io.k3j.apiserver.registry.Strategies;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
@@ -35,7 +37,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The control plane of one server: datastore, PKI, watch cache, API server, and the in-process controllers
@@ -59,6 +60,7 @@ public final class ControlPlane implements AutoCloseable {
     private ObjectStore objects;
     private ApiHttpServer http;
     private Metrics metrics;
+    private OpenApiService openApi;
 
     private ControlPlane(ServerConfig config) {
         this.config = config;
@@ -146,7 +148,10 @@ public final class ControlPlane implements AutoCloseable {
         closeables.add(cache);
         registry = ResourceRegistry.withBuiltins();
         for (ResourceType t : registry.all()) cache.cache(t.storagePrefix());
-        objects = new ObjectStore(store, cache, BuiltinStrategies.create(config), clock);
+        ServiceStrategy services = new ServiceStrategy(config.serviceCidr());
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services), clock);
+        ResourceType svc = registry.find("", "v1", "services").orElseThrow();
+        services.restore(objects.list(svc, null, ListOptions.ALL).items());
     }
 
     private void bootstrap() {
@@ -168,10 +173,11 @@ public final class ControlPlane implements AutoCloseable {
                 Authenticator.clientCertificates(List.of(pki.clientCaCertificate()), clock),
                 Authenticator.joinToken(token.password(), token.password()));
         String advertise = advertiseAddress();
-        Patcher patcher = new Patcher(type -> PatchSchema.NONE, new ManagedFields(clock));
+        openApi = OpenApiService.builtin();
+        Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), patcher,
-                new TableConverter(), (path, accept, etag) -> Optional.empty(), metrics,
+                new TableConverter(), openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready);
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,

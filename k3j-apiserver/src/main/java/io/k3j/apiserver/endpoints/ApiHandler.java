@@ -13,6 +13,7 @@ import io.k3j.apiserver.auth.UserInfo;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.http.HttpHandler;
+import io.k3j.apiserver.openapi.OpenApiService;
 import io.k3j.apiserver.registry.ObjectStore;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
@@ -29,26 +30,18 @@ import java.util.function.BooleanSupplier;
 public final class ApiHandler implements HttpHandler {
     private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
 
-    /** Serves /openapi/v2 and /openapi/v3/...; empty when the path is not one of them. */
-    @FunctionalInterface
-    public interface OpenApiEndpoint {
-        Optional<Answer> serve(String path, String accept, String ifNoneMatch);
-    }
-
-    public record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {}
-
     private final ResourceRegistry registry;
     private final Authenticator authenticator;
     private final Authorizer authorizer;
     private final Discovery discovery;
     private final ResourceHandler resources;
-    private final OpenApiEndpoint openApi;
+    private final OpenApiService openApi;
     private final Metrics metrics;
     private final VersionInfo version;
     private final BooleanSupplier ready;
 
     public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
-                      Patcher patcher, TableConverter tables, OpenApiEndpoint openApi, Metrics metrics, VersionInfo version,
+                      Patcher patcher, TableConverter tables, OpenApiService openApi, Metrics metrics, VersionInfo version,
                       String serverAddress, BooleanSupplier ready) {
         this.registry = registry;
         this.authenticator = authenticator;
@@ -153,8 +146,7 @@ public final class ApiHandler implements HttpHandler {
         if (path.startsWith("/openapi/")) {
             final String p = path;
             return nonResource(req, (r, ex, u) -> {
-                Answer a = openApi.serve(p, r.header("Accept"), r.header("If-None-Match"))
-                        .orElseThrow(() -> ApiException.notFoundPath("the server could not find the requested resource"));
+                OpenApiService.Response a = openApi.get(p, r.param("hash"), r.header("Accept"), r.header("If-None-Match"));
                 ex.send(a.status(), a.contentType(), a.body(), a.headers());
             });
         }

@@ -274,6 +274,7 @@ public final class ObjectStore {
         else meta.remove("generation");
         strategy.prepareForCreate(type, obj);
         strategy.defaults(type, obj);
+        strategy.admit(type, obj);
         List<Cause> causes = strategy.validateCreate(type, obj);
         if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);
         managedFields.onWrite(type, null, obj, opts, "");
@@ -292,7 +293,7 @@ public final class ObjectStore {
             strategy.abort(type, obj, null);
             throw e;
         }
-        strategy.afterCreate(type, obj);
+        strategy.committed(type, obj);
         return obj;
     }
 
@@ -365,6 +366,7 @@ public final class ObjectStore {
                     throw e;
                 }
                 Meta.metadata(updated).put("resourceVersion", Long.toString(kv.modRevision()));
+                strategy.committed(type, updated);
                 return updated;
             } catch (RevisionConflictException e) {
                 if (!precondition.isEmpty()) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);

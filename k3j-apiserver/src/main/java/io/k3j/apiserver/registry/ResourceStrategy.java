@@ -16,6 +16,9 @@ public interface ResourceStrategy {
     /** Fills defaults (and admission mutations) into a new or updated object. */
     default void defaults(ResourceType type, ObjectNode obj) {}
 
+    /** Create-time admission mutations, after defaulting (service account, tolerations, Job selectors...). */
+    default void admit(ResourceType type, ObjectNode obj) {}
+
     /** Resets what a create may not set (e.g. status, for resources with a status subresource). */
     default void prepareForCreate(ResourceType type, ObjectNode obj) {
         if (type.has("status")) obj.remove("status");
@@ -72,8 +75,8 @@ public interface ResourceStrategy {
     /** Changes an object takes on when its deletion starts (a namespace's Terminating phase). */
     default void markDeleting(ObjectNode obj) {}
 
-    /** Called after an object is created (allocations are committed by then). */
-    default void afterCreate(ResourceType type, ObjectNode obj) {}
+    /** Called after a create or update was stored: allocations of the write are final. */
+    default void committed(ResourceType type, ObjectNode obj) {}
 
     /** Called after an object is removed from the store (release allocations). */
     default void afterDelete(ResourceType type, ObjectNode obj) {}

@@ -1,0 +1,49 @@
+package io.k3j.apiserver.registry.core;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException.Cause;
+import io.k3j.apiserver.defaults.Admission;
+import io.k3j.apiserver.defaults.Defaulters;
+import io.k3j.apiserver.registry.Meta;
+import io.k3j.apiserver.registry.ResourceStrategy;
+import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.validation.Validation;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The strategy of a built-in resource: Kubernetes' defaulting, create-time admission mutations and
+ * validation for its kind, plus the fields it can be selected by.
+ */
+public class BuiltinStrategy implements ResourceStrategy {
+    private final Set<String> selectableFields;
+
+    public BuiltinStrategy(Set<String> selectableFields) {
+        this.selectableFields = Set.copyOf(selectableFields);
+    }
+
+    @Override
+    public void defaults(ResourceType type, ObjectNode obj) {
+        Defaulters.apply(type.group(), type.version(), type.kind(), obj);
+    }
+
+    @Override
+    public void admit(ResourceType type, ObjectNode obj) {
+        Admission.mutate(type.group(), type.kind(), obj, Meta.uid(obj));
+    }
+
+    @Override
+    public List<Cause> validateCreate(ResourceType type, ObjectNode obj) {
+        return Validation.validateCreate(type.group(), type.kind(), obj);
+    }
+
+    @Override
+    public List<Cause> validateUpdate(ResourceType type, ObjectNode obj, ObjectNode old) {
+        return Validation.validateUpdate(type.group(), type.kind(), obj, old);
+    }
+
+    @Override
+    public Set<String> selectableFields() {
+        return selectableFields;
+    }
+}

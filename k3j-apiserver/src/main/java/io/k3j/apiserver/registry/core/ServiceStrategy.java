@@ -1,0 +1,151 @@
+package io.k3j.apiserver.registry.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.ApiException;
+import io.k3j.api.ApiException.Cause;
+import io.k3j.api.Json;
+import io.k3j.apiserver.registry.Meta;
+import io.k3j.apiserver.resource.ResourceType;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Services: a cluster IP from the service CIDR (unless headless or ExternalName) and node ports from
+ * 30000-32767 for NodePort and LoadBalancer Services; never two Services with one value, and values freed
+ * when the Service goes away or stops needing them.
+ */
+public final class ServiceStrategy extends BuiltinStrategy {
+    private final Allocators.IpRange ips;
+    private final Allocators.PortRange ports = new Allocators.PortRange(30000, 32767);
+    /** What the write in progress allocated, by object identity, so a failed write gives it back. */
+    private final Map<ObjectNode, List<Runnable>> pending = new ConcurrentHashMap<>();
+
+    public ServiceStrategy(String serviceCidr) {
+        super(Set.of());
+        this.ips = new Allocators.IpRange(serviceCidr);
+    }
+
+    /** The address of the {@code kubernetes} Service (first of the range). */
+    public String kubernetesServiceIp() {
+        return ips.at(1);
+    }
+
+    /** Marks what stored Services use as taken (at start, before serving). */
+    public void restore(Iterable<ObjectNode> services) {
+        for (ObjectNode s : services) {
+            String ip = Json.text(s.get("spec"), "clusterIP");
+            if (!ip.isEmpty() && !ip.equals("None")) ips.restore(ip);
+            for (int p : nodePorts(s)) ports.restore(p);
+        }
+    }
+
+    @Override
+    public void prepareForCreate(ResourceType type, ObjectNode obj) {
+        obj.putObject("status").putObject("loadBalancer");
+    }
+
+    @Override
+    public void allocate(ResourceType type, ObjectNode obj, ObjectNode old) {
+        List<Runnable> undo = new ArrayList<>();
+        List<Cause> causes = new ArrayList<>();
+        ObjectNode spec = Json.obj(obj, "spec");
+        String svcType = Json.text(spec, "type").isEmpty() ? "ClusterIP" : Json.text(spec, "type");
+        String oldIp = old == null ? "" : Json.text(old.get("spec"), "clusterIP");
+        if (svcType.equals("ExternalName")) {
+            spec.remove("clusterIP");
+            spec.remove("clusterIPs");
+        } else if (old == null || oldIp.isEmpty()) {
+            String ip = Json.text(spec, "clusterIP");
+            try {
+                if (ip.isEmpty()) {
+                    String got = ips.allocateRandom();
+                    spec.put("clusterIP", got);
+                    undo.add(() -> ips.release(got));
+                } else if (!ip.equals("None")) {
+                    ips.allocate(ip);
+                    undo.add(() -> ips.release(ip));
+                }
+                spec.putArray("clusterIPs").add(spec.get("clusterIP").asText());
+            } catch (Allocators.AllocationException e) {
+                causes.add(Cause.invalid("spec.clusterIPs", "[]string{\"" + ip + "\"}", e.getMessage()));
+            }
+        }
+        Set<Integer> before = old == null ? Set.of() : new HashSet<>(nodePorts(old));
+        boolean wantsNodePorts = svcType.equals("NodePort") || svcType.equals("LoadBalancer");
+        JsonNode list = spec.get("ports");
+        if (list instanceof ArrayNode arr) {
+            for (int i = 0; i < arr.size(); i++) {
+                if (!(arr.get(i) instanceof ObjectNode port)) continue;
+                int np = port.path("nodePort").asInt(0);
+                if (!wantsNodePorts) {
+                    port.remove("nodePort");
+                    continue;
+                }
+                try {
+                    if (np == 0) {
+                        int got = ports.allocateRandom();
+                        port.put("nodePort", got);
+                        undo.add(() -> ports.release(got));
+                    } else if (!before.contains(np)) {
+                        ports.allocate(np);
+                        undo.add(() -> ports.release(np));
+                    }
+                } catch (Allocators.AllocationException e) {
+                    causes.add(Cause.invalid("spec.ports[" + i + "].nodePort", np, e.getMessage()));
+                }
+            }
+        }
+        if (!causes.isEmpty()) {
+            undo.forEach(Runnable::run);
+            throw ApiException.invalid("", "Service", Meta.name(obj), causes);
+        }
+        if (old != null) {
+            // what the old spec held and the new one doesn't is freed once the write succeeds
+            Set<Integer> now = new HashSet<>(nodePorts(obj));
+            List<Runnable> release = new ArrayList<>();
+            for (int p : before) if (!now.contains(p)) release.add(() -> ports.release(p));
+            String newIp = Json.text(spec, "clusterIP");
+            if (!oldIp.isEmpty() && !oldIp.equals("None") && !oldIp.equals(newIp)) release.add(() -> ips.release(oldIp));
+            pendingRelease.put(obj, release);
+        }
+        pending.put(obj, undo);
+    }
+
+    private final Map<ObjectNode, List<Runnable>> pendingRelease = new ConcurrentHashMap<>();
+
+    @Override
+    public void abort(ResourceType type, ObjectNode obj, ObjectNode old) {
+        List<Runnable> undo = pending.remove(obj);
+        pendingRelease.remove(obj);
+        if (undo != null) undo.forEach(Runnable::run);
+    }
+
+    @Override
+    public void committed(ResourceType type, ObjectNode obj) {
+        pending.remove(obj);
+        List<Runnable> release = pendingRelease.remove(obj);
+        if (release != null) release.forEach(Runnable::run);
+    }
+
+    @Override
+    public void afterDelete(ResourceType type, ObjectNode obj) {
+        String ip = Json.text(obj.get("spec"), "clusterIP");
+        if (!ip.isEmpty() && !ip.equals("None")) ips.release(ip);
+        for (int p : nodePorts(obj)) ports.release(p);
+    }
+
+    private static List<Integer> nodePorts(ObjectNode svc) {
+        List<Integer> out = new ArrayList<>();
+        JsonNode list = Json.at(svc, "spec", "ports");
+        if (list != null) list.forEach(p -> {
+            if (p.path("nodePort").asInt(0) > 0) out.add(p.get("nodePort").asInt());
+        });
+        return out;
+    }
+}
