@@ -152,9 +152,9 @@ final class ProtoJson {
     private static JsonNode scalar(FieldDescriptor field, Object value) {
         return switch (field.getJavaType()) {
             case INT -> Json.NODES.numberNode((Integer) value);
-            case LONG -> Json.NODES.numberNode((Long) value);
-            case FLOAT -> Json.NODES.numberNode((Float) value);
-            case DOUBLE -> Json.NODES.numberNode((Double) value);
+            case LONG -> number((Long) value);
+            case FLOAT -> number(((Float) value).doubleValue());
+            case DOUBLE -> number((Double) value);
             case BOOLEAN -> Json.NODES.booleanNode((Boolean) value);
             case STRING -> Json.NODES.textNode((String) value);
             // encoding/json writes []byte as standard, padded base64
@@ -162,6 +162,17 @@ final class ProtoJson {
             case ENUM -> Json.NODES.textNode(value.toString());
             case MESSAGE -> throw new IllegalArgumentException("not a scalar: " + field.getFullName());
         };
+    }
+
+    /** The node a JSON parse of Go's output would give: int when it fits, as for any other request body. */
+    private static JsonNode number(long value) {
+        return value == (int) value ? Json.NODES.numberNode((int) value) : Json.NODES.numberNode(value);
+    }
+
+    /** Go writes integral float64 values without a fraction ({@code 1}, not {@code 1.0}). */
+    private static JsonNode number(double value) {
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) return number((long) value);
+        return Json.NODES.numberNode(value);
     }
 
     private static boolean isZero(Object value) {
