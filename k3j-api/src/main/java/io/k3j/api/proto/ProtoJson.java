@@ -51,12 +51,13 @@ final class ProtoJson {
         String type = message.getDescriptorForType().getFullName();
         for (FieldDescriptor field : message.getDescriptorForType().getFields()) {
             String json = GoFields.jsonName(type, field.getName());
-            if (field.isMapField()) {
-                List<?> entries = (List<?>) message.getField(field);
-                if (!entries.isEmpty()) out.set(json, map(entries));
+            if (field.isRepeated() && message.getRepeatedFieldCount(field) == 0) {
+                // nil in Go: omitted, or null without omitempty
+                if (GoFields.alwaysShown(type, field.getName())) out.putNull(json);
+            } else if (field.isMapField()) {
+                out.set(json, map((List<?>) message.getField(field)));
             } else if (field.isRepeated()) {
                 int count = message.getRepeatedFieldCount(field);
-                if (count == 0) continue;
                 ArrayNode array = out.putArray(json);
                 for (int i = 0; i < count; i++) array.add(value(field, message.getRepeatedField(field, i)));
             } else if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
