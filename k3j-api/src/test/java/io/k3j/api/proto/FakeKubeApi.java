@@ -20,7 +20,10 @@ final class FakeKubeApi implements AutoCloseable {
     record Post(String path, String contentType, byte[] body) {}
 
     private static final Map<String, String> GROUP_RESOURCES = Map.of(
-            "apps/v1", resources("apps/v1", "deployments:Deployment:true", "replicasets:ReplicaSet:true"),
+            "apps/v1", resources("apps/v1", "deployments:Deployment:true", "replicasets:ReplicaSet:true",
+                    "deployments/scale:Scale:true:autoscaling:v1"),
+            "autoscaling/v1", resources("autoscaling/v1", "horizontalpodautoscalers:HorizontalPodAutoscaler:true"),
+            "autoscaling/v2", resources("autoscaling/v2", "horizontalpodautoscalers:HorizontalPodAutoscaler:true"),
             "batch/v1", resources("batch/v1", "jobs:Job:true", "cronjobs:CronJob:true"),
             "rbac.authorization.k8s.io/v1", resources("rbac.authorization.k8s.io/v1", "roles:Role:true",
                     "clusterroles:ClusterRole:false", "rolebindings:RoleBinding:true", "clusterrolebindings:ClusterRoleBinding:false"),
@@ -50,6 +53,11 @@ final class FakeKubeApi implements AutoCloseable {
             {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[
               {"metadata":{"name":"p","namespace":"default","uid":"u-p","resourceVersion":"1"},
                "spec":{"nodeName":"n1","containers":[{"name":"c","image":"i"}]},"status":{"phase":"Running"}}]}""";
+
+    private static final String DEPLOYMENT = """
+            {"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"default","uid":"u-web","resourceVersion":"1"},
+             "spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+               "spec":{"containers":[{"name":"c","image":"i","ports":[{"containerPort":8080}]}]}}}}""";
 
     private final HttpServer server;
     private final List<Post> posts = new ArrayList<>();
@@ -90,6 +98,7 @@ final class FakeKubeApi implements AutoCloseable {
                 case "/api/v1" -> CORE_RESOURCES;
                 case "/api/v1/nodes/n1" -> NODE;
                 case "/api/v1/pods" -> POD_LIST;
+                case "/apis/apps/v1/namespaces/default/deployments/web" -> DEPLOYMENT;
                 default -> path.startsWith("/apis/") ? GROUP_RESOURCES.get(path.substring("/apis/".length())) : null;
             };
             if (answer == null) {
@@ -115,7 +124,7 @@ final class FakeKubeApi implements AutoCloseable {
         return "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[" + groups + "]}";
     }
 
-    /** {@code plural:Kind:namespaced} triples as an APIResourceList. */
+    /** {@code plural:Kind:namespaced[:group:version]} entries as an APIResourceList. */
     private static String resources(String groupVersion, String... triples) {
         StringBuilder list = new StringBuilder();
         for (String triple : triples) {
@@ -123,6 +132,7 @@ final class FakeKubeApi implements AutoCloseable {
             if (!list.isEmpty()) list.append(',');
             list.append("{\"name\":\"").append(p[0]).append("\",\"singularName\":\"").append(p[1].toLowerCase())
                     .append("\",\"namespaced\":").append(p[2]).append(",\"kind\":\"").append(p[1])
+                    .append(p.length == 5 ? "\",\"group\":\"" + p[3] + "\",\"version\":\"" + p[4] : "")
                     .append("\",\"verbs\":[\"create\",\"get\",\"list\"]}");
         }
         return "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"" + groupVersion + "\",\"resources\":[" + list + "]}";

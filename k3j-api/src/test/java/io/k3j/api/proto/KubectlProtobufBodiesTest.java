@@ -84,6 +84,8 @@ class KubectlProtobufBodiesTest {
         for (String version : List.of("1.32", "1.33")) {
             for (String command : commands) cases.add(Arguments.of(version, command));
         }
+        // 1.32 sends an autoscaling/v1 HPA; 1.33 sends autoscaling/v2, which client-java-proto 24 lacks
+        cases.add(Arguments.of("1.32", "autoscale deployment web --max=3 --cpu-percent=50"));
         return cases.stream();
     }
 
