@@ -9,6 +9,7 @@ import io.k3j.api.ApiException.Cause;
 import io.k3j.api.Json;
 import io.k3j.api.apply.ManagedFields;
 import io.k3j.api.patch.PatchType;
+import io.k3j.api.proto.KubeProtobuf;
 import io.k3j.api.select.FieldSelector;
 import io.k3j.api.select.LabelSelector;
 import io.k3j.apiserver.auth.UserInfo;
@@ -481,6 +482,7 @@ final class ResourceHandler {
         JsonNode node;
         if (contentType == null || contentType.equals("application/json")) node = Json.parse(req.body());
         else if (contentType.equals("application/yaml")) node = Json.parseYamlOrJson(req.body());
+        else if (contentType.equals(KubeProtobuf.MEDIA_TYPE)) node = KubeProtobuf.decode(req.body());
         else throw ApiException.unsupportedMediaType(contentType);
         if (!(node instanceof ObjectNode obj)) throw ApiException.badRequest("Object 'Kind' is missing in '" + abbreviate(req.body()) + "'");
         return obj;
