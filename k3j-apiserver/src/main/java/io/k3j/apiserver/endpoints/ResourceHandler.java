@@ -18,7 +18,9 @@ import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.registry.DeleteOptions;
 import io.k3j.apiserver.registry.ListOptions;
 import io.k3j.apiserver.registry.Meta;
+import io.k3j.apiserver.openapi.OpenApiService;
 import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.Warnings;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
@@ -39,8 +41,11 @@ final class ResourceHandler {
     private final Patcher patcher;
     private final TableConverter tables;
     private final WatchServer watches;
+    private final FieldValidator fields;
 
-    ResourceHandler(ResourceRegistry registry, ObjectStore objects, Patcher patcher, TableConverter tables, WatchServer watches) {
+    ResourceHandler(ResourceRegistry registry, ObjectStore objects, Patcher patcher, TableConverter tables, WatchServer watches,
+                    OpenApiService openApi) {
+        this.fields = new FieldValidator(openApi);
         this.registry = registry;
         this.objects = objects;
         this.patcher = patcher;
@@ -51,7 +56,21 @@ final class ResourceHandler {
     /** A parsed resource request. */
     record Target(ResourceType type, String namespace, String name, String subresource) {}
 
-    void handle(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
+    /**
+     * Serves one request. Warnings the write path collects go out as {@code Warning} headers, on errors too (as
+     * kube-apiserver's warning recorder writes them as they come).
+     */
+    void handle(ApiRequest req, HttpExchange exchange, Target t, UserInfo user) throws IOException {
+        WarningExchange ex = new WarningExchange(exchange, new Warnings());
+        try {
+            serve(req, ex, t, user);
+        } catch (ApiException e) {
+            if (!ex.responded() && !ex.warnings().isEmpty()) send(ex, e.code(), e.toStatus(), req);
+            throw e;
+        }
+    }
+
+    private void serve(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
         String method = req.method();
         if (t.name == null) {
             switch (method) {
@@ -66,8 +85,9 @@ final class ResourceHandler {
                 }
                 case "POST" -> {
                     requireVerb(t, "create");
-                    ObjectNode body = decodeBody(req);
-                    ObjectNode created = objects.create(t.type, t.namespace, body, writeOptions(req, user));
+                    WriteOptions opts = writeOptions(req, ex, user);
+                    ObjectNode body = fields.decode(req, t.type, opts);
+                    ObjectNode created = objects.create(t.type, t.namespace, body, opts);
                     respond(req, ex, 201, t.type, created);
                 }
                 case "DELETE" -> {
@@ -99,13 +119,14 @@ final class ResourceHandler {
             }
             case "PUT" -> {
                 requireVerb(t, "update");
-                ObjectNode body = decodeBody(req);
-                ObjectNode updated = objects.update(t.type, t.namespace, t.name, body, "", writeOptions(req, user));
+                WriteOptions opts = writeOptions(req, ex, user);
+                ObjectNode body = fields.decode(req, t.type, opts);
+                ObjectNode updated = objects.update(t.type, t.namespace, t.name, body, "", opts);
                 respond(req, ex, 200, t.type, updated);
             }
             case "PATCH" -> {
                 requireVerb(t, "patch");
-                Patched p = patch(req, t, "", user);
+                Patched p = patch(req, ex, t, "", user);
                 respond(req, ex, p.created() ? 201 : 200, t.type, p.object());
             }
             case "DELETE" -> {
@@ -152,13 +173,14 @@ final class ResourceHandler {
 
     private record Patched(ObjectNode object, boolean created) {}
 
-    private Patched patch(ApiRequest req, Target t, String subresource, UserInfo user) {
+    private Patched patch(ApiRequest req, HttpExchange ex, Target t, String subresource, UserInfo user) {
         PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
         if (patchType == PatchType.STRATEGIC && t.type.custom()) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
         byte[] body = req.body();
         if (body.length == 0) throw ApiException.badRequest("the body of the request was empty");
-        WriteOptions opts = writeOptions(req, user);
+        WriteOptions opts = writeOptions(req, ex, user);
         if (patchType == PatchType.APPLY) {
+            fields.checkApply(t.type, body, opts);
             Patcher.Applied a = patcher.apply(objects, t.type, t.namespace, t.name, subresource, body, isTrue(req.param("force")), opts);
             return new Patched(a.object(), a.created());
         }
@@ -166,7 +188,7 @@ final class ResourceHandler {
             throw ApiException.invalid("meta.k8s.io", "PatchOptions", "", List.of(Cause.forbidden("force", "may not be specified for non-apply patch")));
         }
         return new Patched(objects.updateWith(t.type, t.namespace, t.name, subresource, opts,
-                current -> patcher.patch(patchType, t.type, current, body)), false);
+                current -> fields.checkPatched(t.type, patchType, body, patcher.patch(patchType, t.type, current, body), opts)), false);
     }
 
     private void status(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
@@ -174,19 +196,21 @@ final class ResourceHandler {
         switch (req.method()) {
             case "GET" -> respond(req, ex, 200, t.type, objects.get(t.type, t.namespace, t.name, nz(req.param("resourceVersion"))));
             case "PUT" -> {
-                ObjectNode body = decodeBody(req);
-                respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", writeOptions(req, user)));
+                WriteOptions opts = writeOptions(req, ex, user);
+                ObjectNode body = fields.decode(req, t.type, opts);
+                respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", opts));
             }
-            case "PATCH" -> respond(req, ex, 200, t.type, patch(req, t, "status", user).object());
+            case "PATCH" -> respond(req, ex, 200, t.type, patch(req, ex, t, "status", user).object());
             default -> throw notAllowed();
         }
     }
 
     private void finalizeNamespace(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
         if (!t.type.has("finalize") || !req.method().equals("PUT")) throw notAllowed();
-        ObjectNode body = decodeBody(req);
+        WriteOptions opts = writeOptions(req, ex, user);
+        ObjectNode body = fields.decode(req, t.type, opts);
         JsonNode finalizers = Json.at(body, "spec", "finalizers");
-        ObjectNode updated = objects.updateWith(t.type, t.namespace, t.name, "finalize", writeOptions(req, user), current -> {
+        ObjectNode updated = objects.updateWith(t.type, t.namespace, t.name, "finalize", opts, current -> {
             Meta.metadata(current).put("resourceVersion", Meta.resourceVersion(body).isEmpty() ? Meta.resourceVersion(current) : Meta.resourceVersion(body));
             ObjectNode spec = Json.obj(current, "spec");
             if (finalizers == null) spec.remove("finalizers");
@@ -203,22 +227,24 @@ final class ResourceHandler {
         switch (req.method()) {
             case "GET" -> sendJson(ex, 200, Scale.of(t.type, objects.get(t.type, t.namespace, t.name, "")), req);
             case "PUT" -> {
-                ObjectNode body = decodeBody(req);
-                sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req, current -> body)), req);
+                WriteOptions opts = writeOptions(req, ex, user);
+                ObjectNode body = fields.decode(req, FieldValidator.SCALE, opts);
+                sendJson(ex, 200, Scale.of(t.type, updateScale(t, opts, current -> body)), req);
             }
             case "PATCH" -> {
                 PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
                 if (patchType == PatchType.APPLY) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
                 byte[] body = req.body();
-                sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req,
-                        current -> patcher.patch(patchType, null, Scale.of(t.type, current), body))), req);
+                WriteOptions opts = writeOptions(req, ex, user);
+                sendJson(ex, 200, Scale.of(t.type, updateScale(t, opts, current -> fields.checkPatched(FieldValidator.SCALE, patchType, body,
+                        patcher.patch(patchType, null, Scale.of(t.type, current), body), opts))), req);
             }
             default -> throw notAllowed();
         }
     }
 
-    private ObjectNode updateScale(Target t, UserInfo user, ApiRequest req, java.util.function.UnaryOperator<ObjectNode> newScale) {
-        return objects.updateWith(t.type, t.namespace, t.name, "scale", writeOptions(req, user), current -> {
+    private ObjectNode updateScale(Target t, WriteOptions opts, java.util.function.UnaryOperator<ObjectNode> newScale) {
+        return objects.updateWith(t.type, t.namespace, t.name, "scale", opts, current -> {
             ObjectNode scale = newScale.apply(current);
             String rv = Meta.resourceVersion(scale);
             JsonNode replicas = Json.at(scale, "spec", "replicas");
@@ -236,12 +262,13 @@ final class ResourceHandler {
 
     private void binding(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
         if (!t.type.has("binding") || !req.method().equals("POST")) throw notAllowed();
-        ObjectNode body = decodeBody(req);
+        WriteOptions opts = writeOptions(req, ex, user);
+        ObjectNode body = fields.decode(req, FieldValidator.BINDING, opts);
         String node = Json.text(body.get("target"), "name");
         if (node.isEmpty()) {
             throw ApiException.invalid("", "Binding", t.name, List.of(Cause.required("target.name")));
         }
-        objects.updateWith(t.type, t.namespace, t.name, "binding", writeOptions(req, user), pod -> {
+        objects.updateWith(t.type, t.namespace, t.name, "binding", opts, pod -> {
             if (Meta.deleting(pod)) {
                 throw ApiException.conflict("", "pods/binding", t.name, "pod " + t.name + " is being deleted, cannot be assigned to a host");
             }
@@ -403,7 +430,8 @@ final class ResourceHandler {
                 nz(req.param("resourceVersion")), nz(req.param("resourceVersionMatch")), limit, nz(req.param("continue")));
     }
 
-    static WriteOptions writeOptions(ApiRequest req, UserInfo user) {
+    /** The options of a write; its warnings are those {@code ex} sends (see {@link WarningExchange}). */
+    static WriteOptions writeOptions(ApiRequest req, HttpExchange ex, UserInfo user) {
         String fv = req.param("fieldValidation");
         WriteOptions.FieldValidation validation;
         if (fv == null || fv.isEmpty() || fv.equalsIgnoreCase("Warn")) validation = WriteOptions.FieldValidation.WARN;
@@ -413,7 +441,7 @@ final class ResourceHandler {
         String manager = req.param("fieldManager");
         ManagedFields.validateFieldManager(optionsKind(req), manager, false);
         manager = ManagedFields.managerOrUserAgent(manager, req.header("User-Agent"));
-        return new WriteOptions(isDryRun(req), manager, validation, user);
+        return new WriteOptions(isDryRun(req), manager, validation, user, false, WarningExchange.of(ex));
     }
 
     private static String optionsKind(ApiRequest req) {

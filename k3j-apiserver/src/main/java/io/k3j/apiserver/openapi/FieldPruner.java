@@ -27,27 +27,34 @@ final class FieldPruner {
         this.definitions = definitions;
     }
 
-    /** Removes undeclared fields of {@code value} in place; their strict-decoding paths go to {@code out}. */
-    void prune(JsonNode value, JsonNode schema, String path, List<String> out) {
+    /**
+     * Removes undeclared fields of {@code value} in place; their strict-decoding paths go to {@code out}, met in
+     * document order or, with {@code sortedKeys}, in the order of the same document with every object's keys sorted.
+     */
+    void prune(JsonNode value, JsonNode schema, String path, List<String> out, boolean sortedKeys) {
         JsonNode s = resolve(schema);
         if (s == null || s.path("x-kubernetes-preserve-unknown-fields").asBoolean()) return;
         if (value instanceof ObjectNode o) {
             JsonNode props = s.get("properties");
             if (props != null && props.isObject() && !props.isEmpty()) {
-                for (String k : new ArrayList<>(names(o))) {
+                List<String> names = names(o);
+                if (sortedKeys) names.sort(null);
+                for (String k : names) {
                     JsonNode field = props.get(k);
                     if (field == null) {
                         out.add(child(path, k));
                         o.remove(k);
                     } else {
-                        prune(o.get(k), field, child(path, k), out);
+                        prune(o.get(k), field, child(path, k), out, sortedKeys);
                     }
                 }
             } else if (s.get("additionalProperties") instanceof ObjectNode values) {
-                for (String k : names(o)) prune(o.get(k), values, child(path, k), out);
+                List<String> names = names(o);
+                if (sortedKeys) names.sort(null);
+                for (String k : names) prune(o.get(k), values, child(path, k), out, sortedKeys);
             }
         } else if (value instanceof ArrayNode a && s.get("items") instanceof ObjectNode items) {
-            for (int i = 0; i < a.size(); i++) prune(a.get(i), items, path + "[" + i + "]", out);
+            for (int i = 0; i < a.size(); i++) prune(a.get(i), items, path + "[" + i + "]", out, sortedKeys);
         }
     }
 

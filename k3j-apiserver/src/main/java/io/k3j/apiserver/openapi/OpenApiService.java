@@ -198,12 +198,24 @@ public final class OpenApiService {
      * @throws IllegalStateException    if the built-in definitions can't be read
      */
     public List<String> pruneUnknownFields(String group, String version, String kind, ObjectNode obj) {
+        return pruneUnknownFields(group, version, kind, obj, false);
+    }
+
+    /**
+     * {@link #pruneUnknownFields(String, String, String, ObjectNode)}, reporting the fields in the order of the
+     * same document with every object's keys sorted when {@code sortedKeys}: the order kube-apiserver reports for
+     * JSON and merge patches, whose patched result Go re-encodes with sorted keys before decoding it.
+     *
+     * @throws IllegalArgumentException if no built-in definition has that group, version and kind
+     * @throws IllegalStateException    if the built-in definitions can't be read
+     */
+    public List<String> pruneUnknownFields(String group, String version, String kind, ObjectNode obj, boolean sortedKeys) {
         Objects.requireNonNull(obj, "obj");
         Builtins b = builtins();
         JsonNode root = b.byKind().get(key(group, version, kind));
         if (root == null) throw new IllegalArgumentException("no built-in definition for " + key(group, version, kind));
         List<String> out = new ArrayList<>();
-        b.pruner().prune(obj, root, "", out);
+        b.pruner().prune(obj, root, "", out, sortedKeys);
         return out;
     }
 
