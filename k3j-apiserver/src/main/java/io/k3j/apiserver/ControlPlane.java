@@ -25,6 +25,8 @@ import io.k3j.apiserver.registry.Strategies;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.system.GarbageCollector;
+import io.k3j.apiserver.system.NamespaceController;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.Store;
 import io.k3j.store.memory.MemoryStore;
@@ -81,6 +83,7 @@ public final class ControlPlane implements AutoCloseable {
             cp.step("creating system namespaces", cp::bootstrap);
             cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
             cp.step("writing kubeconfig", cp::writeKubeconfig);
+            cp.step("starting namespace and garbage collection controllers", cp::startControllers);
             cp.ready = true;
             return cp;
         } catch (RuntimeException e) {
@@ -196,6 +199,11 @@ public final class ControlPlane implements AutoCloseable {
         if (config.writeKubeconfig() == null) return;
         KubeconfigWriter.write(config.writeKubeconfig(), KubeconfigWriter.parseMode(config.writeKubeconfigMode()),
                 "https://127.0.0.1:" + port(), pki.serverCaPem(), pki.adminCredentials());
+    }
+
+    private void startControllers() {
+        closeables.add(new NamespaceController(objects, registry, pki.serverCaPem()).start());
+        closeables.add(new GarbageCollector(objects, registry).start());
     }
 
     public int port() {
