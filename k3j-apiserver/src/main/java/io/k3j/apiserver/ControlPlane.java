@@ -204,7 +204,32 @@ public final class ControlPlane implements AutoCloseable {
     private void startControllers() {
         closeables.add(new NamespaceController(objects, registry, pki.serverCaPem()).start());
         closeables.add(new GarbageCollector(objects, registry).start());
+        closeables.add(startCompactor());
     }
+
+    /**
+     * Compacts the store's history every 5 minutes, keeping the newest {@value #RETAINED_REVISIONS} revisions
+     * (what kine does for k3s), so the datastore doesn't grow without bound.
+     */
+    private AutoCloseable startCompactor() {
+        Thread t = Thread.ofVirtual().name("compactor").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(COMPACT_INTERVAL.toMillis());
+                    long target = store.currentRevision() - RETAINED_REVISIONS;
+                    if (target > store.compactRevision()) store.compact(target);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "compacting the datastore: " + e.getMessage());
+                }
+            }
+        });
+        return t::interrupt;
+    }
+
+    private static final long RETAINED_REVISIONS = 1000;
+    private static final java.time.Duration COMPACT_INTERVAL = java.time.Duration.ofMinutes(5);
 
     public int port() {
         return http.port();
