@@ -63,6 +63,7 @@ public final class ControlPlane implements AutoCloseable {
     private ApiHttpServer http;
     private Metrics metrics;
     private OpenApiService openApi;
+    private ServiceStrategy services;
 
     private ControlPlane(ServerConfig config) {
         this.config = config;
@@ -83,6 +84,7 @@ public final class ControlPlane implements AutoCloseable {
             cp.step("creating system namespaces", cp::bootstrap);
             cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
             cp.step("writing kubeconfig", cp::writeKubeconfig);
+            cp.step("publishing the kubernetes service", cp::publishKubernetesService);
             cp.step("starting namespace and garbage collection controllers", cp::startControllers);
             cp.ready = true;
             return cp;
@@ -151,7 +153,7 @@ public final class ControlPlane implements AutoCloseable {
         closeables.add(cache);
         registry = ResourceRegistry.withBuiltins();
         for (ResourceType t : registry.all()) cache.cache(t.storagePrefix());
-        ServiceStrategy services = new ServiceStrategy(config.serviceCidr());
+        services = new ServiceStrategy(config.serviceCidr());
         objects = new ObjectStore(store, cache, BuiltinStrategies.create(services), clock);
         ResourceType svc = registry.find("", "v1", "services").orElseThrow();
         services.restore(objects.list(svc, null, ListOptions.ALL).items());
@@ -193,6 +195,58 @@ public final class ControlPlane implements AutoCloseable {
         if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) return config.advertiseAddress();
         if (!config.nodeIps().isEmpty()) return config.nodeIps().get(0);
         return "127.0.0.1";
+    }
+
+    /**
+     * The {@code kubernetes} Service in {@code default}, with its Endpoints and EndpointSlice pointing at this
+     * server, as kube-apiserver's bootstrap controller keeps them.
+     */
+    private void publishKubernetesService() {
+        String ip = advertiseAddress();
+        int port = http.port();
+        ResourceType svc = registry.find("", "v1", "services").orElseThrow();
+        createOrKeep(svc, "default", json("""
+                {"metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                 "spec": {"type": "ClusterIP", "clusterIP": "%s", "sessionAffinity": "None",
+                          "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": %d}]}}
+                """.formatted(services.kubernetesServiceIp(), port)));
+        putObject(registry.find("", "v1", "endpoints").orElseThrow(), "default", json("""
+                {"metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+                 "subsets": [{"addresses": [{"ip": "%s"}], "ports": [{"name": "https", "port": %d, "protocol": "TCP"}]}]}
+                """.formatted(ip, port)));
+        putObject(registry.find("discovery.k8s.io", "v1", "endpointslices").orElseThrow(), "default", json("""
+                {"metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                 "addressType": "IPv4",
+                 "endpoints": [{"addresses": ["%s"], "conditions": {"ready": true}}],
+                 "ports": [{"name": "https", "port": %d, "protocol": "TCP"}]}
+                """.formatted(ip, port)));
+    }
+
+    private static ObjectNode json(String text) {
+        return Json.parseObject(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private void createOrKeep(ResourceType type, String namespace, ObjectNode obj) {
+        try {
+            objects.create(type, namespace, obj, WriteOptions.system("k3j"));
+        } catch (ApiException e) {
+            if (e.code() != 409) throw e;
+        }
+    }
+
+    /** Creates the object, or replaces its content when it differs. */
+    private void putObject(ResourceType type, String namespace, ObjectNode obj) {
+        String name = Json.text(obj.get("metadata"), "name");
+        if (objects.find(type, namespace, name).isEmpty()) {
+            createOrKeep(type, namespace, obj);
+            return;
+        }
+        objects.updateWith(type, namespace, name, "", WriteOptions.system("k3j"), current -> {
+            ObjectNode desired = obj.deepCopy();
+            ObjectNode meta = (ObjectNode) current.get("metadata");
+            desired.set("metadata", meta);
+            return desired;
+        });
     }
 
     private void writeKubeconfig() throws IOException {
