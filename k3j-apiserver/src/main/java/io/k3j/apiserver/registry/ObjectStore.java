@@ -324,9 +324,9 @@ public final class ObjectStore {
     }
 
     /**
-     * Read-modify-write of one object: {@code mutate} gets a copy of the current object and returns the
-     * desired one. A desired object with a resourceVersion is a precondition (409 Conflict when stale); without
-     * one, a concurrent change makes the mutation run again on the newer object.
+     * Read-modify-write of one object: {@code mutate} gets a copy of the current object (with its
+     * resourceVersion) and returns the desired one. A desired resourceVersion other than the current one is a
+     * failed precondition (409 Conflict); a concurrent change makes the mutation run again on the newer object.
      */
     public ObjectNode updateWith(ResourceType type, String namespace, String name, String subresource, WriteOptions opts,
                                  UnaryOperator<ObjectNode> mutate) {
@@ -369,7 +369,8 @@ public final class ObjectStore {
                 strategy.committed(type, updated);
                 return updated;
             } catch (RevisionConflictException e) {
-                if (!precondition.isEmpty()) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+                // run the mutation again on the newer object: a resourceVersion it carries then no longer
+                // matches (409 above), while patches without one simply apply again, as kube-apiserver retries
                 if (attempt >= MAX_RETRIES) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
             } catch (KeyNotFoundException e) {
                 throw ApiException.notFound(type.group(), type.plural(), name);
