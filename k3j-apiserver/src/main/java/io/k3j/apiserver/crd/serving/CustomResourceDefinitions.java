@@ -203,6 +203,10 @@ public final class CustomResourceDefinitions implements AutoCloseable {
     private void reconcileSafely(ObjectNode crd) {
         try {
             reconcile(crd);
+        } catch (ApiException e) {
+            if (e.code() == 404) return; // an older event of a CRD that is gone: its DELETED event follows
+            LOG.log(Level.WARNING, "reconciling CustomResourceDefinition " + Meta.name(crd) + ": " + e.getMessage());
+            retries.put(Meta.name(crd), System.currentTimeMillis() + RETRY_MS);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "reconciling CustomResourceDefinition " + Meta.name(crd) + ": " + e.getMessage(), e);
             retries.put(Meta.name(crd), System.currentTimeMillis() + RETRY_MS);
