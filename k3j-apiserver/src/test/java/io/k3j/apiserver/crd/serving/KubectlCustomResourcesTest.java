@@ -3,6 +3,7 @@ package io.k3j.apiserver.crd.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.ServerConfig;
 import java.io.IOException;
@@ -342,13 +343,41 @@ class KubectlCustomResourcesTest {
                   - name: v1
                     served: true
                     storage: true
-                    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+                    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {color: {type: string}}}}}}
+                    selectableFields: [{jsonPath: .spec.color}]
                 """, "create", "-f", "-");
         assertThat(ok(null, "get", "widgets", "-o", "name").out()).isEmpty();
+        // the create returned only once the CRD was served and Established
+        ObjectNode crd = server.objects().find(server.registry().find("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+                .orElseThrow(), null, "widgets.example.org").orElseThrow();
+        assertThat(crd.at("/status/conditions/1/type").asText()).isEqualTo("Established");
+        assertThat(crd.at("/status/conditions/1/status").asText()).isEqualTo("True");
     }
 
     @Test
     @Order(12)
+    @DisplayName("spec.versions[].selectableFields work as field selectors")
+    void selectableFields() throws Exception {
+        ok("""
+                apiVersion: example.org/v1
+                kind: Widget
+                metadata: {name: red}
+                spec: {color: red}
+                ---
+                apiVersion: example.org/v1
+                kind: Widget
+                metadata: {name: blue}
+                spec: {color: blue}
+                """, "create", "-f", "-");
+        assertThat(ok(null, "get", "widgets", "--field-selector", "spec.color=red", "-o", "name").out())
+                .isEqualTo("widget.example.org/red\n");
+        Result bad = kubectl(null, "get", "widgets", "--field-selector", "spec.size=1");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("field label not supported: spec.size");
+    }
+
+    @Test
+    @Order(13)
     @DisplayName("a CRD whose schema is not structural is refused with 422")
     void nonStructural() throws Exception {
         Result r = kubectl("""
