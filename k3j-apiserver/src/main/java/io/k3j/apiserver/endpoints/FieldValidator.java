@@ -36,8 +36,6 @@ final class FieldValidator {
     /** A built-in kind a body decodes into. */
     record Kind(String group, String version, String kind) {}
 
-    static final Kind SCALE = new Kind("autoscaling", "v1", "Scale");
-    static final Kind BINDING = new Kind("", "v1", "Binding");
     private static final Set<String> JSON_PATCH_OP_FIELDS = Set.of("op", "path", "from", "value");
 
     private final OpenApiService openApi;
@@ -161,7 +159,7 @@ final class FieldValidator {
         if (errors.isEmpty()) return;
         switch (opts.fieldValidation()) {
             case STRICT -> throw failure.get();
-            case WARN -> StrictDecoding.warnings(errors).forEach(opts.warnings()::add);
+            case WARN -> StrictDecoding.warnings(errors).forEach(opts::warn);
             case IGNORE -> { }
         }
     }
