@@ -130,10 +130,10 @@ public final class ObjectStore {
         validateListOptions(rv, match, opts);
         if (opts.continueToken() != null && !opts.continueToken().isEmpty()) {
             Continue token = Continue.decode(opts.continueToken());
-            return listFromStore(type, keyPrefix, token.revision(), type.storagePrefix() + token.start(), opts, strategy);
+            return listFromStore(type, keyPrefix, token.revision(), type.storagePrefix() + token.start(), opts, strategy, true);
         }
         if ("Exact".equals(match)) {
-            return listFromStore(type, keyPrefix, parseResourceVersion(rv), keyPrefix, opts, strategy);
+            return listFromStore(type, keyPrefix, parseResourceVersion(rv), keyPrefix, opts, strategy, false);
         }
         ResourceCache c = cache.cache(type.storagePrefix());
         freshen(rv, match);
@@ -186,7 +186,7 @@ public final class ObjectStore {
     }
 
     private ListResult listFromStore(ResourceType type, String keyPrefix, long revision, String start, ListOptions opts,
-                                     ResourceStrategy strategy) {
+                                     ResourceStrategy strategy, boolean continuing) {
         List<ObjectNode> items = new ArrayList<>();
         long limit = opts.limit();
         String from = start.compareTo(keyPrefix) < 0 ? keyPrefix : start;
@@ -213,13 +213,15 @@ public final class ObjectStore {
                 from = r.kvs().getLast().key() + "\0";
             }
         } catch (CompactedException e) {
+            // etcd3 store's interpretListError: a continue token and an Exact list expire with different words
+            if (!continuing) throw ApiException.gone("The resourceVersion for the provided list is too old.");
             throw ApiException.gone("The provided continue parameter is too old to display a consistent list result. "
                     + "You can start a new list without the continue parameter, or use the continue token in this response "
                     + "to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent "
                     + "list - objects that were created, modified, or deleted between the time the first chunk was returned "
                     + "and now may show up in the list.");
         } catch (io.k3j.store.FutureRevisionException e) {
-            throw ApiException.timeout("Too large resource version: " + revision + ", current: " + store.currentRevision());
+            throw ApiException.timeout("Timeout: Too large resource version: " + revision + ", current: " + store.currentRevision());
         }
     }
 
@@ -255,6 +257,7 @@ public final class ObjectStore {
         if (!Json.text(meta, "resourceVersion").isEmpty()) {
             throw ApiException.badRequest("resourceVersion should not be set on objects to be created");
         }
+        String requestedName = Json.text(meta, "name").isEmpty() ? Json.text(meta, "generateName") : Json.text(meta, "name");
         if (Json.text(meta, "name").isEmpty()) {
             String generate = Json.text(meta, "generateName");
             if (generate.isEmpty()) {
@@ -264,7 +267,7 @@ public final class ObjectStore {
             meta.put("name", generateName(generate));
         }
         String name = Json.text(meta, "name");
-        if (type.namespaced() && !type.kind().equals("Namespace")) requireNamespace(namespace);
+        if (type.namespaced() && !type.kind().equals("Namespace")) requireNamespace(type, namespace, requestedName);
         meta.put("uid", UUID.randomUUID().toString());
         meta.put("creationTimestamp", Meta.timestamp(clock.instant()));
         meta.remove("deletionTimestamp");
@@ -541,7 +544,8 @@ public final class ObjectStore {
 
     // ---------------------------------------------------------------- helpers
 
-    private void requireNamespace(String namespace) {
+    /** NamespaceLifecycle admission: 404 for a missing namespace, 403 for one being deleted. */
+    private void requireNamespace(ResourceType type, String namespace, String name) {
         ResourceCache c = cache.cache("/registry/core/namespaces/");
         CachedObject ns = c.get("/registry/core/namespaces/" + namespace);
         if (ns == null) {
@@ -550,7 +554,9 @@ public final class ObjectStore {
         }
         if (ns == null) throw ApiException.notFound("", "namespaces", namespace);
         if (Meta.deleting(ns.object()) || "Terminating".equals(Json.text(ns.object().get("status"), "phase"))) {
-            throw ApiException.forbidden("unable to create new content in namespace " + namespace + " because it is being terminated");
+            // admission.NewForbidden names the object (its generateName when it has no name yet)
+            throw ApiException.forbidden(type.qualifiedName() + " \"" + name + "\" is forbidden: unable to create new content in namespace "
+                    + namespace + " because it is being terminated");
         }
     }
 
