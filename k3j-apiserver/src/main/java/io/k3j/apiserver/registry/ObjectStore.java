@@ -344,6 +344,8 @@ public final class ObjectStore {
             if (!precondition.isEmpty() && !precondition.equals(Long.toString(currentKv.modRevision()))) {
                 throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
             }
+            // an unconditional update is validated as if it carried the version it replaces (genericregistry.Store.Update)
+            if (precondition.isEmpty()) dmeta.put("resourceVersion", Long.toString(currentKv.modRevision()));
             checkTypeMeta(type, desired);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
             List<Cause> causes = strategy.validateUpdate(type, updated, current);
@@ -445,8 +447,18 @@ public final class ObjectStore {
             a.remove("status");
             b.remove("status");
         }
-        return !a.equals(b);
+        return !a.equals(NUMBERS_BY_VALUE, b);
     }
+
+    /**
+     * Compares leaves the way decoded Go structs compare: a default filled in as a long equals the same number
+     * parsed from JSON as an int, so re-sending an unchanged object is a no-op.
+     */
+    private static final java.util.Comparator<JsonNode> NUMBERS_BY_VALUE = (x, y) -> {
+        if (x.equals(y)) return 0;
+        if (x.isNumber() && y.isNumber()) return x.decimalValue().compareTo(y.decimalValue()) == 0 ? 0 : 1;
+        return 1;
+    };
 
     private static boolean sameObject(ObjectNode a, ObjectNode b) {
         ObjectNode x = a.deepCopy();
@@ -455,7 +467,7 @@ public final class ObjectStore {
         Meta.metadata(y).remove("resourceVersion");
         Meta.metadata(x).remove("managedFields");
         Meta.metadata(y).remove("managedFields");
-        return x.equals(y);
+        return x.equals(NUMBERS_BY_VALUE, y);
     }
 
     /** The outcome of a delete: the object as it was deleted or as it now waits (terminating), and which. */
