@@ -19,6 +19,8 @@ import io.k3j.store.Store;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -480,18 +482,42 @@ public final class ObjectStore {
     public Deleted delete(ResourceType type, String namespace, String name, DeleteOptions opts) {
         ResourceStrategy strategy = strategies.of(type);
         String key = type.key(namespace, name);
+        String policy = opts.propagationPolicy();
+        if (policy != null && !policy.equals("Orphan") && !policy.equals("Background") && !policy.equals("Foreground")) {
+            throw ApiException.invalid("", "DeleteOptions", "", List.of(Cause.notSupported("propagationPolicy", policy,
+                    List.of("Foreground", "Background", "Orphan", "nil"))));
+        }
+        // rest.BeforeDelete: a negative grace period means the shortest graceful one
+        Long requested = opts.gracePeriodSeconds();
+        if (requested != null && requested < 0) requested = 1L;
         for (int attempt = 0; ; attempt++) {
             KeyValue kv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
             ObjectNode current = withTypeMeta(type, WatchCache.decode(kv.value(), kv.modRevision()));
             checkPreconditions(type, name, current, opts);
             ObjectNode updated = current.deepCopy();
             ObjectNode meta = Meta.metadata(updated);
-            List<String> finalizers = new ArrayList<>(Meta.finalizers(updated));
-            String policy = opts.propagationPolicy();
-            if (policy != null && !policy.equals("Orphan") && !policy.equals("Background") && !policy.equals("Foreground")) {
-                throw ApiException.invalid("", "DeleteOptions", "", List.of(Cause.notSupported("propagationPolicy", policy,
-                        List.of("Foreground", "Background", "Orphan", "nil"))));
+            boolean wasDeleting = Meta.deleting(current);
+            long storedGrace = meta.path("deletionGracePeriodSeconds").asLong(0);
+            long grace;
+            if (wasDeleting && storedGrace > 0) {
+                // a graceful deletion is under way: only a shorter grace period changes it, counted from the
+                // first request's time and never into the past (rest.BeforeDelete)
+                if (requested == null || requested >= storedGrace) return new Deleted(current, false);
+                Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+                Instant at = Instant.parse(Json.text(meta, "deletionTimestamp")).minusSeconds(storedGrace).plusSeconds(requested);
+                grace = requested;
+                if (at.isBefore(now)) {
+                    at = now;
+                    if (grace != 0) grace = 1;
+                }
+                meta.put("deletionTimestamp", Meta.timestamp(at));
+                meta.put("deletionGracePeriodSeconds", grace);
+            } else if (!wasDeleting && strategy.deletesGracefully(current)) {
+                grace = requested != null ? requested : strategy.defaultGracePeriodSeconds(current);
+            } else {
+                grace = 0;
             }
+            List<String> finalizers = new ArrayList<>(Meta.finalizers(updated));
             if ("Orphan".equals(policy) && !finalizers.contains("orphan")) {
                 finalizers.remove("foregroundDeletion");
                 finalizers.add("orphan");
@@ -502,9 +528,6 @@ public final class ObjectStore {
                 finalizers.remove("orphan");
                 finalizers.remove("foregroundDeletion");
             }
-            long grace = opts.gracePeriodSeconds() != null ? Math.max(0, opts.gracePeriodSeconds()) : strategy.defaultGracePeriodSeconds(current);
-            if (strategy.defaultGracePeriodSeconds(current) == 0 && opts.gracePeriodSeconds() == null) grace = 0;
-            boolean wasDeleting = Meta.deleting(current);
             if (finalizers.isEmpty() && grace == 0 && !strategy.deletionBlocked(current)) {
                 if (opts.dryRun()) return new Deleted(current, true);
                 try {
@@ -524,10 +547,8 @@ public final class ObjectStore {
             if (!wasDeleting) {
                 meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
                 meta.put("deletionGracePeriodSeconds", grace);
-            } else if (meta.has("deletionGracePeriodSeconds") && grace < meta.get("deletionGracePeriodSeconds").asLong()) {
-                // a shorter grace period may replace a longer one
-                meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
-                meta.put("deletionGracePeriodSeconds", grace);
+                // controllers see the deletion as a change of what they should do (markAsDeleting, rest.BeforeDelete)
+                if (meta.path("generation").asLong(0) > 0) meta.put("generation", meta.get("generation").asLong() + 1);
             }
             if (sameObject(updated, current)) return new Deleted(current, false);
             if (opts.dryRun()) return new Deleted(updated, false);
@@ -543,14 +564,16 @@ public final class ObjectStore {
         }
     }
 
+    /** rest.BeforeDelete's early check; its Conflict names the kind, not the resource. */
     private static void checkPreconditions(ResourceType type, String name, ObjectNode current, DeleteOptions opts) {
         if (opts.preconditionUid() != null && !opts.preconditionUid().equals(Meta.uid(current))) {
-            throw ApiException.conflict(type.group(), type.plural(), name, "Precondition failed: UID in precondition: "
-                    + opts.preconditionUid() + ", UID in object meta: " + Meta.uid(current));
+            throw ApiException.conflict(type.group(), type.kind(), name, "the UID in the precondition (" + opts.preconditionUid()
+                    + ") does not match the UID in record (" + Meta.uid(current) + "). The object might have been deleted and then recreated");
         }
         if (opts.preconditionResourceVersion() != null && !opts.preconditionResourceVersion().equals(Meta.resourceVersion(current))) {
-            throw ApiException.conflict(type.group(), type.plural(), name, "Precondition failed: ResourceVersion in precondition: "
-                    + opts.preconditionResourceVersion() + ", ResourceVersion in object meta: " + Meta.resourceVersion(current));
+            throw ApiException.conflict(type.group(), type.kind(), name, "the ResourceVersion in the precondition ("
+                    + opts.preconditionResourceVersion() + ") does not match the ResourceVersion in record (" + Meta.resourceVersion(current)
+                    + "). The object might have been modified");
         }
     }
 
