@@ -112,7 +112,7 @@ class ObjectStoreReadTest {
     }
 
     @Test
-    @DisplayName("an Exact list at a compacted revision: 410 Expired")
+    @DisplayName("an Exact list at a compacted revision: 410 Expired 'The resourceVersion for the provided list is too old.'")
     void listExactCompacted() {
         api.configMap("default", "a");
         long old = api.store.currentRevision();
@@ -122,6 +122,7 @@ class ObjectStoreReadTest {
         ApiException e = apiError(() -> api.objects.list(cms, "default", opts(Long.toString(old), "Exact", 0, "")));
         assertThat(e.code()).isEqualTo(410);
         assertThat(e.reason()).isEqualTo("Expired");
+        assertThat(e.getMessage()).isEqualTo("The resourceVersion for the provided list is too old.");
     }
 
     @Test

@@ -113,6 +113,18 @@ class ObjectStoreUpdateTest {
     }
 
     @Test
+    @DisplayName("re-sending the original manifest (defaults left out) is a no-op: same resourceVersion and generation, nothing written")
+    void replaceWithOriginalManifest() {
+        ObjectNode d = deployment();
+        long rev = api.store.currentRevision();
+        ObjectNode manifest = json(ObjectStoreCreateTest.DEPLOYMENT);
+        ObjectNode out = api.objects.update(deployments, "default", "web", manifest, "", WRITE);
+        assertThat(out.at("/metadata/resourceVersion")).isEqualTo(d.at("/metadata/resourceVersion"));
+        assertThat(out.at("/metadata/generation").asLong()).isEqualTo(1);
+        assertThat(api.store.currentRevision()).isEqualTo(rev);
+    }
+
+    @Test
     @DisplayName("metadata.generation is bumped by a spec change only, not by metadata or status changes")
     void generationOnSpecChange() {
         ObjectNode d = deployment();
