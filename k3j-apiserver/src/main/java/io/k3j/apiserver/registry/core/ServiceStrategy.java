@@ -9,11 +9,12 @@ import io.k3j.api.Json;
 import io.k3j.apiserver.registry.Meta;
 import io.k3j.apiserver.resource.ResourceType;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Services: a cluster IP from the service CIDR (unless headless or ExternalName) and node ports from
@@ -23,8 +24,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ServiceStrategy extends BuiltinStrategy {
     private final Allocators.IpRange ips;
     private final Allocators.PortRange ports = new Allocators.PortRange(30000, 32767);
-    /** What the write in progress allocated, by object identity, so a failed write gives it back. */
-    private final Map<ObjectNode, List<Runnable>> pending = new ConcurrentHashMap<>();
+    /**
+     * What the write in progress allocated, so a failed write gives it back. Keyed by object identity: the
+     * object's content (its resourceVersion) changes between allocate and committed, and two writes may
+     * carry equal objects.
+     */
+    private final Map<ObjectNode, List<Runnable>> pending = Collections.synchronizedMap(new IdentityHashMap<>());
 
     public ServiceStrategy(String serviceCidr) {
         super(Set.of());
@@ -191,7 +196,8 @@ public final class ServiceStrategy extends BuiltinStrategy {
         pending.put(obj, undo);
     }
 
-    private final Map<ObjectNode, List<Runnable>> pendingRelease = new ConcurrentHashMap<>();
+    /** What an update frees once it is stored (by object identity, like {@link #pending}). */
+    private final Map<ObjectNode, List<Runnable>> pendingRelease = Collections.synchronizedMap(new IdentityHashMap<>());
 
     @Override
     public void abort(ResourceType type, ObjectNode obj, ObjectNode old) {
