@@ -7,6 +7,7 @@ import io.k3j.api.apply.ManagedFields;
 import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.crd.serving.CustomResourceDefinitions;
 import io.k3j.apiserver.endpoints.ApiHandler;
 import io.k3j.apiserver.endpoints.Metrics;
 import io.k3j.apiserver.endpoints.Patcher;
@@ -63,6 +64,8 @@ public final class ControlPlane implements AutoCloseable {
     private ApiHttpServer http;
     private Metrics metrics;
     private OpenApiService openApi;
+    private TableConverter tables;
+    private CustomResourceDefinitions crds;
     private ServiceStrategy services;
 
     private ControlPlane(ServerConfig config) {
@@ -82,6 +85,7 @@ public final class ControlPlane implements AutoCloseable {
             cp.step("loading cluster certificates", cp::loadPki);
             cp.step("starting watch cache", cp::startCache);
             cp.step("creating system namespaces", cp::bootstrap);
+            cp.step("serving custom resources", cp::startCustomResources);
             cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
             cp.step("writing kubeconfig", cp::writeKubeconfig);
             cp.step("publishing the kubernetes service", cp::publishKubernetesService);
@@ -154,7 +158,10 @@ public final class ControlPlane implements AutoCloseable {
         registry = ResourceRegistry.withBuiltins();
         for (ResourceType t : registry.all()) cache.cache(t.storagePrefix());
         services = new ServiceStrategy(config.serviceCidr());
-        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services), clock);
+        openApi = OpenApiService.builtin();
+        tables = new TableConverter();
+        crds = new CustomResourceDefinitions(registry, tables, openApi, clock);
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, crds), clock);
         ResourceType svc = registry.find("", "v1", "services").orElseThrow();
         services.restore(objects.list(svc, null, ListOptions.ALL).items());
     }
@@ -172,17 +179,22 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /** Every stored CRD is served before the API answers its first request. */
+    private void startCustomResources() {
+        crds.start(objects);
+        closeables.add(crds);
+    }
+
     private void startHttp() throws Exception {
         metrics = new Metrics();
         Authenticator authn = Authenticator.union(
                 Authenticator.clientCertificates(List.of(pki.clientCaCertificate()), clock),
                 Authenticator.joinToken(token.password(), token.password()));
         String advertise = advertiseAddress();
-        openApi = OpenApiService.builtin();
         Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), patcher,
-                new TableConverter(), openApi, metrics,
+                tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready);
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,
@@ -227,6 +239,8 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private void createOrKeep(ResourceType type, String namespace, ObjectNode obj) {
+        // on a restart the object exists and a create would fail allocating (its IP is taken) before it conflicts
+        if (objects.find(type, namespace, Json.text(obj.get("metadata"), "name")).isPresent()) return;
         try {
             objects.create(type, namespace, obj, WriteOptions.system("k3j"));
         } catch (ApiException e) {
