@@ -229,7 +229,7 @@ public final class ObjectStore {
                     + "list - objects that were created, modified, or deleted between the time the first chunk was returned "
                     + "and now may show up in the list.");
         } catch (io.k3j.store.FutureRevisionException e) {
-            throw ApiException.timeout("Timeout: Too large resource version: " + revision + ", current: " + store.currentRevision());
+            throw ApiException.timeout("Too large resource version: " + revision + ", current: " + store.currentRevision());
         }
     }
 
