@@ -36,9 +36,12 @@ final class CreateBench {
                         i -> configMap(cred.server(), "bench-warmup", i), 201, false);
                 System.out.println("  k3j warm-up: " + w.summary());
             }
+            long cpu0 = Machine.cpuNanos(s.pid());
+            long self0 = Machine.selfCpuNanos();
             k3j = Load.run(count, clients, () -> Http.client(cred.sslContext(), version),
                     i -> configMap(cred.server(), "bench", i), 201, true);
             System.out.println("  k3j: " + k3j.summary());
+            cpu("k3j server", Machine.cpuNanos(s.pid()) - cpu0, Machine.selfCpuNanos() - self0, count);
         }
         Load.Result etcd;
         Path dir = env.freshDir("etcd");
@@ -50,15 +53,23 @@ final class CreateBench {
                 System.out.println("  etcd warm-up: " + w.summary());
             }
             byte[][] values = k3j.bodies();
+            long cpu0 = Machine.cpuNanos(e.pid());
+            long self0 = Machine.selfCpuNanos();
             etcd = Load.run(count, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1),
                     i -> put(e.clientUrl(), "/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample), 200, false);
             System.out.println("  etcd (pid " + e.pid() + ", " + Etcd.version() + "): " + etcd.summary());
+            cpu("etcd", Machine.cpuNanos(e.pid()) - cpu0, Machine.selfCpuNanos() - self0, count);
         }
         double k = k3j.perSecond();
         System.out.printf("RESULT create k3j: %.0f/s, errors %d, target >= %.0f/s, ratio %.2fx of target -> %s%n",
                 k, k3j.errors(), TARGET_PER_SECOND, k / TARGET_PER_SECOND, k >= TARGET_PER_SECOND && k3j.errors() == 0 ? "MET" : "MISSED");
         System.out.printf("RESULT create etcd 3.4 (same values, /v3/kv/put, HTTP/1.1 plaintext): %.0f/s, errors %d; k3j/etcd ratio %.2f%n",
                 etcd.perSecond(), etcd.errors(), k / etcd.perSecond());
+    }
+
+    private static void cpu(String who, long serverCpu, long selfCpu, int count) {
+        System.out.printf("  CPU: %s %.2f s = %.0f us per write (=> %.0f writes/s per fully used core); this load generator %.2f s = %.0f us per write%n",
+                who, serverCpu / 1e9, serverCpu / 1e3 / count, count / (serverCpu / 1e9), selfCpu / 1e9, selfCpu / 1e3 / count);
     }
 
     static String configMapJson(int i) {

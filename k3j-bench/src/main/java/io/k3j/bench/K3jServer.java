@@ -2,6 +2,7 @@ package io.k3j.bench;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,10 +23,12 @@ final class K3jServer implements AutoCloseable {
     private final Path kubeconfig;
     private final Path log;
     private final long startedNanos;
+    private final URI url;
     private volatile AdminCredentials credentials;
 
-    private K3jServer(Process process, Path dataDir, Path kubeconfig, Path log, long startedNanos) {
+    private K3jServer(Process process, Path dataDir, Path kubeconfig, Path log, long startedNanos, int port) {
         this.process = process;
+        this.url = URI.create("https://127.0.0.1:" + port);
         this.dataDir = dataDir;
         this.kubeconfig = kubeconfig;
         this.log = log;
@@ -54,7 +57,7 @@ final class K3jServer implements AutoCloseable {
         long t0 = System.nanoTime();
         Process p = pb.start();
         Processes.track(p);
-        return new K3jServer(p, dataDir, kubeconfig, log, t0);
+        return new K3jServer(p, dataDir, kubeconfig, log, t0, port);
     }
 
     /**
@@ -73,7 +76,8 @@ final class K3jServer implements AutoCloseable {
             }
             if (client == null && Files.exists(kubeconfig)) {
                 try {
-                    credentials = AdminCredentials.load(kubeconfig);
+                    // The URL is the port we chose: an existing data dir's kubeconfig still names the previous run's.
+                    credentials = new AdminCredentials(url, AdminCredentials.load(kubeconfig).sslContext());
                     client = Http.client(credentials.sslContext(), HttpClient.Version.HTTP_1_1);
                 } catch (IOException partiallyWritten) {
                     credentials = null;

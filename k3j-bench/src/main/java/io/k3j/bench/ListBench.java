@@ -31,6 +31,7 @@ final class ListBench {
             Load.Result created = Load.run(pods, clients, () -> Http.client(cred.sslContext(), HttpClient.Version.HTTP_2),
                     i -> Env.json(server.resolve("/api/v1/namespaces/listbench/pods"), pod(i)), 201, false);
             System.out.println("  pod creates: " + created.summary());
+            System.out.printf("  server CPU after creates: %.1f s total since start%n", Machine.cpuNanos(s.pid()) / 1e9);
             HttpRequest list = HttpRequest.newBuilder(server.resolve("/api/v1/namespaces/listbench/pods"))
                     .header("Accept", "application/json").timeout(Duration.ofSeconds(60)).build();
             HttpResponse<byte[]> first = http.send(list, HttpResponse.BodyHandlers.ofByteArray());
@@ -40,6 +41,7 @@ final class ListBench {
             if (first.statusCode() != 200 || items != pods) {
                 throw new IOException("LIST answered " + first.statusCode() + " with " + items + " items, expected " + pods);
             }
+            long cpu0 = Machine.cpuNanos(s.pid());
             double[] ms = new double[lists];
             for (int i = 0; i < lists; i++) {
                 long t0 = System.nanoTime();
@@ -49,7 +51,9 @@ final class ListBench {
                     throw new IOException("LIST answered " + r.statusCode());
                 }
             }
+            long cpu = Machine.cpuNanos(s.pid()) - cpu0;
             http.close();
+            System.out.printf("  server CPU per LIST: %.0f ms (mean of %d)%n", cpu / 1e6 / lists, lists);
             double m = Stats.median(ms);
             System.out.printf("  LIST times: %s ms%n", java.util.Arrays.toString(java.util.Arrays.stream(ms).mapToLong(Math::round).toArray()));
             System.out.printf("RESULT list %d pods: median %.0f ms of %d (%d bytes), target <= %.0f ms, ratio %.2fx of target -> %s%n",

@@ -35,6 +35,29 @@ final class Machine {
         }
     }
 
+    /** The 1/5/15-minute load averages: the machine is shared, so every figure is printed beside them. */
+    static String load() {
+        String[] f = read("/proc/loadavg").split(" ");
+        return f.length >= 3 ? "loadavg " + f[0] + " " + f[1] + " " + f[2] : "loadavg ?";
+    }
+
+    /**
+     * User+system CPU time a process has used, from /proc/PID/stat (clock ticks of 10 ms, USER_HZ=100 on
+     * Linux). On a shared machine wall-clock figures move with the neighbours' load; CPU per operation does
+     * much less, so benchmarks print both.
+     */
+    static long cpuNanos(long pid) {
+        String stat = read("/proc/" + pid + "/stat");
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after "pid (comm) ", field 3 (state) is f[0]; utime and stime are fields 14 and 15
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+    }
+
+    /** This JVM's own CPU time (the load generator's cost). */
+    static long selfCpuNanos() {
+        return cpuNanos(ProcessHandle.current().pid());
+    }
+
     /** A field of /proc/PID/status in kB, e.g. VmRSS. */
     static long statusKb(long pid, String field) throws IOException {
         for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {

@@ -44,21 +44,31 @@ public final class Main {
         String name = args[0];
         boolean all = name.equals("all");
         if (all || name.equals("startup")) {
+            System.out.println("  before: " + Machine.load());
             StartupBench.run(env, intOpt(o, "runs", 5));
+            System.out.println("  after: " + Machine.load());
         }
         if (all || name.equals("rss")) {
+            System.out.println("  before: " + Machine.load());
             RssBench.run(env, intOpt(o, "idle", 30), o.containsKey("nmt"));
+            System.out.println("  after: " + Machine.load());
         }
         if (all || name.equals("create")) {
             HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
+            System.out.println("  before: " + Machine.load());
             CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
+            System.out.println("  after: " + Machine.load());
         }
         if (all || name.equals("watch")) {
+            System.out.println("  before: " + Machine.load());
             WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
                     intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20));
+            System.out.println("  after: " + Machine.load());
         }
         if (all || name.equals("list")) {
+            System.out.println("  before: " + Machine.load());
             ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
+            System.out.println("  after: " + Machine.load());
         }
         System.exit(0);
     }

@@ -43,7 +43,7 @@ final class StartupBench {
         Path log = dir.resolve("server-" + System.nanoTime() + ".log");
         try (K3jServer s = K3jServer.start(env.repo(), dir.resolve("data"), kc, Env.freePort(), env.javaOpts(), log)) {
             double ms = s.awaitReady(java.time.Duration.ofSeconds(60)) / 1e6;
-            System.out.printf("  %s: %.0f ms  [server's own steps: %s]%n", fresh ? "fresh" : "existing", ms, steps(log));
+            System.out.printf("  %s: %.0f ms, server CPU at ready %.2f s  [server's own steps: %s]%n", fresh ? "fresh" : "existing", ms, Machine.cpuNanos(s.pid()) / 1e9, steps(log));
             return ms;
         }
     }

@@ -53,6 +53,7 @@ final class WatchBench {
             AtomicInteger syncSeen = new AtomicInteger();
             AtomicLong measuredSeen = new AtomicLong();
             AtomicInteger failedWatches = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
             AtomicReference<String> firstFailure = new AtomicReference<>();
             ConcurrentLinkedQueue<InputStream> streams = new ConcurrentLinkedQueue<>();
             HttpRequest watch = HttpRequest.newBuilder(server.resolve("/api/v1/namespaces/watchbench/configmaps?watch=1&timeoutSeconds=3600"))
@@ -80,6 +81,9 @@ final class WatchBench {
                             }
                         }
                     } catch (Exception e) {
+                        if (stopping.get()) {
+                            return;
+                        }
                         failedWatches.incrementAndGet();
                         firstFailure.compareAndSet(null, e.toString());
                     }
@@ -98,6 +102,8 @@ final class WatchBench {
             awaitAtLeast(syncSeen::get, (long) Math.max(1, warmupWrites) * watchers, Duration.ofSeconds(60), "warm-up events");
             long[] sent = new long[writes];
             long[] acked = new long[writes];
+            long cpu0 = Machine.cpuNanos(s.pid());
+            long self0 = Machine.selfCpuNanos();
             long start = System.nanoTime();
             int writeErrors = 0;
             for (int i = 0; i < writes; i++) {
@@ -115,6 +121,9 @@ final class WatchBench {
             long expected = (long) watchers * writes;
             boolean complete = awaitAtLeast(measuredSeen::get, expected, Duration.ofSeconds(60), null);
 
+            long serverCpu = Machine.cpuNanos(s.pid()) - cpu0;
+            long selfCpu = Machine.selfCpuNanos() - self0;
+            stopping.set(true);
             for (InputStream in : streams) {
                 try {
                     in.close();
@@ -145,6 +154,8 @@ final class WatchBench {
             System.out.printf("  delivered %d of %d events (%s), write errors %d, failed watches %d%s%n", n, expected,
                     complete ? "complete" : "INCOMPLETE after 60 s", writeErrors, failedWatches.get(),
                     firstFailure.get() == null ? "" : " first: " + firstFailure.get());
+            System.out.printf("  CPU during the measured phase: server %.2f s (%.1f us per delivered event), this load generator %.2f s, wall %.2f s%n",
+                    serverCpu / 1e9, serverCpu / 1e3 / Math.max(1, n), selfCpu / 1e9, (System.nanoTime() - start) / 1e9);
             System.out.printf("  send->receipt: p50 %s, p90 %s, p99 %s, p99.9 %s, max %s%n", Stats.ms(Stats.percentile(fromSend, 50)),
                     Stats.ms(Stats.percentile(fromSend, 90)), Stats.ms(Stats.percentile(fromSend, 99)),
                     Stats.ms(Stats.percentile(fromSend, 99.9)), Stats.ms(fromSend[n - 1]));
