@@ -62,7 +62,8 @@ public final class Main {
         if (all || name.equals("watch")) {
             System.out.println("  before: " + Machine.load());
             WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
-                    intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20));
+                    intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20),
+                    "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2);
             System.out.println("  after: " + Machine.load());
         }
         if (all || name.equals("list")) {
