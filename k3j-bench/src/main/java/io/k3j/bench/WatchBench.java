@@ -43,8 +43,13 @@ final class WatchBench {
 
             int connections = (watchers + streamsPerConnection - 1) / streamsPerConnection;
             List<HttpClient> clients = new ArrayList<>();
+            // Prime each client with one request first: a fresh JDK HttpClient given 100 concurrent requests
+            // opens a TCP+TLS connection for each of them before HTTP/2 coalesces (1,000 handshakes at once).
+            HttpRequest version0 = HttpRequest.newBuilder(server.resolve("/version")).build();
             for (int c = 0; c < connections; c++) {
-                clients.add(Http.client(cred.sslContext(), version));
+                HttpClient http = Http.client(cred.sslContext(), version);
+                http.send(version0, HttpResponse.BodyHandlers.discarding());
+                clients.add(http);
             }
             long[][] received = new long[watchers][writes];
             AtomicInteger syncSeen = new AtomicInteger();
@@ -118,7 +123,9 @@ final class WatchBench {
             }
             // Warm-up: each create must reach every watcher, which also proves all watches are established.
             for (int i = 0; i < Math.max(1, warmupWrites); i++) {
-                create(writer, server, SYNC + i);
+                if (!create(writer, server, SYNC + i)) {
+                    throw new IOException("warm-up create " + SYNC + i + " failed");
+                }
                 int expected = (i + 1) * live;
                 if (i == 0) {
                     try {
