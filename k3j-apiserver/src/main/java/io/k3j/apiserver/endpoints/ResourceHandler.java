@@ -367,43 +367,52 @@ final class ResourceHandler {
         return list;
     }
 
-    /** Streams the list straight into bytes: no intermediate tree of the whole list. */
+    /**
+     * Writes the list straight into bytes: items come from their cached JSON (serialized once, shared with
+     * watches and other lists), so a large LIST is mostly copying.
+     */
     private static byte[] serializeList(ResourceType type, ObjectStore.ListResult result, ObjectNode listMeta, boolean partial) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(256, result.items().size() * 1024));
+        if (partial) return serializePartialList(result, listMeta);
+        List<ObjectNode> items = result.items();
+        byte[][] bodies = new byte[items.size()][];
+        int size = 256;
+        for (int i = 0; i < bodies.length; i++) {
+            var cached = result.json().get(i);
+            bodies[i] = cached != null ? cached.bytes() : Json.bytes(items.get(i));
+            size += bodies[i].length + 1;
+        }
+        ObjectNode head = Json.object();
+        head.put("kind", type.listKind());
+        head.put("apiVersion", type.apiVersion());
+        head.set("metadata", listMeta);
+        byte[] headBytes = Json.bytes(head);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(size + headBytes.length);
+        out.write(headBytes, 0, headBytes.length - 1); // without the closing brace
+        out.writeBytes(",\"items\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int i = 0; i < bodies.length; i++) {
+            if (i > 0) out.write(',');
+            out.writeBytes(bodies[i]);
+        }
+        out.writeBytes("]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    private static byte[] serializePartialList(ObjectStore.ListResult result, ObjectNode listMeta) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(256, result.items().size() * 512));
         try (JsonGenerator g = Json.MAPPER.createGenerator(out)) {
             g.writeStartObject();
-            if (partial) {
-                g.writeStringField("kind", "PartialObjectMetadataList");
-                g.writeStringField("apiVersion", "meta.k8s.io/v1");
-            } else {
-                g.writeStringField("kind", type.listKind());
-                g.writeStringField("apiVersion", type.apiVersion());
-            }
+            g.writeStringField("kind", "PartialObjectMetadataList");
+            g.writeStringField("apiVersion", "meta.k8s.io/v1");
             g.writeFieldName("metadata");
             Json.MAPPER.writeTree(g, listMeta);
             g.writeArrayFieldStart("items");
             for (ObjectNode o : result.items()) {
-                if (partial) {
-                    g.writeStartObject();
-                    g.writeStringField("kind", "PartialObjectMetadata");
-                    g.writeStringField("apiVersion", "meta.k8s.io/v1");
-                    g.writeFieldName("metadata");
-                    Json.MAPPER.writeTree(g, o.get("metadata"));
-                    g.writeEndObject();
-                } else if (type.custom()) {
-                    Json.MAPPER.writeTree(g, o);
-                } else {
-                    // kube-apiserver leaves kind/apiVersion out of the items of built-in lists
-                    g.writeStartObject();
-                    var it = o.fields();
-                    while (it.hasNext()) {
-                        var e = it.next();
-                        if (e.getKey().equals("kind") || e.getKey().equals("apiVersion")) continue;
-                        g.writeFieldName(e.getKey());
-                        Json.MAPPER.writeTree(g, e.getValue());
-                    }
-                    g.writeEndObject();
-                }
+                g.writeStartObject();
+                g.writeStringField("kind", "PartialObjectMetadata");
+                g.writeStringField("apiVersion", "meta.k8s.io/v1");
+                g.writeFieldName("metadata");
+                Json.MAPPER.writeTree(g, o.get("metadata"));
+                g.writeEndObject();
             }
             g.writeEndArray();
             g.writeEndObject();

@@ -110,6 +110,11 @@ final class WatchServer {
                 String eventType = visibleType(strategy, e, opts);
                 if (eventType == null) continue;
                 ObjectNode read = strategy.onRead(type, e.object());
+                if (!table && read == e.object() && e.json() != null && type.apiVersion().equals(Json.text(read, "apiVersion"))) {
+                    // the object as cached: its JSON is made once and shared by every watcher
+                    stream.write(line(eventType, e.json().bytes()));
+                    continue;
+                }
                 ObjectNode obj = ObjectStore.withTypeMeta(type, read == e.object() ? read.deepCopy() : read);
                 if (table) {
                     ObjectNode t = tables.toTable(type, List.of(obj), include, null, first, objects.clock().instant());
@@ -149,6 +154,16 @@ final class WatchServer {
         meta.put("resourceVersion", Long.toString(revision));
         if (initialEnd) meta.putObject("annotations").put("k8s.io/initial-events-end", "true");
         return b;
+    }
+
+    private static byte[] line(String type, byte[] object) {
+        byte[] head = ("{\"type\":\"" + type + "\",\"object\":").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] out = new byte[head.length + object.length + 2];
+        System.arraycopy(head, 0, out, 0, head.length);
+        System.arraycopy(object, 0, out, head.length, object.length);
+        out[out.length - 2] = '}';
+        out[out.length - 1] = '\n';
+        return out;
     }
 
     private static byte[] line(String type, ObjectNode obj) throws IOException {

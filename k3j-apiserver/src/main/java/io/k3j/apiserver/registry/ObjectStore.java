@@ -8,6 +8,7 @@ import io.k3j.api.Json;
 import io.k3j.apiserver.resource.ResourceType;
 import io.k3j.apiserver.watch.CachedObject;
 import io.k3j.apiserver.watch.ResourceCache;
+import io.k3j.apiserver.watch.Serialized;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.CompactedException;
 import io.k3j.store.KeyExistsException;
@@ -123,7 +124,15 @@ public final class ObjectStore {
     }
 
     /** A page of a list: the objects (shared, don't mutate), the revision, and the continue token. */
-    public record ListResult(List<ObjectNode> items, long revision, String continueToken, Long remainingItemCount) {}
+    /**
+     * @param json for each item, its cached JSON when the item is the cached object as stored (null otherwise),
+     *             so lists are written without serializing objects again
+     */
+    public record ListResult(List<ObjectNode> items, long revision, String continueToken, Long remainingItemCount, List<Serialized> json) {
+        public ListResult(List<ObjectNode> items, long revision, String continueToken, Long remainingItemCount) {
+            this(items, revision, continueToken, remainingItemCount, java.util.Collections.nCopies(items.size(), null));
+        }
+    }
 
     /**
      * Lists objects of a resource, in one namespace or all ({@code namespace} null), filtered and paged as
@@ -147,6 +156,7 @@ public final class ObjectStore {
         freshen(rv, match);
         ResourceCache.Snapshot snap = c.list(keyPrefix);
         List<ObjectNode> items = new ArrayList<>();
+        List<Serialized> json = new ArrayList<>();
         long limit = opts.limit();
         int i = 0;
         List<CachedObject> all = snap.objects();
@@ -154,15 +164,17 @@ public final class ObjectStore {
             CachedObject o = all.get(i);
             if (!matches(strategy, o.object(), opts)) continue;
             if (limit > 0 && items.size() == limit) break;
-            items.add(strategy.onRead(type, o.object()));
+            ObjectNode read = strategy.onRead(type, o.object());
+            items.add(read);
+            json.add(read == o.object() && type.apiVersion().equals(Json.text(read, "apiVersion")) ? o.json() : null);
         }
         if (limit > 0 && i < all.size()) {
             String lastKey = all.get(i - 1).key();
             Long remaining = opts.labels().isEmpty() && opts.fields().isEmpty() ? (long) (all.size() - i) : null;
             String token = new Continue(snap.revision(), lastKey.substring(type.storagePrefix().length()) + "\0").encode();
-            return new ListResult(items, snap.revision(), token, remaining);
+            return new ListResult(items, snap.revision(), token, remaining, json);
         }
-        return new ListResult(items, snap.revision(), null, null);
+        return new ListResult(items, snap.revision(), null, null, json);
     }
 
     private static void validateListOptions(String rv, String match, ListOptions opts) {

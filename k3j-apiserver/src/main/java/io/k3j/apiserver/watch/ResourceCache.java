@@ -39,7 +39,7 @@ public final class ResourceCache {
 
     synchronized void apply(CacheEvent e) {
         if (e.type() == CacheEvent.Type.DELETED) objects.remove(e.key());
-        else objects.put(e.key(), new CachedObject(e.key(), e.object(), e.revision()));
+        else objects.put(e.key(), new CachedObject(e.key(), e.object(), e.revision(), e.json()));
         window.addLast(e);
         while (window.size() > windowSize) windowStart = window.removeFirst().revision();
         revision = e.revision();
@@ -80,7 +80,7 @@ public final class ResourceCache {
         CacheWatcher w = new CacheWatcher(this, queueSize);
         if (initialKeyPrefix != null) {
             for (CachedObject o : objects.subMap(initialKeyPrefix, true, initialKeyPrefix + Character.MAX_VALUE, false).values()) {
-                w.initial(new CacheEvent(CacheEvent.Type.ADDED, o.key(), o.object(), null, o.modRevision()));
+                w.initial(new CacheEvent(CacheEvent.Type.ADDED, o.key(), o.object(), null, o.modRevision(), o.json()));
             }
             w.initialDone(revision);
         } else {
