@@ -9,7 +9,9 @@ k3j_find_java_home() {
   local c v
   for c in "${candidates[@]}"; do
     [[ -x $c/bin/java ]] || continue
-    v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2; exit}')
+    # the release file names the version without starting a JVM
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$c/release" 2>/dev/null)
+    [[ -n $v ]] || v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2; exit}')
     if [[ ${v%%.*} =~ ^[0-9]+$ ]] && (( ${v%%.*} >= 21 )); then echo "$c"; return 0; fi
   done
   return 1
