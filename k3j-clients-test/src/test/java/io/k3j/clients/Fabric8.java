@@ -16,6 +16,8 @@ final class Fabric8 {
             Config config = Config.fromKubeconfig(Files.readString(server.kubeconfig()));
             // fail fast when the server is away (restart tests) instead of fabric8's long default backoff
             config.setRequestRetryBackoffLimit(2);
+            // watches re-connect with exponential backoff from this interval; a short one keeps restart tests short
+            config.setWatchReconnectInterval(200);
             return new KubernetesClientBuilder().withConfig(config).build();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -24,9 +24,23 @@ final class K3jServer implements AutoCloseable {
 
     /** Starts a server on a free loopback port with its state in {@code dataDir}. */
     static K3jServer start(Path dataDir) {
-        K3jServer server = new K3jServer(dataDir, freePort());
+        return start(dataDir, freePort());
+    }
+
+    /** Starts a server on {@code port} with its state in {@code dataDir}. */
+    static K3jServer start(Path dataDir, int port) {
+        K3jServer server = new K3jServer(dataDir, port);
         server.startControlPlane();
         return server;
+    }
+
+    /** A free loopback port. */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free loopback port", e);
+        }
     }
 
     private void startControlPlane() {
@@ -69,13 +83,5 @@ final class K3jServer implements AutoCloseable {
     @Override
     public void close() {
         stop();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free loopback port", e);
-        }
     }
 }
