@@ -105,6 +105,7 @@ public final class WatchCache implements AutoCloseable, WatchListener {
             while (revision < target) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
+                    // errors.NewTimeoutError prefixes "Timeout: "
                     throw ApiException.timeout("Too large resource version: " + target + ", current: " + revision);
                 }
                 advanced.awaitNanos(left);
