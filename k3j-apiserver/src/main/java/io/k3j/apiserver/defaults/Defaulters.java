@@ -12,6 +12,8 @@ import static io.k3j.apiserver.defaults.Nodes.unset;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Objects;
 
 /**
@@ -44,7 +46,7 @@ public final class Defaulters {
             case "/Endpoints" -> {
                 for (ObjectNode subset : items(obj, "subsets")) for (ObjectNode p : items(subset, "ports")) text(p, "protocol", "TCP");
             }
-            case "/Secret" -> text(obj, "type", "Opaque");
+            case "/Secret" -> secret(obj);
             case "/Namespace" -> namespace(obj);
             case "/PersistentVolume" -> persistentVolume(obj);
             case "/PersistentVolumeClaim" -> persistentVolumeClaim(obj);
@@ -129,6 +131,20 @@ public final class Defaulters {
             }
         }
         if (type.equals("LoadBalancer")) bool(spec, "allocateLoadBalancerNodePorts", true);
+    }
+
+    /**
+     * Besides the type default, what the v1-to-internal conversion does: {@code stringData} is write-only, its
+     * entries overwrite {@code data} (base64 encoded) and it is never stored or returned.
+     */
+    private static void secret(ObjectNode obj) {
+        JsonNode stringData = obj.remove("stringData");
+        if (stringData instanceof ObjectNode entries && !entries.isEmpty()) {
+            ObjectNode data = obj.get("data") instanceof ObjectNode d ? d : obj.putObject("data");
+            entries.properties().forEach(e -> data.put(e.getKey(),
+                    Base64.getEncoder().encodeToString(e.getValue().asText().getBytes(StandardCharsets.UTF_8))));
+        }
+        text(obj, "type", "Opaque");
     }
 
     private static void namespace(ObjectNode ns) {

@@ -14,6 +14,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -213,7 +214,12 @@ public final class ApiHttpServer implements AutoCloseable {
             content.readBytes(body);
             String remote = ctx.channel() instanceof Http2StreamChannel s ? String.valueOf(s.parent().remoteAddress()) : String.valueOf(ctx.channel().remoteAddress());
             ApiRequest request = new ApiRequest(req.method().name(), req.uri(), req.headers().copy(), body, peerCertificates(ctx.channel()), remote);
-            NettyExchange exchange = new NettyExchange(ctx.channel(), HttpUtil.isKeepAlive(req) || http2, http2);
+            // the body is consumed above: the upgrade keeps an empty copy of the request line and headers for the handshake
+            FullHttpRequest upgrade = !http2 && WebSocketStream.isUpgrade(req)
+                    ? new DefaultFullHttpRequest(req.protocolVersion(), req.method(), req.uri(), Unpooled.EMPTY_BUFFER, req.headers().copy(),
+                            req.trailingHeaders().copy())
+                    : null;
+            NettyExchange exchange = new NettyExchange(ctx.channel(), HttpUtil.isKeepAlive(req) || http2, http2, upgrade);
             executor.execute(() -> {
                 try {
                     handler.handle(request, exchange);

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,11 +25,14 @@ final class NettyExchange implements HttpExchange {
     private final boolean keepAlive;
     private final boolean http2;
     private final AtomicBoolean responded = new AtomicBoolean();
+    /** The request, when it asked for a WebSocket upgrade: a streamed response then goes out as messages. */
+    private final FullHttpRequest webSocketUpgrade;
 
-    NettyExchange(Channel channel, boolean keepAlive, boolean http2) {
+    NettyExchange(Channel channel, boolean keepAlive, boolean http2, FullHttpRequest webSocketUpgrade) {
         this.channel = channel;
         this.keepAlive = keepAlive;
         this.http2 = http2;
+        this.webSocketUpgrade = webSocketUpgrade;
     }
 
     @Override
@@ -47,6 +51,7 @@ final class NettyExchange implements HttpExchange {
     @Override
     public Stream stream(int status, String contentType, Map<String, String> headers) {
         if (!responded.compareAndSet(false, true)) throw new IllegalStateException("response already started");
+        if (webSocketUpgrade != null) return WebSocketStream.accept(channel, webSocketUpgrade, headers);
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         headers.forEach((k, v) -> response.headers().set(k, v));

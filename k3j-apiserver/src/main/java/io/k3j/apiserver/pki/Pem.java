@@ -4,8 +4,13 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.security.interfaces.ECPrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -14,11 +19,12 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 /**
@@ -98,13 +104,12 @@ final class Pem {
     /** The first private key in the PEM text: SEC1 EC, PKCS#1 RSA or PKCS#8 are accepted. */
     static PrivateKey parsePrivateKey(String pem) throws IOException {
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
                 if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate();
+                    return privateKey(pair.getPrivateKeyInfo());
                 }
                 if (o instanceof PrivateKeyInfo info) {
-                    return converter.getPrivateKey(info);
+                    return privateKey(info);
                 }
             }
         }
@@ -116,9 +121,36 @@ final class Pem {
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             Object o = parser.readObject();
             if (o instanceof PEMKeyPair pair) {
-                return new JcaPEMKeyConverter().getKeyPair(pair);
+                SubjectPublicKeyInfo pub = pair.getPublicKeyInfo();
+                try {
+                    PublicKey publicKey = KeyFactory.getInstance(keyAlgorithm(pub.getAlgorithm().getAlgorithm()))
+                            .generatePublic(new X509EncodedKeySpec(pub.getEncoded()));
+                    return new KeyPair(publicKey, privateKey(pair.getPrivateKeyInfo()));
+                } catch (GeneralSecurityException e) {
+                    throw new IOException("reading public key: " + e.getMessage(), e);
+                }
             }
         }
         throw new IOException("no EC or RSA PRIVATE KEY block found");
+    }
+
+    /**
+     * Decodes with the JCA's own "EC"/"RSA" key factories. BouncyCastle's converter asks for an "ECDSA" key
+     * factory, which only BouncyCastle has: where BouncyCastle is a registered provider (client-java registers it)
+     * the key's algorithm became "ECDSA", no longer matching its certificate's "EC" public key.
+     */
+    private static PrivateKey privateKey(PrivateKeyInfo info) throws IOException {
+        try {
+            return KeyFactory.getInstance(keyAlgorithm(info.getPrivateKeyAlgorithm().getAlgorithm()))
+                    .generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IOException("reading private key: " + e.getMessage(), e);
+        }
+    }
+
+    private static String keyAlgorithm(ASN1ObjectIdentifier oid) throws IOException {
+        if (oid.equals(X9ObjectIdentifiers.id_ecPublicKey)) return "EC";
+        if (oid.equals(PKCSObjectIdentifiers.rsaEncryption)) return "RSA";
+        throw new IOException("unsupported key algorithm " + oid + " (expected: EC or RSA)");
     }
 }

@@ -113,6 +113,20 @@ class ClusterPkiTest {
     }
 
     @Test
+    @DisplayName("a second start loads its keys while BouncyCastle is a registered JCA provider (as client-java registers it)")
+    void reloadWithBouncyCastleProvider() throws Exception {
+        ClusterPki first = ClusterPki.loadOrCreate(dataDir, opts());
+        boolean added = java.security.Security.addProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()) != -1;
+        try {
+            ClusterPki second = ClusterPki.loadOrCreate(dataDir, opts());
+            assertThat(second.serverCaPem()).isEqualTo(first.serverCaPem());
+            assertThat(second.adminCredentials()).isEqualTo(first.adminCredentials());
+        } finally {
+            if (added) java.security.Security.removeProvider("BC");
+        }
+    }
+
+    @Test
     @DisplayName("a second start loads the same CAs and leaves byte for byte")
     void reload() throws Exception {
         ClusterPki first = ClusterPki.loadOrCreate(dataDir, opts("10.0.0.5"));
