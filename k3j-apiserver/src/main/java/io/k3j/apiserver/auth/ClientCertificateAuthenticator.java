@@ -44,10 +44,37 @@ final class ClientCertificateAuthenticator implements Authenticator {
         cas.forEach(ca -> anchors.add(new TrustAnchor(ca, null)));
     }
 
+    /**
+     * Users of leaf certificates whose chains verified, so a connection's many requests (and an agent's many
+     * connections) pay for the signature checks once; the validity period is still checked on every request.
+     */
+    private final java.util.Map<X509Certificate, UserInfo> verifiedLeaves = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED = 4096;
+
     @Override
     public Optional<UserInfo> authenticate(Credentials credentials) {
         X509Certificate[] chain = credentials.peerCertificates();
-        if (chain == null || chain.length == 0 || !verified(chain) || !allowsClientAuth(chain[0])) {
+        if (chain == null || chain.length == 0) return Optional.empty();
+        UserInfo cached = verifiedLeaves.get(chain[0]);
+        if (cached != null) {
+            try {
+                chain[0].checkValidity(Date.from(clock.instant()));
+                return Optional.of(cached);
+            } catch (java.security.cert.CertificateException e) {
+                verifiedLeaves.remove(chain[0]);
+                return Optional.empty();
+            }
+        }
+        Optional<UserInfo> user = authenticateUncached(chain);
+        if (user.isPresent()) {
+            if (verifiedLeaves.size() >= MAX_CACHED) verifiedLeaves.clear();
+            verifiedLeaves.put(chain[0], user.get());
+        }
+        return user;
+    }
+
+    private Optional<UserInfo> authenticateUncached(X509Certificate[] chain) {
+        if (!verified(chain) || !allowsClientAuth(chain[0])) {
             return Optional.empty();
         }
         X500Name subject = X500Name.getInstance(chain[0].getSubjectX500Principal().getEncoded());

@@ -190,7 +190,7 @@ public final class ClusterPki {
                 ctx = sslContext;
                 if (ctx == null) {
                     ctx = SslContextBuilder.forServer(servingKey, servingChain)
-                            .sslProvider(SslProvider.JDK)
+                            .sslProvider(SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK)
                             .protocols("TLSv1.3", "TLSv1.2")
                             .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                             .trustManager(clientCa.cert)
