@@ -19,6 +19,8 @@ import io.k3j.store.Store;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -136,10 +138,10 @@ public final class ObjectStore {
         validateListOptions(rv, match, opts);
         if (opts.continueToken() != null && !opts.continueToken().isEmpty()) {
             Continue token = Continue.decode(opts.continueToken());
-            return listFromStore(type, keyPrefix, token.revision(), type.storagePrefix() + token.start(), opts, strategy);
+            return listFromStore(type, keyPrefix, token.revision(), type.storagePrefix() + token.start(), opts, strategy, true);
         }
         if ("Exact".equals(match)) {
-            return listFromStore(type, keyPrefix, parseResourceVersion(rv), keyPrefix, opts, strategy);
+            return listFromStore(type, keyPrefix, parseResourceVersion(rv), keyPrefix, opts, strategy, false);
         }
         ResourceCache c = cache.cache(type.storagePrefix());
         freshen(rv, match);
@@ -192,7 +194,7 @@ public final class ObjectStore {
     }
 
     private ListResult listFromStore(ResourceType type, String keyPrefix, long revision, String start, ListOptions opts,
-                                     ResourceStrategy strategy) {
+                                     ResourceStrategy strategy, boolean continuing) {
         List<ObjectNode> items = new ArrayList<>();
         long limit = opts.limit();
         String from = start.compareTo(keyPrefix) < 0 ? keyPrefix : start;
@@ -219,13 +221,15 @@ public final class ObjectStore {
                 from = r.kvs().getLast().key() + "\0";
             }
         } catch (CompactedException e) {
+            // etcd3 store's interpretListError: a continue token and an Exact list expire with different words
+            if (!continuing) throw ApiException.gone("The resourceVersion for the provided list is too old.");
             throw ApiException.gone("The provided continue parameter is too old to display a consistent list result. "
                     + "You can start a new list without the continue parameter, or use the continue token in this response "
                     + "to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent "
                     + "list - objects that were created, modified, or deleted between the time the first chunk was returned "
                     + "and now may show up in the list.");
         } catch (io.k3j.store.FutureRevisionException e) {
-            throw ApiException.timeout("Too large resource version: " + revision + ", current: " + store.currentRevision());
+            throw ApiException.timeout("Timeout: Too large resource version: " + revision + ", current: " + store.currentRevision());
         }
     }
 
@@ -262,6 +266,7 @@ public final class ObjectStore {
         if (!Json.text(meta, "resourceVersion").isEmpty()) {
             throw ApiException.badRequest("resourceVersion should not be set on objects to be created");
         }
+        String requestedName = Json.text(meta, "name").isEmpty() ? Json.text(meta, "generateName") : Json.text(meta, "name");
         if (Json.text(meta, "name").isEmpty()) {
             String generate = Json.text(meta, "generateName");
             if (generate.isEmpty()) {
@@ -271,7 +276,7 @@ public final class ObjectStore {
             meta.put("name", generateName(generate));
         }
         String name = Json.text(meta, "name");
-        if (type.namespaced() && !type.kind().equals("Namespace")) requireNamespace(namespace);
+        if (type.namespaced() && !type.kind().equals("Namespace")) requireNamespace(type, namespace, requestedName);
         meta.put("uid", UUID.randomUUID().toString());
         meta.put("creationTimestamp", Meta.timestamp(clock.instant()));
         meta.remove("deletionTimestamp");
@@ -377,6 +382,8 @@ public final class ObjectStore {
             if (!precondition.isEmpty() && !precondition.equals(Long.toString(currentKv.modRevision()))) {
                 throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
             }
+            // an unconditional update is validated as if it carried the version it replaces (genericregistry.Store.Update)
+            if (precondition.isEmpty()) dmeta.put("resourceVersion", Long.toString(currentKv.modRevision()));
             checkTypeMeta(type, desired);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
             List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
@@ -480,8 +487,18 @@ public final class ObjectStore {
             a.remove("status");
             b.remove("status");
         }
-        return !a.equals(b);
+        return !a.equals(NUMBERS_BY_VALUE, b);
     }
+
+    /**
+     * Compares leaves the way decoded Go structs compare: a default filled in as a long equals the same number
+     * parsed from JSON as an int, so re-sending an unchanged object is a no-op.
+     */
+    private static final java.util.Comparator<JsonNode> NUMBERS_BY_VALUE = (x, y) -> {
+        if (x.equals(y)) return 0;
+        if (x.isNumber() && y.isNumber()) return x.decimalValue().compareTo(y.decimalValue()) == 0 ? 0 : 1;
+        return 1;
+    };
 
     private static boolean sameObject(ObjectNode a, ObjectNode b) {
         ObjectNode x = a.deepCopy();
@@ -490,7 +507,7 @@ public final class ObjectStore {
         Meta.metadata(y).remove("resourceVersion");
         Meta.metadata(x).remove("managedFields");
         Meta.metadata(y).remove("managedFields");
-        return x.equals(y);
+        return x.equals(NUMBERS_BY_VALUE, y);
     }
 
     /** The outcome of a delete: the object as it was deleted or as it now waits (terminating), and which. */
@@ -503,18 +520,42 @@ public final class ObjectStore {
     public Deleted delete(ResourceType type, String namespace, String name, DeleteOptions opts) {
         ResourceStrategy strategy = strategies.of(type);
         String key = type.key(namespace, name);
+        String policy = opts.propagationPolicy();
+        if (policy != null && !policy.equals("Orphan") && !policy.equals("Background") && !policy.equals("Foreground")) {
+            throw ApiException.invalid("", "DeleteOptions", "", List.of(Cause.notSupported("propagationPolicy", policy,
+                    List.of("Foreground", "Background", "Orphan", "nil"))));
+        }
+        // rest.BeforeDelete: a negative grace period means the shortest graceful one
+        Long requested = opts.gracePeriodSeconds();
+        if (requested != null && requested < 0) requested = 1L;
         for (int attempt = 0; ; attempt++) {
             KeyValue kv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
             ObjectNode current = withTypeMeta(type, strategy.onRead(type, WatchCache.decode(kv.value(), kv.modRevision())));
             checkPreconditions(type, name, current, opts);
             ObjectNode updated = current.deepCopy();
             ObjectNode meta = Meta.metadata(updated);
-            List<String> finalizers = new ArrayList<>(Meta.finalizers(updated));
-            String policy = opts.propagationPolicy();
-            if (policy != null && !policy.equals("Orphan") && !policy.equals("Background") && !policy.equals("Foreground")) {
-                throw ApiException.invalid("", "DeleteOptions", "", List.of(Cause.notSupported("propagationPolicy", policy,
-                        List.of("Foreground", "Background", "Orphan", "nil"))));
+            boolean wasDeleting = Meta.deleting(current);
+            long storedGrace = meta.path("deletionGracePeriodSeconds").asLong(0);
+            long grace;
+            if (wasDeleting && storedGrace > 0) {
+                // a graceful deletion is under way: only a shorter grace period changes it, counted from the
+                // first request's time and never into the past (rest.BeforeDelete)
+                if (requested == null || requested >= storedGrace) return new Deleted(current, false);
+                Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+                Instant at = Instant.parse(Json.text(meta, "deletionTimestamp")).minusSeconds(storedGrace).plusSeconds(requested);
+                grace = requested;
+                if (at.isBefore(now)) {
+                    at = now;
+                    if (grace != 0) grace = 1;
+                }
+                meta.put("deletionTimestamp", Meta.timestamp(at));
+                meta.put("deletionGracePeriodSeconds", grace);
+            } else if (!wasDeleting && strategy.deletesGracefully(current)) {
+                grace = requested != null ? requested : strategy.defaultGracePeriodSeconds(current);
+            } else {
+                grace = 0;
             }
+            List<String> finalizers = new ArrayList<>(Meta.finalizers(updated));
             if ("Orphan".equals(policy) && !finalizers.contains("orphan")) {
                 finalizers.remove("foregroundDeletion");
                 finalizers.add("orphan");
@@ -525,9 +566,6 @@ public final class ObjectStore {
                 finalizers.remove("orphan");
                 finalizers.remove("foregroundDeletion");
             }
-            long grace = opts.gracePeriodSeconds() != null ? Math.max(0, opts.gracePeriodSeconds()) : strategy.defaultGracePeriodSeconds(current);
-            if (strategy.defaultGracePeriodSeconds(current) == 0 && opts.gracePeriodSeconds() == null) grace = 0;
-            boolean wasDeleting = Meta.deleting(current);
             if (finalizers.isEmpty() && grace == 0 && !strategy.deletionBlocked(current)) {
                 if (opts.dryRun()) return new Deleted(current, true);
                 try {
@@ -547,10 +585,8 @@ public final class ObjectStore {
             if (!wasDeleting) {
                 meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
                 meta.put("deletionGracePeriodSeconds", grace);
-            } else if (meta.has("deletionGracePeriodSeconds") && grace < meta.get("deletionGracePeriodSeconds").asLong()) {
-                // a shorter grace period may replace a longer one
-                meta.put("deletionTimestamp", Meta.timestamp(clock.instant().plusSeconds(grace)));
-                meta.put("deletionGracePeriodSeconds", grace);
+                // controllers see the deletion as a change of what they should do (markAsDeleting, rest.BeforeDelete)
+                if (meta.path("generation").asLong(0) > 0) meta.put("generation", meta.get("generation").asLong() + 1);
             }
             if (sameObject(updated, current)) return new Deleted(current, false);
             if (opts.dryRun()) return new Deleted(updated, false);
@@ -566,20 +602,23 @@ public final class ObjectStore {
         }
     }
 
+    /** rest.BeforeDelete's early check; its Conflict names the kind, not the resource. */
     private static void checkPreconditions(ResourceType type, String name, ObjectNode current, DeleteOptions opts) {
         if (opts.preconditionUid() != null && !opts.preconditionUid().equals(Meta.uid(current))) {
-            throw ApiException.conflict(type.group(), type.plural(), name, "Precondition failed: UID in precondition: "
-                    + opts.preconditionUid() + ", UID in object meta: " + Meta.uid(current));
+            throw ApiException.conflict(type.group(), type.kind(), name, "the UID in the precondition (" + opts.preconditionUid()
+                    + ") does not match the UID in record (" + Meta.uid(current) + "). The object might have been deleted and then recreated");
         }
         if (opts.preconditionResourceVersion() != null && !opts.preconditionResourceVersion().equals(Meta.resourceVersion(current))) {
-            throw ApiException.conflict(type.group(), type.plural(), name, "Precondition failed: ResourceVersion in precondition: "
-                    + opts.preconditionResourceVersion() + ", ResourceVersion in object meta: " + Meta.resourceVersion(current));
+            throw ApiException.conflict(type.group(), type.kind(), name, "the ResourceVersion in the precondition ("
+                    + opts.preconditionResourceVersion() + ") does not match the ResourceVersion in record (" + Meta.resourceVersion(current)
+                    + "). The object might have been modified");
         }
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private void requireNamespace(String namespace) {
+    /** NamespaceLifecycle admission: 404 for a missing namespace, 403 for one being deleted. */
+    private void requireNamespace(ResourceType type, String namespace, String name) {
         ResourceCache c = cache.cache("/registry/core/namespaces/");
         CachedObject ns = c.get("/registry/core/namespaces/" + namespace);
         if (ns == null) {
@@ -588,7 +627,9 @@ public final class ObjectStore {
         }
         if (ns == null) throw ApiException.notFound("", "namespaces", namespace);
         if (Meta.deleting(ns.object()) || "Terminating".equals(Json.text(ns.object().get("status"), "phase"))) {
-            throw ApiException.forbidden("unable to create new content in namespace " + namespace + " because it is being terminated");
+            // admission.NewForbidden names the object (its generateName when it has no name yet)
+            throw ApiException.forbidden(type.qualifiedName() + " \"" + name + "\" is forbidden: unable to create new content in namespace "
+                    + namespace + " because it is being terminated");
         }
     }
 

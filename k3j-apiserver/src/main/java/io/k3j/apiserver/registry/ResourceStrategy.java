@@ -90,6 +90,14 @@ public interface ResourceStrategy {
         return 0;
     }
 
+    /**
+     * Whether deleting {@code obj} waits out a grace period (Kubernetes' {@code RESTGracefulDeleteStrategy}: only
+     * pods bound to a node and not yet terminated); for everything else a requested grace period is ignored.
+     */
+    default boolean deletesGracefully(ObjectNode obj) {
+        return defaultGracePeriodSeconds(obj) > 0;
+    }
+
     /** True while something besides metadata.finalizers keeps a deleted object (a namespace's spec.finalizers). */
     default boolean deletionBlocked(ObjectNode obj) {
         return false;

@@ -42,12 +42,19 @@ public final class PodStrategy extends BuiltinStrategy {
         return super.fieldValue(obj, field);
     }
 
-    /** Pods on a node end gracefully: the kubelet stops them and then deletes them for good. */
+    /**
+     * Pods on a node end gracefully: the kubelet stops them and then deletes them for good. Unscheduled and
+     * terminated pods go at once, whatever grace period is asked for (podStrategy.CheckGracefulDelete).
+     */
+    @Override
+    public boolean deletesGracefully(ObjectNode pod) {
+        String phase = Json.text(pod.get("status"), "phase");
+        return !Json.text(pod.get("spec"), "nodeName").isEmpty() && !phase.equals("Succeeded") && !phase.equals("Failed");
+    }
+
     @Override
     public long defaultGracePeriodSeconds(ObjectNode pod) {
-        String node = Json.text(pod.get("spec"), "nodeName");
-        String phase = Json.text(pod.get("status"), "phase");
-        if (node.isEmpty() || phase.equals("Succeeded") || phase.equals("Failed")) return 0;
+        if (!deletesGracefully(pod)) return 0;
         JsonNode grace = Json.at(pod, "spec", "terminationGracePeriodSeconds");
         return grace == null ? 30 : grace.asLong();
     }

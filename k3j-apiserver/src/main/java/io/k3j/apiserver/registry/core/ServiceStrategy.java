@@ -9,11 +9,12 @@ import io.k3j.api.Json;
 import io.k3j.apiserver.registry.Meta;
 import io.k3j.apiserver.resource.ResourceType;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Services: a cluster IP from the service CIDR (unless headless or ExternalName) and node ports from
@@ -23,8 +24,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ServiceStrategy extends BuiltinStrategy {
     private final Allocators.IpRange ips;
     private final Allocators.PortRange ports = new Allocators.PortRange(30000, 32767);
-    /** What the write in progress allocated, by object identity, so a failed write gives it back. */
-    private final Map<ObjectNode, List<Runnable>> pending = new ConcurrentHashMap<>();
+    /**
+     * What the write in progress allocated, so a failed write gives it back. Keyed by object identity: the
+     * object's content (its resourceVersion) changes between allocate and committed, and two writes may
+     * carry equal objects.
+     */
+    private final Map<ObjectNode, List<Runnable>> pending = Collections.synchronizedMap(new IdentityHashMap<>());
 
     public ServiceStrategy(String serviceCidr) {
         super(Set.of());
@@ -50,6 +55,80 @@ public final class ServiceStrategy extends BuiltinStrategy {
         obj.putObject("status").putObject("loadBalancer");
     }
 
+    /**
+     * Before validation, as kube-apiserver's service storage does: values the client left out are patched in
+     * from the stored Service ({@code patchAllocatedValues}, so a PUT of the original manifest keeps its IP and
+     * node ports), and fields a type change makes meaningless are dropped when the client didn't touch them
+     * ({@code dropTypeDependentFields}, so NodePort -> ClusterIP needs no hand-cleaning).
+     */
+    @Override
+    public void prepareForUpdate(ResourceType type, ObjectNode obj, ObjectNode old) {
+        super.prepareForUpdate(type, obj, old);
+        ObjectNode spec = Json.obj(obj, "spec");
+        JsonNode oldSpec = old.path("spec");
+        if (needsClusterIp(old) && needsClusterIp(obj)) {
+            if (Json.text(spec, "clusterIP").isEmpty() && oldSpec.has("clusterIP")) spec.set("clusterIP", oldSpec.get("clusterIP").deepCopy());
+            JsonNode ips = spec.get("clusterIPs");
+            if ((ips == null || ips.isNull() || ips.isEmpty()) && oldSpec.path("clusterIPs").size() > 0) {
+                spec.set("clusterIPs", oldSpec.get("clusterIPs").deepCopy());
+            }
+        }
+        if (needsNodePorts(old) && needsNodePorts(obj)) {
+            Set<Integer> used = new HashSet<>(nodePorts(old));
+            used.retainAll(nodePorts(obj));
+            Map<String, Integer> byName = new java.util.HashMap<>();
+            old.path("spec").path("ports").forEach(p -> byName.put(p.path("name").asText(""), p.path("nodePort").asInt(0)));
+            if (spec.get("ports") instanceof ArrayNode ports) {
+                for (JsonNode p : ports) {
+                    Integer was = byName.get(p.path("name").asText(""));
+                    if (p instanceof ObjectNode port && port.path("nodePort").asInt(0) == 0 && was != null && was != 0 && !used.contains(was)) {
+                        port.put("nodePort", was);
+                    }
+                }
+            }
+        }
+        if (needsClusterIp(old) && !needsClusterIp(obj) && oldSpec.path("clusterIP").equals(spec.path("clusterIP"))
+                && oldSpec.path("clusterIPs").equals(spec.path("clusterIPs"))) {
+            spec.remove("clusterIP");
+            spec.remove("clusterIPs");
+        }
+        if (needsNodePorts(old) && !needsNodePorts(obj) && new HashSet<>(nodePorts(old)).containsAll(nodePorts(obj))) {
+            if (spec.get("ports") instanceof ArrayNode ports) ports.forEach(p -> ((ObjectNode) p).remove("nodePort"));
+        }
+        if (externallyAccessible(old) && !externallyAccessible(obj)
+                && oldSpec.path("externalTrafficPolicy").equals(spec.path("externalTrafficPolicy"))) {
+            spec.remove("externalTrafficPolicy");
+        }
+        if (!"LoadBalancer".equals(Json.text(spec, "type")) && obj.get("status") instanceof ObjectNode status) {
+            status.putObject("loadBalancer");
+        }
+    }
+
+    private static String typeOf(JsonNode svc) {
+        String t = Json.text(svc.get("spec"), "type");
+        return t.isEmpty() ? "ClusterIP" : t;
+    }
+
+    private static boolean needsClusterIp(JsonNode svc) {
+        return !typeOf(svc).equals("ExternalName");
+    }
+
+    private static boolean needsNodePorts(JsonNode svc) {
+        return typeOf(svc).equals("NodePort") || typeOf(svc).equals("LoadBalancer");
+    }
+
+    private static boolean externallyAccessible(JsonNode svc) {
+        return needsNodePorts(svc) || (typeOf(svc).equals("ClusterIP") && svc.path("spec").path("externalIPs").size() > 0);
+    }
+
+    /** A value printed as is in a field error, as Go's %#v prints a slice. */
+    private record GoLiteral(String text) {
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
     @Override
     public void allocate(ResourceType type, ObjectNode obj, ObjectNode old) {
         List<Runnable> undo = new ArrayList<>();
@@ -73,7 +152,7 @@ public final class ServiceStrategy extends BuiltinStrategy {
                 }
                 spec.putArray("clusterIPs").add(spec.get("clusterIP").asText());
             } catch (Allocators.AllocationException e) {
-                causes.add(Cause.invalid("spec.clusterIPs", "[]string{\"" + ip + "\"}", e.getMessage()));
+                causes.add(Cause.invalid("spec.clusterIPs", new GoLiteral("[]string{\"" + ip + "\"}"), e.getMessage()));
             }
         }
         Set<Integer> before = old == null ? Set.of() : new HashSet<>(nodePorts(old));
@@ -117,7 +196,8 @@ public final class ServiceStrategy extends BuiltinStrategy {
         pending.put(obj, undo);
     }
 
-    private final Map<ObjectNode, List<Runnable>> pendingRelease = new ConcurrentHashMap<>();
+    /** What an update frees once it is stored (by object identity, like {@link #pending}). */
+    private final Map<ObjectNode, List<Runnable>> pendingRelease = Collections.synchronizedMap(new IdentityHashMap<>());
 
     @Override
     public void abort(ResourceType type, ObjectNode obj, ObjectNode old) {
