@@ -301,6 +301,25 @@ abstract class KubectlScenario {
         assertThat(cm.at("/metadata/managedFields").findValuesAsText("manager")).containsExactly("other");
     }
 
+    @Test
+    @Order(105)
+    @DisplayName("apply --server-side of the whole manifest that client-side apply created: no conflicts, nothing changes")
+    void serverSideApplyAfterClientSide() {
+        Kubectl.Result r = ok("apply", "--server-side", "-f", work.resolve("app-changed.yaml").toString());
+        assertThat(r.lines()).containsExactly(
+                "namespace/shop serverside-applied",
+                "configmap/shop-config serverside-applied",
+                "deployment.apps/web serverside-applied",
+                "service/web serverside-applied",
+                "customresourcedefinition.apiextensions.k8s.io/widgets.example.com serverside-applied",
+                "widget.example.com/gizmo serverside-applied");
+        // the service's port item {port: 80} is the live {port: 80, protocol: TCP}: list-map keys take their defaults
+        assertThat(ok("get", "service", "web", "-n", "shop", "-o", "jsonpath={.spec.ports[*].port}/{.spec.ports[*].protocol}").out())
+                .isEqualTo("80/TCP");
+        assertThat(ok("get", "deployment", "web", "-n", "shop", "-o", "jsonpath={.spec.replicas} {.metadata.generation}").out())
+                .isEqualTo("3 2");
+    }
+
     // ---- reading -----------------------------------------------------------------------------------------
 
     @Test
