@@ -160,8 +160,9 @@ public final class ApiException extends RuntimeException {
         return of(503, "ServiceUnavailable", message);
     }
 
+    /** 504 Timeout; the message gets kube-apiserver's {@code Timeout: } prefix. */
     public static ApiException timeout(String message) {
-        return new ApiException(504, "Timeout", message, null, null, null, List.of(), 1);
+        return new ApiException(504, "Timeout", "Timeout: " + message, null, null, null, List.of(), 1);
     }
 
     private static String qualified(String group, String resource) {

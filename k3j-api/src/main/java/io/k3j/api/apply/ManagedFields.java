@@ -296,7 +296,7 @@ public final class ManagedFields {
         } catch (Typed.TypeError e) {
             String ns = Json.text(Json.at(applied, "metadata"), "namespace");
             String name = Json.text(Json.at(applied, "metadata"), "name");
-            throw ApiException.of(500, "InternalError", "failed to create typed patch object (" + ns + "/" + name + "; "
+            throw ApiException.of(400, "BadRequest", "failed to create typed patch object (" + ns + "/" + name + "; "
                     + gvk(appliedVersion, appliedKind) + "): " + e.getMessage());
         }
         ObjectNode result = outcome.object();

@@ -495,7 +495,7 @@ class ManagedFieldsTest {
             ApiException dup = catchThrowableOfType(ApiException.class, () -> fields.apply(null, yaml("""
                     {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: d}, spec: {containers: [{name: a}, {name: a}]}}"""),
                     "x", false, "v1", "", schema));
-            assertThat(dup.code()).isEqualTo(500);
+            assertThat(dup.code()).isEqualTo(400);
             assertThat(dup.getMessage()).isEqualTo("failed to create typed patch object (d/p; /v1, Kind=Pod): "
                     + ".spec.containers: duplicate entries for key [name=\"a\"]");
         }

@@ -122,7 +122,7 @@ final class FieldValidator {
      * Server-side apply's checks of the applied configuration: undeclared fields always fail; duplicate keys
      * fail with Strict and warn with Warn.
      *
-     * @throws ApiException 500 {@code failed to create typed patch object (...): .spec.foo: field not declared in
+     * @throws ApiException 400 (kube-apiserver answers 500; a client mistake must not be one) {@code failed to create typed patch object (...): .spec.foo: field not declared in
      *                      schema}; 400 {@code error strict decoding patch: ...} with Strict
      */
     void checkApply(ResourceType type, byte[] body, WriteOptions opts) {
@@ -144,7 +144,7 @@ final class FieldValidator {
                 String group = apiVersion.contains("/") ? apiVersion.substring(0, apiVersion.indexOf('/')) : "";
                 String version = apiVersion.substring(apiVersion.indexOf('/') + 1);
                 JsonNode meta = obj.get("metadata");
-                throw ApiException.of(500, "InternalError", "failed to create typed patch object (" + Json.text(meta, "namespace") + "/"
+                throw ApiException.of(400, "BadRequest", "failed to create typed patch object (" + Json.text(meta, "namespace") + "/"
                         + Json.text(meta, "name") + "; " + group + "/" + version + ", Kind=" + Json.text(obj, "kind") + "): " + detail);
             }
         }

@@ -608,9 +608,12 @@ final class ResourceHandler {
         return ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
     }
 
+    /** A boolean query parameter as kube-apiserver reads it: present and not one of Go's false spellings. */
     static boolean isTrue(String v) {
-        return v != null && (v.equals("true") || v.equals("1"));
+        return v != null && !v.isEmpty() && !FALSE.contains(v);
     }
+
+    private static final java.util.Set<String> FALSE = java.util.Set.of("0", "f", "F", "false", "False", "FALSE");
 
     private static String nz(String s) {
         return s == null ? "" : s;

@@ -229,7 +229,7 @@ public final class ObjectStore {
                     + "list - objects that were created, modified, or deleted between the time the first chunk was returned "
                     + "and now may show up in the list.");
         } catch (io.k3j.store.FutureRevisionException e) {
-            throw ApiException.timeout("Timeout: Too large resource version: " + revision + ", current: " + store.currentRevision());
+            throw ApiException.timeout("Too large resource version: " + revision + ", current: " + store.currentRevision());
         }
     }
 
@@ -324,6 +324,10 @@ public final class ObjectStore {
             throw ApiException.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
         }
         String precondition = Json.text(meta, "resourceVersion");
+        if (precondition.isEmpty() && !strategies.of(type).allowUnconditionalUpdate()) {
+            throw ApiException.invalid(type.group(), type.kind(), name, List.of(Cause.invalid("metadata.resourceVersion", "0x0",
+                    "must be specified for an update")));
+        }
         if (precondition.isEmpty() && strategies.of(type).allowCreateOnUpdate()
                 && find(type, namespace, name).isEmpty() && subresource.isEmpty()) {
             try {
@@ -435,12 +439,14 @@ public final class ObjectStore {
             JsonNode status = desired.get("status");
             if (status == null) updated.remove("status");
             else updated.set("status", status.deepCopy());
-            // kube-apiserver lets a status update change metadata, except what is immutable
+            // which metadata a status update may change depends on the resource (pods, nodes... some; apps none)
             ObjectNode m = Meta.metadata(updated);
             ObjectNode dm = Meta.metadata(desired);
-            for (String f : new String[] {"labels", "annotations", "finalizers", "ownerReferences", "managedFields"}) {
+            for (String f : strategy.statusUpdateMetadata(type)) {
                 if (dm.has(f)) m.set(f, dm.get(f).deepCopy());
+                else m.remove(f);
             }
+            if (dm.has("managedFields")) m.set("managedFields", dm.get("managedFields").deepCopy());
             return updated;
         }
         if (subresource.equals("finalize")) {

@@ -77,6 +77,16 @@ public interface ResourceStrategy {
         };
     }
 
+    /** Whether a PUT without resourceVersion may overwrite (custom resources insist on one). */
+    default boolean allowUnconditionalUpdate() {
+        return true;
+    }
+
+    /** The metadata fields a {@code /status} update may change; the rest is kept from the stored object. */
+    default java.util.Set<String> statusUpdateMetadata(ResourceType type) {
+        return Set.of();
+    }
+
     /** Whether PUT of a missing object creates it. */
     default boolean allowCreateOnUpdate() {
         return false;

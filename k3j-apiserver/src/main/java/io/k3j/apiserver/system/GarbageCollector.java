@@ -226,10 +226,11 @@ public final class GarbageCollector implements AutoCloseable {
         return true;
     }
 
+    /** Deletes the dependents; only those whose reference has blockOwnerDeletion hold the owner back. */
     private boolean deleteInForeground(Node owner, List<Node> deps) {
         boolean blocking = false;
         for (Node d : deps) {
-            blocking = true;
+            for (Owner ref : d.owners) if (ref.uid.equals(owner.uid) && ref.blockOwnerDeletion) blocking = true;
             if (!d.deleting) delete(d, "Foreground");
         }
         if (blocking) return false;

@@ -106,13 +106,13 @@ public final class WatchCache implements AutoCloseable, WatchListener {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     // errors.NewTimeoutError prefixes "Timeout: "
-                    throw ApiException.timeout("Timeout: Too large resource version: " + target + ", current: " + revision);
+                    throw ApiException.timeout("Too large resource version: " + target + ", current: " + revision);
                 }
                 advanced.awaitNanos(left);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ApiException.timeout("Timeout: interrupted while waiting for the cache");
+            throw ApiException.timeout("interrupted while waiting for the cache");
         } finally {
             dispatchLock.unlock();
         }

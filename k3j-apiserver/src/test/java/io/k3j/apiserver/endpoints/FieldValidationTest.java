@@ -270,12 +270,12 @@ class FieldValidationTest {
     @DisplayName("server-side apply")
     class Apply {
         @Test
-        @DisplayName("undeclared fields fail whatever fieldValidation says, with structured-merge-diff's paths")
+        @DisplayName("undeclared fields fail whatever fieldValidation says, with structured-merge-diff's paths (400: kube-apiserver answers 500, but a client mistake must not be one)")
         void undeclared() throws Exception {
             Answer a = call("PATCH", DEPLOYMENTS + "/ssa?fieldManager=t&fieldValidation=Ignore", "application/apply-patch+yaml",
                     deployment("ssa", "", ",\"imagePullPolice\":\"Always\"").replace("\"metadata\":{\"name\":\"ssa\"}",
                             "\"metadata\":{\"name\":\"ssa\",\"namespace\":\"default\"}"));
-            assertThat(a.code()).isEqualTo(500);
+            assertThat(a.code()).isEqualTo(400);
             assertThat(a.message()).isEqualTo("failed to create typed patch object (default/ssa; apps/v1, Kind=Deployment): "
                     + ".spec.template.spec.containers[name=\"c\"].imagePullPolice: field not declared in schema");
         }

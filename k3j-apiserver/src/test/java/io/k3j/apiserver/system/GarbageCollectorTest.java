@@ -74,10 +74,11 @@ class GarbageCollectorTest {
     }
 
     @Test
-    @DisplayName("foreground deletion: the owner stays (deletionTimestamp, foregroundDeletion finalizer) until its dependents are gone")
+    @DisplayName("foreground deletion: the owner stays (deletionTimestamp, foregroundDeletion finalizer) until its blocking dependents are gone")
     void foreground() throws Exception {
         ObjectNode owner = api.configMap("default", "owner");
-        String hold = "{\"metadata\": {\"name\": \"held\", \"finalizers\": [\"example.com/hold\"], \"ownerReferences\": [" + ref(owner) + "]}}";
+        String blocking = ref(owner).replace("}", ", \"blockOwnerDeletion\": true}");
+        String hold = "{\"metadata\": {\"name\": \"held\", \"finalizers\": [\"example.com/hold\"], \"ownerReferences\": [" + blocking + "]}}";
         api.create("configmaps", "default", hold);
         dependent("free", ref(owner));
 

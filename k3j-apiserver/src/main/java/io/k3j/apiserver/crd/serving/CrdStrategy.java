@@ -127,4 +127,10 @@ final class CrdStrategy extends BuiltinStrategy {
     public void committed(ResourceType type, ObjectNode obj) {
         committed.accept(obj);
     }
+
+    /** The CRD finalizer removes its finalizer through /status, so metadata changes there count. */
+    @Override
+    public java.util.Set<String> statusUpdateMetadata(io.k3j.apiserver.resource.ResourceType type) {
+        return java.util.Set.of("labels", "annotations", "finalizers", "ownerReferences");
+    }
 }

@@ -102,4 +102,10 @@ public final class CustomResourceStrategy implements ResourceStrategy {
     public Set<String> selectableFields() {
         return selectableFields;
     }
+
+    /** Custom resources must be updated with a resourceVersion, as apiextensions-apiserver requires. */
+    @Override
+    public boolean allowUnconditionalUpdate() {
+        return false;
+    }
 }

@@ -67,6 +67,17 @@ public class BuiltinStrategy implements ResourceStrategy {
         return Validation.validateUpdate(type.group(), type.kind(), obj, old);
     }
 
+    /**
+     * Pods, nodes, namespaces, services and volumes keep metadata changes made through {@code /status} (their
+     * status strategies only reset the spec); apps and batch workloads don't.
+     */
+    @Override
+    public Set<String> statusUpdateMetadata(ResourceType type) {
+        return type.group().isEmpty() ? METADATA_VIA_STATUS : Set.of();
+    }
+
+    private static final Set<String> METADATA_VIA_STATUS = Set.of("labels", "annotations", "finalizers", "ownerReferences");
+
     @Override
     public Set<String> selectableFields() {
         return selectableFields;

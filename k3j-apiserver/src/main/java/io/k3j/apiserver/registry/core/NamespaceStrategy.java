@@ -54,6 +54,11 @@ public final class NamespaceStrategy implements ResourceStrategy {
     }
 
     @Override
+    public Set<String> statusUpdateMetadata(ResourceType type) {
+        return base.statusUpdateMetadata(type);
+    }
+
+    @Override
     public boolean deletionBlocked(ObjectNode obj) {
         JsonNode f = Json.at(obj, "spec", "finalizers");
         return f != null && f.isArray() && !f.isEmpty();

@@ -1,0 +1,70 @@
+package io.k3j.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The facts docs/benchmarks.md records beside every figure. */
+final class Machine {
+
+    private Machine() {
+    }
+
+    static String describe() {
+        return "nproc=" + Runtime.getRuntime().availableProcessors()
+                + ", MemTotal=" + memTotalMiB() + " MiB"
+                + ", kernel=" + read("/proc/sys/kernel/osrelease")
+                + ", JDK=" + System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version")
+                + ", etcd=" + Etcd.version();
+    }
+
+    private static long memTotalMiB() {
+        for (String l : read("/proc/meminfo").lines().toList()) {
+            if (l.startsWith("MemTotal:")) {
+                return Long.parseLong(l.replaceAll("\\D", "")) / 1024;
+            }
+        }
+        return -1;
+    }
+
+    static String read(String file) {
+        try {
+            return Files.readString(Path.of(file)).strip();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    /** The 1/5/15-minute load averages: the machine is shared, so every figure is printed beside them. */
+    static String load() {
+        String[] f = read("/proc/loadavg").split(" ");
+        return f.length >= 3 ? "loadavg " + f[0] + " " + f[1] + " " + f[2] : "loadavg ?";
+    }
+
+    /**
+     * User+system CPU time a process has used, from /proc/PID/stat (clock ticks of 10 ms, USER_HZ=100 on
+     * Linux). On a shared machine wall-clock figures move with the neighbours' load; CPU per operation does
+     * much less, so benchmarks print both.
+     */
+    static long cpuNanos(long pid) {
+        String stat = read("/proc/" + pid + "/stat");
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after "pid (comm) ", field 3 (state) is f[0]; utime and stime are fields 14 and 15
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+    }
+
+    /** This JVM's own CPU time (the load generator's cost). */
+    static long selfCpuNanos() {
+        return cpuNanos(ProcessHandle.current().pid());
+    }
+
+    /** A field of /proc/PID/status in kB, e.g. VmRSS. */
+    static long statusKb(long pid, String field) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (l.startsWith(field + ":")) {
+                return Long.parseLong(l.replaceAll("\\D", ""));
+            }
+        }
+        throw new IOException(field + " not in /proc/" + pid + "/status");
+    }
+}

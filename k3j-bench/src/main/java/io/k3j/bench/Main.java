@@ -1,0 +1,105 @@
+package io.k3j.bench;
+
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark runner: {@code ./k3j-bench-run <startup|rss|create|watch|list|all> [--option value ...]}.
+ * Every benchmark starts its own server (and etcd) processes and stops them by PID; lines starting with
+ * RESULT are the figures docs/benchmarks.md records.
+ */
+public final class Main {
+
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "all");
+
+    private Main() {
+    }
+
+    /**
+     * Runs the named benchmark.
+     *
+     * @throws IllegalArgumentException on an unknown benchmark or option
+     * @throws Exception when a benchmark cannot run (server does not start, etcd missing, ...)
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || !NAMES.contains(args[0])) {
+            System.err.println("usage: k3j-bench-run <" + String.join("|", NAMES) + "> [--repo DIR] [--work DIR] [--java-opts 'FLAGS']\n"
+                    + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --warmup 1000 --http 2|1.1\n"
+                    + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7");
+            System.exit(2);
+        }
+        Map<String, String> o = options(args);
+        Path repo = Path.of(o.getOrDefault("repo", ".")).toAbsolutePath().normalize();
+        if (!Files.isExecutable(repo.resolve("k3j"))) {
+            throw new IllegalArgumentException("--repo " + repo + " (expected: the k3j checkout holding the ./k3j launcher)");
+        }
+        Path work = o.containsKey("work") ? Path.of(o.get("work")) : Files.createTempDirectory("k3j-bench-");
+        Env env = new Env(repo, work, o.get("java-opts"));
+        System.out.println("machine: " + Machine.describe());
+        System.out.println("scratch: " + work);
+        String name = args[0];
+        boolean all = name.equals("all");
+        if (all || name.equals("startup")) {
+            System.out.println("  before: " + Machine.load());
+            StartupBench.run(env, intOpt(o, "runs", 5));
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("rss")) {
+            System.out.println("  before: " + Machine.load());
+            RssBench.run(env, intOpt(o, "idle", 30), o.containsKey("nmt"));
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("create")) {
+            HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
+            System.out.println("  before: " + Machine.load());
+            CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("watch")) {
+            System.out.println("  before: " + Machine.load());
+            WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
+                    intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20),
+                    "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2);
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("list")) {
+            System.out.println("  before: " + Machine.load());
+            ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
+            System.out.println("  after: " + Machine.load());
+        }
+        System.exit(0);
+    }
+
+    static Map<String, String> options(String[] args) {
+        Map<String, String> o = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("option : " + a + " (expected: --name [value])");
+            }
+            String key = a.substring(2);
+            if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                o.put(key, args[++i]);
+            } else {
+                o.put(key, "true");
+            }
+        }
+        return o;
+    }
+
+    private static int intOpt(Map<String, String> o, String key, int dflt) {
+        String v = o.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        int n = Integer.parseInt(v);
+        if (n < 1) {
+            throw new IllegalArgumentException("--" + key + " : " + n + " (expected: >= 1)");
+        }
+        return n;
+    }
+}
