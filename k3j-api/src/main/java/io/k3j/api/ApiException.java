@@ -131,6 +131,15 @@ public final class ApiException extends RuntimeException {
                 + "application/strategic-merge-patch+json, application/apply-patch+yaml" + (contentType == null ? "" : " (got " + contentType + ")"));
     }
 
+    /**
+     * 415 with kube-apiserver's exact text for a content type outside {@code accepted}, e.g. a strategic merge
+     * patch of a custom resource (accepted: JSON patch, merge patch, apply).
+     */
+    public static ApiException unsupportedMediaType(List<String> accepted) {
+        return of(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: "
+                + String.join(", ", accepted));
+    }
+
     /** 422 Invalid: {@code Deployment.apps "web" is invalid: [spec.replicas: Invalid value: -1: must be ...]}. */
     public static ApiException invalid(String group, String kind, String name, List<Cause> causes) {
         String prefix = qualified(group, kind) + " \"" + (name == null ? "" : name) + "\" is invalid: ";

@@ -163,7 +163,11 @@ final class ResourceHandler {
 
     private Patched patch(ApiRequest req, Target t, String subresource, WriteOptions opts) {
         PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
-        if (patchType == PatchType.STRATEGIC && t.type.custom()) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
+        if (patchType == PatchType.STRATEGIC && t.type.custom()) {
+            // the patch types kube-apiserver's CRD handler accepts, in its order
+            throw ApiException.unsupportedMediaType(List.of("application/json-patch+json", "application/merge-patch+json",
+                    "application/apply-patch+yaml"));
+        }
         byte[] body = req.body();
         if (body.length == 0) throw ApiException.badRequest("the body of the request was empty");
         if (patchType == PatchType.APPLY) {

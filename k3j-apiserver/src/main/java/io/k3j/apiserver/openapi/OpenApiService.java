@@ -63,7 +63,7 @@ public final class OpenApiService {
     private record Doc(byte[] bytes, String etag) {}
 
     private record Resource(String group, String version, String kind, String plural, boolean namespaced,
-                            String definition, String listDefinition) {
+                            String definition, String listDefinition, boolean custom) {
         String gvPath() {
             return group.isEmpty() ? "api/" + version : "apis/" + group + "/" + version;
         }
@@ -401,7 +401,7 @@ public final class OpenApiService {
         if (r.namespaced()) itemParams.add(pathParam("namespace"));
         item.set("get", op("read" + opKind, "get", gvk, r.definition(), false, false));
         item.set("put", op("replace" + opKind, "put", gvk, r.definition(), true, false));
-        item.set("patch", op("patch" + opKind, "patch", gvk, r.definition(), true, true));
+        item.set("patch", op("patch" + opKind, "patch", gvk, r.definition(), true, true, r.custom()));
         item.set("delete", op("delete" + opKind, "delete", gvk, META + "Status", false, false));
         JsonNode def = definition(r.definition());
         if (def != null && def.path("properties").has("status")) {
@@ -409,7 +409,7 @@ public final class OpenApiService {
             status.set("parameters", itemParams.deepCopy());
             status.set("get", op("read" + opKind + "Status", "get", gvk, r.definition(), false, false));
             status.set("put", op("replace" + opKind + "Status", "put", gvk, r.definition(), true, false));
-            status.set("patch", op("patch" + opKind + "Status", "patch", gvk, r.definition(), true, true));
+            status.set("patch", op("patch" + opKind + "Status", "patch", gvk, r.definition(), true, true, r.custom()));
         }
         if (Set.of("deployments", "replicasets", "statefulsets", "replicationcontrollers").contains(r.plural())) {
             ObjectNode scaleGvk = Json.object().put("group", "autoscaling").put("kind", "Scale").put("version", "v1");
@@ -418,7 +418,7 @@ public final class OpenApiService {
             sp.set("parameters", itemParams.deepCopy());
             sp.set("get", op("read" + opKind + "Scale", "get", scaleGvk, scale, false, false));
             sp.set("put", op("replace" + opKind + "Scale", "put", scaleGvk, scale, true, false));
-            sp.set("patch", op("patch" + opKind + "Scale", "patch", scaleGvk, scale, true, true));
+            sp.set("patch", op("patch" + opKind + "Scale", "patch", scaleGvk, scale, true, true, r.custom()));
         }
         if (r.group().isEmpty() && r.plural().equals("pods")) {
             ObjectNode ev = paths.putObject(prefix + "/{name}/eviction");
@@ -435,12 +435,22 @@ public final class OpenApiService {
     }
 
     private static ObjectNode op(String id, String action, ObjectNode gvk, String definition, boolean writes, boolean patch) {
+        return op(id, action, gvk, definition, writes, patch, false);
+    }
+
+    /**
+     * @param custom a custom resource: no strategic merge patch (it needs Go struct tags), so kubectl's client-side
+     *               apply, which looks for it in the PATCH operation's request types, falls back to a JSON merge patch
+     */
+    private static ObjectNode op(String id, String action, ObjectNode gvk, String definition, boolean writes, boolean patch,
+                                 boolean custom) {
         ObjectNode op = Json.object();
         op.put("operationId", id);
         ArrayNode consumes = op.putArray("consumes");
         if (patch) {
-            consumes.add("application/json-patch+json").add("application/merge-patch+json")
-                    .add("application/strategic-merge-patch+json").add("application/apply-patch+yaml");
+            consumes.add("application/json-patch+json").add("application/merge-patch+json");
+            if (!custom) consumes.add("application/strategic-merge-patch+json");
+            consumes.add("application/apply-patch+yaml");
         } else {
             consumes.add("*/*");
         }
@@ -646,7 +656,7 @@ public final class OpenApiService {
     private Resource customResource(CustomResource cr) {
         return new Resource(cr.group(), cr.version(), cr.kind(), cr.plural(), cr.namespaced(),
                 crdDefinitionName(cr.group(), cr.version(), cr.kind()),
-                crdDefinitionName(cr.group(), cr.version(), cr.listKind()));
+                crdDefinitionName(cr.group(), cr.version(), cr.listKind()), true);
     }
 
     private List<Resource> allResources() {
@@ -678,7 +688,7 @@ public final class OpenApiService {
             for (JsonNode r : doc.get("resources")) {
                 resources.add(new Resource(r.get("group").asText(), r.get("version").asText(), r.get("kind").asText(),
                         r.hasNonNull("plural") ? r.get("plural").asText() : null, r.path("namespaced").asBoolean(),
-                        r.get("definition").asText(), r.hasNonNull("listDefinition") ? r.get("listDefinition").asText() : null));
+                        r.get("definition").asText(), r.hasNonNull("listDefinition") ? r.get("listDefinition").asText() : null, false));
             }
             builtinResources = List.copyOf(resources);
         } catch (IOException e) {

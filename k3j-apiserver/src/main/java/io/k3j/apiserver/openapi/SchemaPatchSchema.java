@@ -1,6 +1,7 @@
 package io.k3j.apiserver.openapi;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.k3j.api.apply.ApplySchema;
 import io.k3j.api.patch.PatchSchema;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,9 +10,10 @@ import java.util.function.Function;
 /**
  * {@link PatchSchema} read from swagger-2.0-form schemas: follows {@code $ref}s (and single-element
  * {@code allOf}s) through a definitions lookup, steps into list items implicitly, and reports the
- * {@code x-kubernetes-*} patch extensions of the field reached.
+ * {@code x-kubernetes-*} patch extensions of the field reached; for server-side apply also the defaults of
+ * list-map keys.
  */
-final class SchemaPatchSchema implements PatchSchema {
+final class SchemaPatchSchema implements PatchSchema, ApplySchema {
     private static final String REF = "#/definitions/";
     private final JsonNode root;
     private final Function<String, JsonNode> definitions;
@@ -43,6 +45,24 @@ final class SchemaPatchSchema implements PatchSchema {
         if (mapType == null) mapType = text(current, "x-kubernetes-map-type");
         return new FieldMeta(text(field, "x-kubernetes-patch-strategy"), text(field, "x-kubernetes-patch-merge-key"),
                 text(field, "x-kubernetes-list-type"), keys, mapType, kindOf(current));
+    }
+
+    /** The {@code default} of {@code key} in the items of the list at {@code listPath} (e.g. a port's protocol). */
+    @Override
+    public JsonNode listKeyDefault(List<String> listPath, String key) {
+        JsonNode current = resolve(root);
+        for (String name : listPath) {
+            while (current != null && "array".equals(current.path("type").asText()) && current.has("items")) {
+                current = resolve(current.get("items"));
+            }
+            if (current == null || current.path("properties").get(name) == null) return null;
+            current = resolve(current.path("properties").get(name));
+        }
+        if (current == null || !current.has("items")) return null;
+        JsonNode item = resolve(current.get("items"));
+        JsonNode field = item == null ? null : item.path("properties").get(key);
+        JsonNode value = field == null ? null : field.get("default");
+        return value == null || value.isNull() ? null : value;
     }
 
     private static String text(JsonNode node, String name) {

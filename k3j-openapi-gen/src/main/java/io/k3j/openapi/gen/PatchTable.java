@@ -103,6 +103,10 @@ final class PatchTable {
 
         // core/v1: services, endpoints, service accounts
         map(CORE + "ServiceSpec", "ports", "merge", "port", "port", "protocol");
+        // "+default" markers on list-map keys: kube-apiserver's OpenAPI has them, and server-side apply keys
+        // {port: 80} as {port: 80, protocol: TCP} through them
+        property(CORE + "ServicePort", "protocol").put("default", "TCP");
+        property(CORE + "ContainerPort", "protocol").put("default", "TCP");
         mapAtomic(CORE + "ServiceSpec", "selector");
         atomic(CORE + "ServiceSpec", "clusterIPs", "externalIPs", "loadBalancerSourceRanges", "ipFamilies");
         map(CORE + "ServiceStatus", "conditions", "merge", "type", "type");

@@ -9,6 +9,7 @@ import io.k3j.apiserver.registry.ResourceStrategy;
 import io.k3j.apiserver.resource.ResourceType;
 import io.k3j.apiserver.validation.Validation;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -16,10 +17,34 @@ import java.util.Set;
  * validation for its kind, plus the fields it can be selected by.
  */
 public class BuiltinStrategy implements ResourceStrategy {
+    /**
+     * Status counters declared without {@code omitempty} in the Go types: kube-apiserver returns them as 0 on an
+     * object no controller has touched yet.
+     */
+    private static final Map<String, List<String>> ZERO_STATUS_FIELDS = Map.of(
+            "/ReplicationController", List.of("replicas"),
+            "apps/ReplicaSet", List.of("replicas"),
+            "apps/StatefulSet", List.of("replicas", "availableReplicas"),
+            "apps/DaemonSet", List.of("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"),
+            "policy/PodDisruptionBudget", List.of("disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"));
+
     private final Set<String> selectableFields;
 
     public BuiltinStrategy(Set<String> selectableFields) {
         this.selectableFields = Set.copyOf(selectableFields);
+    }
+
+    /**
+     * Clears the status a client sent, leaving what Go serializes for an empty status struct ({@code status: {}},
+     * plus zero counters): a Deployment fresh from kube-apiserver shows {@code status: {}}, not no status.
+     */
+    @Override
+    public void prepareForCreate(ResourceType type, ObjectNode obj) {
+        ResourceStrategy.super.prepareForCreate(type, obj);
+        if (type.has("status")) {
+            ObjectNode status = obj.putObject("status");
+            for (String field : ZERO_STATUS_FIELDS.getOrDefault(type.group() + "/" + type.kind(), List.of())) status.put(field, 0);
+        }
     }
 
     @Override
