@@ -6,6 +6,8 @@ import io.k3j.api.Json;
 import io.k3j.api.apply.ManagedFields;
 import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
+import io.k3j.apiserver.auth.rbac.BootstrapPolicy;
+import io.k3j.apiserver.auth.rbac.RbacAuthorizer;
 import io.k3j.apiserver.auth.UserInfo;
 import io.k3j.apiserver.crd.serving.CustomResourceDefinitions;
 import io.k3j.apiserver.endpoints.ApiHandler;
@@ -67,6 +69,7 @@ public final class ControlPlane implements AutoCloseable {
     private TableConverter tables;
     private CustomResourceDefinitions crds;
     private ServiceStrategy services;
+    private RbacAuthorizer rbac;
 
     private ControlPlane(ServerConfig config) {
         this.config = config;
@@ -85,6 +88,7 @@ public final class ControlPlane implements AutoCloseable {
             cp.step("loading cluster certificates", cp::loadPki);
             cp.step("starting watch cache", cp::startCache);
             cp.step("creating system namespaces", cp::bootstrap);
+            cp.step("starting RBAC authorizer with the default cluster roles", cp::startRbac);
             cp.step("serving custom resources", cp::startCustomResources);
             cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
             cp.step("writing kubeconfig", cp::writeKubeconfig);
@@ -179,6 +183,12 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    private void startRbac() {
+        BootstrapPolicy.ensure(objects, registry);
+        rbac = RbacAuthorizer.start(objects, registry);
+        closeables.add(rbac);
+    }
+
     /** Every stored CRD is served before the API answers its first request. */
     private void startCustomResources() {
         crds.start(objects);
@@ -193,7 +203,7 @@ public final class ControlPlane implements AutoCloseable {
         String advertise = advertiseAddress();
         Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
-        ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), patcher,
+        ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(rbac), rbac::rulesFor, patcher,
                 tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready);

@@ -46,19 +46,10 @@ public interface Authorizer {
     }
 
     /**
-     * Allows every authenticated user everything.
-     *
-     * <p>TODO(rbac): a stand-in until the RBAC authorizer (and the Node authorizer for {@code system:node:*}) land
-     * in their own issue; they replace this link in {@link #defaultChain()} and nothing else changes.
+     * The server's chain, as kube-apiserver's {@code --authorization-mode=Node,RBAC} with its privileged-group
+     * shortcut: {@link #systemMasters()}, then {@code rbac}; a request neither allows is refused (403).
      */
-    static Authorizer allowAuthenticated() {
-        return (user, attributes) -> user.inGroup(UserInfo.ALL_AUTHENTICATED)
-                ? AuthorizationResult.allow("")
-                : AuthorizationResult.noOpinion("");
-    }
-
-    /** The server's chain today: {@link #systemMasters()}, then {@link #allowAuthenticated()}. */
-    static Authorizer defaultChain() {
-        return chain(systemMasters(), allowAuthenticated());
+    static Authorizer defaultChain(Authorizer rbac) {
+        return chain(systemMasters(), rbac);
     }
 }

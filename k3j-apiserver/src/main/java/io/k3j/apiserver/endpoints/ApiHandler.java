@@ -9,7 +9,9 @@ import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.Credentials;
 import io.k3j.apiserver.auth.RequestAttributes;
+import io.k3j.apiserver.auth.Impersonation;
 import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.auth.rbac.PolicyRule;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.http.HttpHandler;
@@ -18,8 +20,10 @@ import io.k3j.apiserver.registry.ObjectStore;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -39,9 +43,14 @@ public final class ApiHandler implements HttpHandler {
     private final Metrics metrics;
     private final VersionInfo version;
     private final BooleanSupplier ready;
+    private final BiFunction<UserInfo, String, List<PolicyRule>> rules;
 
+    /**
+     * @param rules the rules that apply to a user in a namespace (empty: cluster-wide only), for
+     *              SelfSubjectRulesReview
+     */
     public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
-                      Patcher patcher, TableConverter tables, OpenApiService openApi, Metrics metrics, VersionInfo version,
+                      BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables, OpenApiService openApi, Metrics metrics, VersionInfo version,
                       String serverAddress, BooleanSupplier ready) {
         this.registry = registry;
         this.authenticator = authenticator;
@@ -52,6 +61,7 @@ public final class ApiHandler implements HttpHandler {
         this.metrics = metrics;
         this.version = version;
         this.ready = ready;
+        this.rules = rules;
     }
 
     @Override
@@ -63,12 +73,13 @@ public final class ApiHandler implements HttpHandler {
         try {
             Optional<UserInfo> user = authenticator.authenticate(Credentials.fromAuthorizationHeader(req.header("Authorization"), req.peerCertificates()));
             if (user.isEmpty()) throw ApiException.unauthorized();
+            UserInfo actor = Impersonation.resolve(user.get(), req.headers(), authorizer);
             Route route = route(req);
             verb = route.verb;
             resource = route.target == null ? "" : route.target.type().plural();
-            AuthorizationResult d = authorizer.authorize(user.get(), route.attributes);
-            if (!d.allowed()) throw forbidden(user.get(), route.attributes, d.reason());
-            route.serve(req, ex, user.get());
+            AuthorizationResult d = authorizer.authorize(actor, route.attributes);
+            if (!d.allowed()) throw Impersonation.forbidden(actor, route.attributes, d.reason());
+            route.serve(req, ex, actor);
             code = ex.responded() ? 200 : 0;
         } catch (ApiException e) {
             code = e.code();
@@ -82,12 +93,6 @@ public final class ApiHandler implements HttpHandler {
         } finally {
             metrics.observe(verb, resource, code, System.nanoTime() - start);
         }
-    }
-
-    private static ApiException forbidden(UserInfo user, RequestAttributes a, String reason) {
-        String subject = a.resourceRequest() ? a.resource() + (a.name().isEmpty() ? "" : " \"" + a.name() + "\"") : "";
-        return ApiException.forbidden((subject.isEmpty() ? "forbidden: " : subject + " is forbidden: ") + a.forbiddenMessage(user.name())
-                + (reason == null || reason.isEmpty() ? "" : ": " + reason));
     }
 
     // ------------------------------------------------------------------ routing
@@ -217,6 +222,9 @@ public final class ApiHandler implements HttpHandler {
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectAccessReview")) {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u));
         }
+        if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectRulesReview")) {
+            return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectRulesReview(r, ex, u));
+        }
         if (legacyWatch) {
             String nm = name;
             return new Route(verb, attrs, target, (r, ex, u) -> {
@@ -312,6 +320,33 @@ public final class ApiHandler implements HttpHandler {
         ObjectNode status = review.putObject("status");
         status.put("allowed", d.allowed());
         if (d.reason() != null && !d.reason().isEmpty()) status.put("reason", d.reason());
+        sendJson(ex, 201, review);
+    }
+
+    /**
+     * What the user may do in {@code spec.namespace} (kube-apiserver's registry/authorization/selfsubjectrulesreview):
+     * each rule with resources becomes a resource rule, each with nonResourceURLs a non-resource rule.
+     */
+    private void selfSubjectRulesReview(ApiRequest req, HttpExchange ex, UserInfo user) {
+        if (!req.method().equals("POST")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+        ObjectNode review = ResourceHandler.decodeBody(req);
+        String namespace = Json.text(review.path("spec"), "namespace");
+        review.put("apiVersion", "authorization.k8s.io/v1");
+        review.put("kind", "SelfSubjectRulesReview");
+        ObjectNode meta = Json.obj(review, "metadata");
+        meta.putNull("creationTimestamp");
+        ObjectNode status = review.putObject("status");
+        com.fasterxml.jackson.databind.node.ArrayNode resourceRules = status.putArray("resourceRules");
+        com.fasterxml.jackson.databind.node.ArrayNode nonResourceRules = status.putArray("nonResourceRules");
+        for (PolicyRule rule : rules.apply(user, namespace)) {
+            if (!rule.resources().isEmpty()) {
+                resourceRules.add(new PolicyRule(rule.verbs(), rule.apiGroups(), rule.resources(), rule.resourceNames(), List.of()).toJson());
+            }
+            if (!rule.nonResourceURLs().isEmpty()) {
+                nonResourceRules.add(new PolicyRule(rule.verbs(), List.of(), List.of(), List.of(), rule.nonResourceURLs()).toJson());
+            }
+        }
+        status.put("incomplete", false);
         sendJson(ex, 201, review);
     }
 }

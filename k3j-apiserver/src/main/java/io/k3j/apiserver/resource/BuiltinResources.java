@@ -44,6 +44,7 @@ public final class BuiltinResources {
         r.add(ns("apps", "v1", "StatefulSet", "statefulsets", List.of("sts"), List.of("all"), STANDARD_VERBS, Set.of("status", "scale"), true));
         // authorization
         r.add(cluster("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", List.of(), List.of(), CREATE_ONLY, Set.of(), false));
+        r.add(cluster("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", List.of(), List.of(), CREATE_ONLY, Set.of(), false));
         // batch
         r.add(ns("batch", "v1", "CronJob", "cronjobs", List.of("cj"), List.of("all"), STANDARD_VERBS, Set.of("status"), true));
         r.add(ns("batch", "v1", "Job", "jobs", List.of(), List.of("all"), STANDARD_VERBS, Set.of("status"), true));

@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * in order, on one virtual thread. When the cache drops the watcher (it fell behind) the informer starts over
  * from a fresh listing, as client-go's reflector relists. Objects handed out are shared: copy before changing.
  */
-final class Informer implements AutoCloseable {
+public final class Informer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Informer.class.getName());
 
     private final ObjectStore objects;
@@ -23,13 +23,13 @@ final class Informer implements AutoCloseable {
     private volatile CacheWatcher watcher;
     private Thread thread;
 
-    Informer(ObjectStore objects, ResourceType type, Consumer<CacheEvent> handler) {
+    public Informer(ObjectStore objects, ResourceType type, Consumer<CacheEvent> handler) {
         this.objects = objects;
         this.type = type;
         this.handler = handler;
     }
 
-    Informer start() {
+    public Informer start() {
         thread = Thread.ofVirtual().name("informer-" + type.plural()).start(this::run);
         return this;
     }
