@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -670,7 +669,6 @@ abstract class KubectlScenario {
     }
 
     @Test
-    @Disabled("needs SelfSubjectRulesReview and the RBAC authorizer, which come with the RBAC work (the API-server issue leaves RBAC for later)")
     @Order(282)
     @DisplayName("auth can-i --list: system:masters may do everything (SelfSubjectRulesReview)")
     void authCanIList() {
@@ -681,7 +679,6 @@ abstract class KubectlScenario {
     }
 
     @Test
-    @Disabled("needs impersonation and the RBAC authorizer, which come with the RBAC work (today every authenticated user is allowed)")
     @Order(281)
     @DisplayName("auth can-i --as a user with no RBAC bindings says no")
     void authCanIAsNobody() {
