@@ -21,6 +21,8 @@ public final class Impersonation {
     static final String UID = "impersonate-uid";
     static final String EXTRA_PREFIX = "impersonate-extra-";
     private static final String SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:";
+    private static final String ANONYMOUS = "system:anonymous";
+    private static final String UNAUTHENTICATED = "system:unauthenticated";
 
     private Impersonation() {
     }
@@ -30,39 +32,42 @@ public final class Impersonation {
      *
      * @param headers every request header as name/value pairs (a repeated header appears once per value)
      * @throws ApiException 403 naming the first thing the requester may not impersonate (kube-apiserver's message),
-     *                      500 for groups, extras or a uid without a user (as kube-apiserver answers)
+     *                      400 for groups, extras or a uid without a user
      */
     public static UserInfo resolve(UserInfo requester, Iterable<Map.Entry<String, String>> headers, Authorizer authorizer) {
-        String user = null;
-        String uid = null;
+        String user = "";
+        String uid = "";
         List<String> groups = new ArrayList<>();
         Map<String, List<String>> extra = new LinkedHashMap<>();
+        boolean any = false;
         for (Map.Entry<String, String> h : headers) {
             String name = h.getKey().toLowerCase(Locale.ROOT);
             if (name.equals(USER)) {
-                user = h.getValue();
+                if (user.isEmpty()) user = h.getValue();
             } else if (name.equals(GROUP)) {
                 groups.add(h.getValue());
             } else if (name.equals(UID)) {
-                uid = h.getValue();
+                if (uid.isEmpty()) uid = h.getValue();
             } else if (name.startsWith(EXTRA_PREFIX)) {
-                String key = URLDecoder.decode(name.substring(EXTRA_PREFIX.length()), StandardCharsets.UTF_8);
-                extra.computeIfAbsent(key, k -> new ArrayList<>()).add(h.getValue());
+                extra.computeIfAbsent(unescape(name.substring(EXTRA_PREFIX.length())), k -> new ArrayList<>()).add(h.getValue());
+            } else {
+                continue;
             }
+            any = true;
         }
-        if (user == null) {
-            if (groups.isEmpty() && extra.isEmpty() && uid == null) return requester;
-            throw ApiException.internal("requested impersonation of groups, extra or uid without impersonating a user");
+        if (!any) return requester;
+        String[] serviceAccount = serviceAccount(user);
+        if (user.isEmpty()) {
+            if (groups.isEmpty() && extra.isEmpty() && uid.isEmpty()) return requester;
+            throw ApiException.badRequest("requested " + describe(groups, extra, uid) + " without impersonating a user");
         }
-        boolean groupsSpecified = !groups.isEmpty();
         List<String> finalGroups = new ArrayList<>();
         // the user (or service account) is checked first, then groups, extras and uid: the first refusal answers
-        if (user.startsWith(SERVICE_ACCOUNT_PREFIX) && user.substring(SERVICE_ACCOUNT_PREFIX.length()).split(":", -1).length == 2) {
-            String[] nsName = user.substring(SERVICE_ACCOUNT_PREFIX.length()).split(":", -1);
-            check(requester, authorizer, "", "serviceaccounts", "", nsName[0], nsName[1]);
-            if (!groupsSpecified) {
+        if (serviceAccount != null) {
+            check(requester, authorizer, "", "serviceaccounts", "", serviceAccount[0], serviceAccount[1]);
+            if (groups.isEmpty()) {
                 finalGroups.add("system:serviceaccounts");
-                finalGroups.add("system:serviceaccounts:" + nsName[0]);
+                finalGroups.add("system:serviceaccounts:" + serviceAccount[0]);
             }
         } else {
             check(requester, authorizer, "", "users", "", "", user);
@@ -74,14 +79,41 @@ public final class Impersonation {
         for (Map.Entry<String, List<String>> e : extra.entrySet()) {
             for (String v : e.getValue()) check(requester, authorizer, "authentication.k8s.io", "userextras", e.getKey(), "", v);
         }
-        if (uid != null) check(requester, authorizer, "authentication.k8s.io", "uids", "", "", uid);
+        if (!uid.isEmpty()) check(requester, authorizer, "authentication.k8s.io", "uids", "", "", uid);
 
-        if (user.equals("system:anonymous")) {
-            if (!finalGroups.contains("system:unauthenticated")) finalGroups.add("system:unauthenticated");
-        } else if (!finalGroups.contains(UserInfo.ALL_AUTHENTICATED)) {
+        if (user.equals(ANONYMOUS)) {
+            if (!finalGroups.contains(UNAUTHENTICATED)) finalGroups.add(UNAUTHENTICATED);
+        } else if (!finalGroups.contains(UserInfo.ALL_AUTHENTICATED) && !finalGroups.contains(UNAUTHENTICATED)) {
+            // an impersonated user is authenticated unless the caller says it is not
             finalGroups.add(UserInfo.ALL_AUTHENTICATED);
         }
         return new UserInfo(user, uid, finalGroups, extra);
+    }
+
+    /** {@code [namespace, name]} when the user is {@code system:serviceaccount:<ns>:<name>}, else null. */
+    private static String[] serviceAccount(String user) {
+        if (!user.startsWith(SERVICE_ACCOUNT_PREFIX)) return null;
+        String[] parts = user.substring(SERVICE_ACCOUNT_PREFIX.length()).split(":", -1);
+        return parts.length == 2 && !parts[0].isEmpty() && !parts[1].isEmpty() ? parts : null;
+    }
+
+    /** Go's %v of the ObjectReferences kube-apiserver builds for the request, which its 400 message prints. */
+    private static String describe(List<String> groups, Map<String, List<String>> extra, String uid) {
+        List<String> refs = new ArrayList<>();
+        // ObjectReference fields in order: Kind Namespace Name UID APIVersion ResourceVersion FieldPath
+        for (String g : groups) refs.add("{Group  " + g + "    }");
+        extra.forEach((k, values) -> values.forEach(v -> refs.add("{UserExtra  " + v + "  authentication.k8s.io/v1  " + k + "}")));
+        if (!uid.isEmpty()) refs.add("{UID  " + uid + "  authentication.k8s.io/v1  }");
+        return "[" + String.join(" ", refs) + "]";
+    }
+
+    /** Extra keys may be percent-encoded (URL path escaping); a malformed one is kept as sent. */
+    private static String unescape(String key) {
+        try {
+            return URLDecoder.decode(key.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return key;
+        }
     }
 
     private static void check(UserInfo requester, Authorizer authorizer, String group, String resource, String subresource,

@@ -174,6 +174,15 @@ class RbacRequestTest {
     }
 
     @Test
+    @DisplayName("groups or a uid without Impersonate-User are a 400 listing what was asked for, as kube-apiserver prints it")
+    void groupsWithoutUser() throws Exception {
+        Answer a = call(admin, "GET", "/version", null, "Impersonate-Group", "devs", "Impersonate-Uid", "42");
+        assertThat(a.code()).isEqualTo(400);
+        assertThat(a.json().path("reason").asText()).isEqualTo("BadRequest");
+        assertThat(a.message()).isEqualTo("requested [{Group  devs    } {UID  42  authentication.k8s.io/v1  }] without impersonating a user");
+    }
+
+    @Test
     @DisplayName("a user without the impersonate verb gets kube-apiserver's 403 naming what was asked for")
     void janeMayNotImpersonate() throws Exception {
         Answer user = call(jane, "GET", "/version", null, "Impersonate-User", "system:admin");
