@@ -135,7 +135,7 @@ class RbacRequestTest {
     }
 
     @Test
-    @DisplayName("a RoleBinding takes effect within a second, in its namespace only")
+    @DisplayName("a RoleBinding takes effect within a second, in its namespace only, and its deletion as fast")
     void roleBindingTakesEffect() throws Exception {
         call(admin, "POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"team-a\"}}");
         String list = "/api/v1/namespaces/team-a/configmaps";
@@ -154,6 +154,13 @@ class RbacRequestTest {
         assertThat(call(jane, "GET", "/api/v1/namespaces/default/configmaps", null).code()).isEqualTo(403);
         assertThat(call(jane, "DELETE", list + "/kube-root-ca.crt", null).message()).isEqualTo("configmaps \"kube-root-ca.crt\" is "
                 + "forbidden: User \"jane\" cannot delete resource \"configmaps\" in API group \"\" in the namespace \"team-a\"");
+
+        // deleting the binding takes the permission away just as fast
+        assertThat(call(admin, "DELETE", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/jane-reads", null)
+                .code()).isEqualTo(200);
+        deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while (System.nanoTime() < deadline && (code = call(jane, "GET", list, null).code()) != 403) Thread.sleep(20);
+        assertThat(code).isEqualTo(403);
     }
 
     @Test
