@@ -84,19 +84,12 @@ public final class ControlPlane implements AutoCloseable {
         ControlPlane cp = new ControlPlane(config);
         try {
             cp.step("preparing data directory " + config.serverDir(), cp::prepareDataDir);
-            // certificates (key generation, TLS context) don't depend on the datastore: make them meanwhile
-            java.util.concurrent.CompletableFuture<Void> certificates = java.util.concurrent.CompletableFuture.runAsync(
-                    () -> cp.step("loading cluster certificates", cp::loadPki), r -> Thread.ofVirtual().name("pki").start(r));
             cp.step("opening datastore", cp::openStore);
+            cp.step("loading cluster certificates", cp::loadPki);
             cp.step("starting watch cache", cp::startCache);
             cp.step("creating system namespaces", cp::bootstrap);
             cp.step("starting RBAC authorizer with the default cluster roles", cp::startRbac);
             cp.step("serving custom resources", cp::startCustomResources);
-            try {
-                certificates.join();
-            } catch (java.util.concurrent.CompletionException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : e;
-            }
             cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
             cp.step("writing kubeconfig", cp::writeKubeconfig);
             cp.step("publishing the kubernetes service", cp::publishKubernetesService);
@@ -160,7 +153,6 @@ public final class ControlPlane implements AutoCloseable {
         pki = ClusterPki.loadOrCreate(config.serverDir(), PkiOptions.defaults().withSans(sans)
                 .withServiceCidr(config.serviceCidr()).withClusterDomain(config.clusterDomain()));
         token = ClusterToken.loadOrCreate(config.serverDir(), config.token(), pki.serverCaBundle());
-        pki.serverSslContext();
     }
 
     private void startCache() {
