@@ -399,6 +399,15 @@ final class ResourceHandler {
                 throw ApiException.badRequest("invalid limit \"" + l + "\"");
             }
         }
+        String timeout = req.param("timeoutSeconds");
+        if (timeout != null && !timeout.isEmpty()) {
+            try {
+                Long.parseLong(timeout);
+            } catch (NumberFormatException e) {
+                // kube-apiserver decodes every ListOptions parameter, used or not, and refuses what doesn't parse
+                throw ApiException.badRequest("invalid timeoutSeconds \"" + timeout + "\"");
+            }
+        }
         return new ListOptions(LabelSelector.parse(req.param("labelSelector")), FieldSelector.parse(req.param("fieldSelector")),
                 nz(req.param("resourceVersion")), nz(req.param("resourceVersionMatch")), limit, nz(req.param("continue")));
     }
@@ -411,7 +420,9 @@ final class ResourceHandler {
         else if (fv.equalsIgnoreCase("Ignore")) validation = WriteOptions.FieldValidation.IGNORE;
         else throw ApiException.badRequest("fieldValidation parameter unsupported: " + fv);
         String manager = req.param("fieldManager");
-        ManagedFields.validateFieldManager(optionsKind(req), manager, false);
+        boolean apply = req.method().equals("PATCH")
+                && "application/apply-patch+yaml".equals(Negotiation.contentType(req.header("Content-Type")));
+        ManagedFields.validateFieldManager(optionsKind(req), manager, apply);
         manager = ManagedFields.managerOrUserAgent(manager, req.header("User-Agent"));
         return new WriteOptions(isDryRun(req), manager, validation, user);
     }
@@ -448,12 +459,12 @@ final class ResourceHandler {
             }
         }
         if (req.body().length > 0) {
-            ObjectNode body = (ObjectNode) Json.parseYamlOrJson(req.body());
+            ObjectNode body = deleteOptionsBody(req);
             if (body.hasNonNull("gracePeriodSeconds")) grace = body.get("gracePeriodSeconds").asLong();
             if (body.hasNonNull("propagationPolicy")) policy = body.get("propagationPolicy").asText();
             if (body.hasNonNull("orphanDependents")) orphan = body.get("orphanDependents").asText();
             JsonNode pre = body.get("preconditions");
-            if (pre != null) {
+            if (pre != null && !pre.isNull()) {
                 if (pre.hasNonNull("uid")) uid = pre.get("uid").asText();
                 if (pre.hasNonNull("resourceVersion")) rv = pre.get("resourceVersion").asText();
             }
@@ -463,6 +474,42 @@ final class ResourceHandler {
             }
         }
         return new DeleteOptions(grace, resolvePolicy(policy, orphan), uid, rv, isDryRun(req));
+    }
+
+    /** A DeleteOptions body, with the JSON types Go's decoder insists on (400 otherwise). */
+    private static ObjectNode deleteOptionsBody(ApiRequest req) {
+        JsonNode parsed = Json.parseYamlOrJson(req.body());
+        if (!(parsed instanceof ObjectNode body)) {
+            throw ApiException.badRequest("json: cannot unmarshal " + jsonType(parsed) + " into Go value of type v1.DeleteOptions");
+        }
+        requireType(body, "gracePeriodSeconds", "DeleteOptions", "int64", n -> n.isIntegralNumber() && n.canConvertToLong());
+        requireType(body, "propagationPolicy", "DeleteOptions", "v1.DeletionPropagation", JsonNode::isTextual);
+        requireType(body, "orphanDependents", "DeleteOptions", "bool", JsonNode::isBoolean);
+        requireType(body, "dryRun", "DeleteOptions", "[]string", JsonNode::isArray);
+        requireType(body, "preconditions", "DeleteOptions", "v1.Preconditions", JsonNode::isObject);
+        JsonNode pre = body.get("preconditions");
+        if (pre != null && pre.isObject()) {
+            requireType(pre, "uid", "Preconditions", "types.UID", JsonNode::isTextual);
+            requireType(pre, "resourceVersion", "Preconditions", "string", JsonNode::isTextual);
+        }
+        return body;
+    }
+
+    private static void requireType(JsonNode parent, String field, String struct, String goType,
+                                    java.util.function.Predicate<JsonNode> ok) {
+        JsonNode v = parent.get(field);
+        if (v != null && !v.isNull() && !ok.test(v)) {
+            throw ApiException.badRequest("json: cannot unmarshal " + jsonType(v) + " into Go struct field " + struct + "." + field
+                    + " of type " + goType);
+        }
+    }
+
+    private static String jsonType(JsonNode v) {
+        if (v.isTextual()) return "string";
+        if (v.isNumber()) return "number";
+        if (v.isBoolean()) return "bool";
+        if (v.isArray()) return "array";
+        return "object";
     }
 
     private static String resolvePolicy(String policy, String orphan) {
