@@ -1,5 +1,6 @@
 package io.k3j.apiserver;
 
+import io.k3j.apiserver.crd.serving.CustomResourceDefinitions;
 import io.k3j.apiserver.registry.ResourceStrategy;
 import io.k3j.apiserver.registry.Strategies;
 import io.k3j.apiserver.registry.core.BuiltinStrategy;
@@ -12,7 +13,7 @@ import java.util.Set;
 final class BuiltinStrategies {
     private BuiltinStrategies() {}
 
-    static Strategies create(ServiceStrategy services) {
+    static Strategies create(ServiceStrategy services, CustomResourceDefinitions crds) {
         ResourceStrategy plain = new BuiltinStrategy(Set.of());
         Set<String> eventFields = Set.of("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
                 "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
@@ -32,6 +33,7 @@ final class BuiltinStrategies {
                 .register("", "ReplicationController", new BuiltinStrategy(Set.of("status.replicas")))
                 .register("apps", "ReplicaSet", new BuiltinStrategy(Set.of("status.replicas")))
                 .register("batch", "Job", new BuiltinStrategy(Set.of("status.successful")))
-                .fallback(t -> plain);
+                .register("apiextensions.k8s.io", "CustomResourceDefinition", crds.crdStrategy())
+                .fallback(t -> t.custom() ? crds.strategy(t) : plain);
     }
 }

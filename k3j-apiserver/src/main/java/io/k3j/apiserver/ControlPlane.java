@@ -7,6 +7,7 @@ import io.k3j.api.apply.ManagedFields;
 import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.crd.serving.CustomResourceDefinitions;
 import io.k3j.apiserver.endpoints.ApiHandler;
 import io.k3j.apiserver.endpoints.Metrics;
 import io.k3j.apiserver.endpoints.Patcher;
@@ -25,6 +26,8 @@ import io.k3j.apiserver.registry.Strategies;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.system.GarbageCollector;
+import io.k3j.apiserver.system.NamespaceController;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.Store;
 import io.k3j.store.memory.MemoryStore;
@@ -61,6 +64,9 @@ public final class ControlPlane implements AutoCloseable {
     private ApiHttpServer http;
     private Metrics metrics;
     private OpenApiService openApi;
+    private TableConverter tables;
+    private CustomResourceDefinitions crds;
+    private ServiceStrategy services;
 
     private ControlPlane(ServerConfig config) {
         this.config = config;
@@ -79,8 +85,11 @@ public final class ControlPlane implements AutoCloseable {
             cp.step("loading cluster certificates", cp::loadPki);
             cp.step("starting watch cache", cp::startCache);
             cp.step("creating system namespaces", cp::bootstrap);
+            cp.step("serving custom resources", cp::startCustomResources);
             cp.step("starting API server on " + config.bindAddress() + ":" + config.httpsPort(), cp::startHttp);
             cp.step("writing kubeconfig", cp::writeKubeconfig);
+            cp.step("publishing the kubernetes service", cp::publishKubernetesService);
+            cp.step("starting namespace and garbage collection controllers", cp::startControllers);
             cp.ready = true;
             return cp;
         } catch (RuntimeException e) {
@@ -148,8 +157,11 @@ public final class ControlPlane implements AutoCloseable {
         closeables.add(cache);
         registry = ResourceRegistry.withBuiltins();
         for (ResourceType t : registry.all()) cache.cache(t.storagePrefix());
-        ServiceStrategy services = new ServiceStrategy(config.serviceCidr());
-        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services), clock);
+        services = new ServiceStrategy(config.serviceCidr());
+        openApi = OpenApiService.builtin();
+        tables = new TableConverter();
+        crds = new CustomResourceDefinitions(registry, tables, openApi, clock);
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, crds), clock);
         ResourceType svc = registry.find("", "v1", "services").orElseThrow();
         services.restore(objects.list(svc, null, ListOptions.ALL).items());
     }
@@ -167,17 +179,22 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /** Every stored CRD is served before the API answers its first request. */
+    private void startCustomResources() {
+        crds.start(objects);
+        closeables.add(crds);
+    }
+
     private void startHttp() throws Exception {
         metrics = new Metrics();
         Authenticator authn = Authenticator.union(
                 Authenticator.clientCertificates(List.of(pki.clientCaCertificate()), clock),
                 Authenticator.joinToken(token.password(), token.password()));
         String advertise = advertiseAddress();
-        openApi = OpenApiService.builtin();
         Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(), patcher,
-                new TableConverter(), openApi, metrics,
+                tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready);
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,
@@ -192,11 +209,95 @@ public final class ControlPlane implements AutoCloseable {
         return "127.0.0.1";
     }
 
+    /**
+     * The {@code kubernetes} Service in {@code default}, with its Endpoints and EndpointSlice pointing at this
+     * server, as kube-apiserver's bootstrap controller keeps them.
+     */
+    private void publishKubernetesService() {
+        String ip = advertiseAddress();
+        int port = http.port();
+        ResourceType svc = registry.find("", "v1", "services").orElseThrow();
+        createOrKeep(svc, "default", json("""
+                {"metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                 "spec": {"type": "ClusterIP", "clusterIP": "%s", "sessionAffinity": "None",
+                          "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": %d}]}}
+                """.formatted(services.kubernetesServiceIp(), port)));
+        putObject(registry.find("", "v1", "endpoints").orElseThrow(), "default", json("""
+                {"metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+                 "subsets": [{"addresses": [{"ip": "%s"}], "ports": [{"name": "https", "port": %d, "protocol": "TCP"}]}]}
+                """.formatted(ip, port)));
+        putObject(registry.find("discovery.k8s.io", "v1", "endpointslices").orElseThrow(), "default", json("""
+                {"metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                 "addressType": "IPv4",
+                 "endpoints": [{"addresses": ["%s"], "conditions": {"ready": true}}],
+                 "ports": [{"name": "https", "port": %d, "protocol": "TCP"}]}
+                """.formatted(ip, port)));
+    }
+
+    private static ObjectNode json(String text) {
+        return Json.parseObject(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private void createOrKeep(ResourceType type, String namespace, ObjectNode obj) {
+        // on a restart the object exists and a create would fail allocating (its IP is taken) before it conflicts
+        if (objects.find(type, namespace, Json.text(obj.get("metadata"), "name")).isPresent()) return;
+        try {
+            objects.create(type, namespace, obj, WriteOptions.system("k3j"));
+        } catch (ApiException e) {
+            if (e.code() != 409) throw e;
+        }
+    }
+
+    /** Creates the object, or replaces its content when it differs. */
+    private void putObject(ResourceType type, String namespace, ObjectNode obj) {
+        String name = Json.text(obj.get("metadata"), "name");
+        if (objects.find(type, namespace, name).isEmpty()) {
+            createOrKeep(type, namespace, obj);
+            return;
+        }
+        objects.updateWith(type, namespace, name, "", WriteOptions.system("k3j"), current -> {
+            ObjectNode desired = obj.deepCopy();
+            ObjectNode meta = (ObjectNode) current.get("metadata");
+            desired.set("metadata", meta);
+            return desired;
+        });
+    }
+
     private void writeKubeconfig() throws IOException {
         if (config.writeKubeconfig() == null) return;
         KubeconfigWriter.write(config.writeKubeconfig(), KubeconfigWriter.parseMode(config.writeKubeconfigMode()),
                 "https://127.0.0.1:" + port(), pki.serverCaPem(), pki.adminCredentials());
     }
+
+    private void startControllers() {
+        closeables.add(new NamespaceController(objects, registry, pki.serverCaPem()).start());
+        closeables.add(new GarbageCollector(objects, registry).start());
+        closeables.add(startCompactor());
+    }
+
+    /**
+     * Compacts the store's history every 5 minutes, keeping the newest {@value #RETAINED_REVISIONS} revisions
+     * (what kine does for k3s), so the datastore doesn't grow without bound.
+     */
+    private AutoCloseable startCompactor() {
+        Thread t = Thread.ofVirtual().name("compactor").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(COMPACT_INTERVAL.toMillis());
+                    long target = store.currentRevision() - RETAINED_REVISIONS;
+                    if (target > store.compactRevision()) store.compact(target);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "compacting the datastore: " + e.getMessage());
+                }
+            }
+        });
+        return t::interrupt;
+    }
+
+    private static final long RETAINED_REVISIONS = 1000;
+    private static final java.time.Duration COMPACT_INTERVAL = java.time.Duration.ofMinutes(5);
 
     public int port() {
         return http.port();

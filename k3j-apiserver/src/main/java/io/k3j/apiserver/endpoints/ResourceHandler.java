@@ -13,6 +13,8 @@ import io.k3j.api.proto.KubeProtobuf;
 import io.k3j.api.select.FieldSelector;
 import io.k3j.api.select.LabelSelector;
 import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.crd.ScaleSubresource;
+import io.k3j.apiserver.crd.serving.CustomResourceStrategy;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.registry.DeleteOptions;
@@ -67,8 +69,9 @@ final class ResourceHandler {
                 case "POST" -> {
                     requireVerb(t, "create");
                     ObjectNode body = decodeBody(req);
-                    ObjectNode created = objects.create(t.type, t.namespace, body, writeOptions(req, user));
-                    respond(req, ex, 201, t.type, created);
+                    WriteOptions opts = writeOptions(req, user);
+                    ObjectNode created = objects.create(t.type, t.namespace, body, opts);
+                    respond(req, ex, 201, t.type, created, opts);
                 }
                 case "DELETE" -> {
                     requireVerb(t, "deletecollection");
@@ -100,13 +103,15 @@ final class ResourceHandler {
             case "PUT" -> {
                 requireVerb(t, "update");
                 ObjectNode body = decodeBody(req);
-                ObjectNode updated = objects.update(t.type, t.namespace, t.name, body, "", writeOptions(req, user));
-                respond(req, ex, 200, t.type, updated);
+                WriteOptions opts = writeOptions(req, user);
+                ObjectNode updated = objects.update(t.type, t.namespace, t.name, body, "", opts);
+                respond(req, ex, 200, t.type, updated, opts);
             }
             case "PATCH" -> {
                 requireVerb(t, "patch");
-                Patched p = patch(req, t, "", user);
-                respond(req, ex, p.created() ? 201 : 200, t.type, p.object());
+                WriteOptions opts = writeOptions(req, user);
+                Patched p = patch(req, t, "", opts);
+                respond(req, ex, p.created() ? 201 : 200, t.type, p.object(), opts);
             }
             case "DELETE" -> {
                 requireVerb(t, "delete");
@@ -152,12 +157,11 @@ final class ResourceHandler {
 
     private record Patched(ObjectNode object, boolean created) {}
 
-    private Patched patch(ApiRequest req, Target t, String subresource, UserInfo user) {
+    private Patched patch(ApiRequest req, Target t, String subresource, WriteOptions opts) {
         PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
         if (patchType == PatchType.STRATEGIC && t.type.custom()) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
         byte[] body = req.body();
         if (body.length == 0) throw ApiException.badRequest("the body of the request was empty");
-        WriteOptions opts = writeOptions(req, user);
         if (patchType == PatchType.APPLY) {
             Patcher.Applied a = patcher.apply(objects, t.type, t.namespace, t.name, subresource, body, isTrue(req.param("force")), opts);
             return new Patched(a.object(), a.created());
@@ -175,9 +179,13 @@ final class ResourceHandler {
             case "GET" -> respond(req, ex, 200, t.type, objects.get(t.type, t.namespace, t.name, nz(req.param("resourceVersion"))));
             case "PUT" -> {
                 ObjectNode body = decodeBody(req);
-                respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", writeOptions(req, user)));
+                WriteOptions opts = writeOptions(req, user);
+                respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", opts), opts);
             }
-            case "PATCH" -> respond(req, ex, 200, t.type, patch(req, t, "status", user).object());
+            case "PATCH" -> {
+                WriteOptions opts = writeOptions(req, user);
+                respond(req, ex, 200, t.type, patch(req, t, "status", opts).object(), opts);
+            }
             default -> throw notAllowed();
         }
     }
@@ -200,24 +208,59 @@ final class ResourceHandler {
 
     private void scale(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
         if (!t.type.has("scale")) throw ApiException.notFoundPath("the server could not find the requested resource");
+        ScaleView view = scaleView(t.type);
         switch (req.method()) {
-            case "GET" -> sendJson(ex, 200, Scale.of(t.type, objects.get(t.type, t.namespace, t.name, "")), req);
+            case "GET" -> sendJson(ex, 200, view.of(objects.get(t.type, t.namespace, t.name, "")), req);
             case "PUT" -> {
                 ObjectNode body = decodeBody(req);
-                sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req, current -> body)), req);
+                sendJson(ex, 200, view.of(updateScale(t, view, user, req, current -> body)), req);
             }
             case "PATCH" -> {
                 PatchType patchType = PatchType.fromContentType(req.header("Content-Type"));
                 if (patchType == PatchType.APPLY) throw ApiException.unsupportedMediaType(req.header("Content-Type"));
                 byte[] body = req.body();
-                sendJson(ex, 200, Scale.of(t.type, updateScale(t, user, req,
-                        current -> patcher.patch(patchType, null, Scale.of(t.type, current), body))), req);
+                sendJson(ex, 200, view.of(updateScale(t, view, user, req,
+                        current -> patcher.patch(patchType, null, view.of(current), body))), req);
             }
             default -> throw notAllowed();
         }
     }
 
-    private ObjectNode updateScale(Target t, UserInfo user, ApiRequest req, java.util.function.UnaryOperator<ObjectNode> newScale) {
+    /** How a resource maps to and from its autoscaling/v1 Scale: built-in workloads, or a CRD's scale paths. */
+    private interface ScaleView {
+        ObjectNode of(ObjectNode obj);
+
+        /** The object with the Scale's spec.replicas (validated) written into it. */
+        ObjectNode write(ObjectNode obj, ObjectNode scale, JsonNode replicas);
+    }
+
+    private ScaleView scaleView(ResourceType type) {
+        if (objects.strategy(type) instanceof CustomResourceStrategy custom && custom.scale() != null) {
+            ScaleSubresource s = custom.scale();
+            return new ScaleView() {
+                public ObjectNode of(ObjectNode obj) {
+                    return s.toScale(obj);
+                }
+
+                public ObjectNode write(ObjectNode obj, ObjectNode scale, JsonNode replicas) {
+                    return s.applyScale(obj, scale);
+                }
+            };
+        }
+        return new ScaleView() {
+            public ObjectNode of(ObjectNode obj) {
+                return Scale.of(type, obj);
+            }
+
+            public ObjectNode write(ObjectNode obj, ObjectNode scale, JsonNode replicas) {
+                Scale.write(type, obj, replicas == null ? 0 : replicas.asInt());
+                return obj;
+            }
+        };
+    }
+
+    private ObjectNode updateScale(Target t, ScaleView view, UserInfo user, ApiRequest req,
+                                   java.util.function.UnaryOperator<ObjectNode> newScale) {
         return objects.updateWith(t.type, t.namespace, t.name, "scale", writeOptions(req, user), current -> {
             ObjectNode scale = newScale.apply(current);
             String rv = Meta.resourceVersion(scale);
@@ -226,9 +269,9 @@ final class ResourceHandler {
                 throw ApiException.invalid("autoscaling", "Scale", t.name, List.of(Cause.invalid("spec.replicas", replicas.asText(),
                         "must be greater than or equal to 0")));
             }
-            Scale.write(t.type, current, replicas == null ? 0 : replicas.asInt());
-            if (!rv.isEmpty()) Meta.metadata(current).put("resourceVersion", rv);
-            return current;
+            ObjectNode updated = view.write(current, scale, replicas);
+            if (!rv.isEmpty()) Meta.metadata(updated).put("resourceVersion", rv);
+            return updated;
         });
     }
 
@@ -541,30 +584,53 @@ final class ResourceHandler {
     }
 
     private void respond(ApiRequest req, HttpExchange ex, int code, ResourceType type, ObjectNode obj) {
+        respond(req, ex, code, type, obj, Map.of());
+    }
+
+    /** Answers a write, with the warnings it left as {@code Warning} headers (RFC 7234 §5.5, code 299). */
+    private void respond(ApiRequest req, HttpExchange ex, int code, ResourceType type, ObjectNode obj, WriteOptions opts) {
+        respond(req, ex, code, type, obj, warningHeaders(opts.warnings()));
+    }
+
+    static Map<String, String> warningHeaders(List<String> warnings) {
+        if (warnings.isEmpty()) return Map.of();
+        StringBuilder sb = new StringBuilder();
+        for (String w : warnings) {
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append("299 - \"").append(w.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        return Map.of("Warning", sb.toString());
+    }
+
+    private void respond(ApiRequest req, HttpExchange ex, int code, ResourceType type, ObjectNode obj, Map<String, String> headers) {
         Negotiation.Output out = Negotiation.forObjects(req.header("Accept"));
         ObjectStore.withTypeMeta(type, obj);
         switch (out) {
             case TABLE -> {
-                sendJson(ex, code, tables.toTable(type, List.of(obj), req.param("includeObject"), null, true,
-                        objects.clock().instant()), req);
+                send(ex, code, tables.toTable(type, List.of(obj), req.param("includeObject"), null, true,
+                        objects.clock().instant()), req, headers);
             }
             case PARTIAL_METADATA -> {
                 ObjectNode p = Json.object();
                 p.put("kind", "PartialObjectMetadata");
                 p.put("apiVersion", "meta.k8s.io/v1");
                 p.set("metadata", obj.get("metadata"));
-                sendJson(ex, code, p, req);
+                send(ex, code, p, req, headers);
             }
-            default -> send(ex, code, obj, req);
+            default -> send(ex, code, obj, req, headers);
         }
     }
 
     static void send(HttpExchange ex, int code, ObjectNode obj, ApiRequest req) {
+        send(ex, code, obj, req, Map.of());
+    }
+
+    private static void send(HttpExchange ex, int code, ObjectNode obj, ApiRequest req, Map<String, String> headers) {
         String accept = req.header("Accept");
         if (accept != null && accept.startsWith("application/yaml")) {
-            ex.send(code, "application/yaml", Json.yaml(obj).getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
+            ex.send(code, "application/yaml", Json.yaml(obj).getBytes(java.nio.charset.StandardCharsets.UTF_8), headers);
         } else {
-            ex.send(code, "application/json", Json.bytes(obj), Map.of());
+            ex.send(code, "application/json", Json.bytes(obj), headers);
         }
     }
 

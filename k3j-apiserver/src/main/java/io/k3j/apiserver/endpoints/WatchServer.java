@@ -109,7 +109,8 @@ final class WatchServer {
                 if (!e.key().startsWith(keyPrefix)) continue;
                 String eventType = visibleType(strategy, e, opts);
                 if (eventType == null) continue;
-                ObjectNode obj = ObjectStore.withTypeMeta(type, e.object().deepCopy());
+                ObjectNode read = strategy.onRead(type, e.object());
+                ObjectNode obj = ObjectStore.withTypeMeta(type, read == e.object() ? read.deepCopy() : read);
                 if (table) {
                     ObjectNode t = tables.toTable(type, List.of(obj), include, null, first, objects.clock().instant());
                     first = false;

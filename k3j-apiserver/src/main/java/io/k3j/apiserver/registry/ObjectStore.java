@@ -84,7 +84,7 @@ public final class ObjectStore {
         freshen(resourceVersion, "");
         CachedObject o = c.get(type.key(namespace, name));
         if (o == null) throw ApiException.notFound(type.group(), type.plural(), name);
-        return withTypeMeta(type, o.object().deepCopy());
+        return readCopy(type, o.object());
     }
 
     /** The object if it exists, read consistently; never throws NotFound. */
@@ -92,7 +92,13 @@ public final class ObjectStore {
         ResourceCache c = cache.cache(type.storagePrefix());
         cache.sync();
         CachedObject o = c.get(type.key(namespace, name));
-        return o == null ? Optional.empty() : Optional.of(withTypeMeta(type, o.object().deepCopy()));
+        return o == null ? Optional.empty() : Optional.of(readCopy(type, o.object()));
+    }
+
+    /** A private copy of a stored object as {@code type} serves it. */
+    private ObjectNode readCopy(ResourceType type, ObjectNode stored) {
+        ObjectNode read = strategies.of(type).onRead(type, stored);
+        return withTypeMeta(type, read == stored ? read.deepCopy() : read);
     }
 
     private void freshen(String resourceVersion, String match) {
@@ -146,7 +152,7 @@ public final class ObjectStore {
             CachedObject o = all.get(i);
             if (!matches(strategy, o.object(), opts)) continue;
             if (limit > 0 && items.size() == limit) break;
-            items.add(o.object());
+            items.add(strategy.onRead(type, o.object()));
         }
         if (limit > 0 && i < all.size()) {
             String lastKey = all.get(i - 1).key();
@@ -203,7 +209,7 @@ public final class ObjectStore {
                     }
                     lastKey = kv.key();
                     ObjectNode obj = WatchCache.decode(kv.value(), kv.modRevision());
-                    if (matches(strategy, obj, opts)) items.add(obj);
+                    if (matches(strategy, obj, opts)) items.add(strategy.onRead(type, obj));
                 }
                 if (full) {
                     String token = new Continue(revision, lastKey.substring(type.storagePrefix().length()) + "\0").encode();
@@ -250,6 +256,7 @@ public final class ObjectStore {
     public ObjectNode create(ResourceType type, String namespace, ObjectNode obj, WriteOptions opts) {
         ResourceStrategy strategy = strategies.of(type);
         checkTypeMeta(type, obj);
+        decode(type, strategy, obj, opts, true);
         ObjectNode meta = Meta.metadata(obj);
         scope(type, namespace, meta);
         if (!Json.text(meta, "resourceVersion").isEmpty()) {
@@ -320,22 +327,51 @@ public final class ObjectStore {
                 if (e.code() != 409) throw e;
             }
         }
-        return updateWith(type, namespace, name, subresource, opts, current -> body.deepCopy());
+        return updateWith(type, namespace, name, subresource, opts, current -> body.deepCopy(), true);
     }
 
     /**
-     * Read-modify-write of one object: {@code mutate} gets a copy of the current object and returns the
-     * desired one. A desired object with a resourceVersion is a precondition (409 Conflict when stale); without
-     * one, a concurrent change makes the mutation run again on the newer object.
+     * Read-modify-write of one object: {@code mutate} gets a copy of the current object (with its
+     * resourceVersion) and returns the desired one. A desired resourceVersion other than the current one is a
+     * failed precondition (409 Conflict); a concurrent change makes the mutation run again on the newer object.
      */
     public ObjectNode updateWith(ResourceType type, String namespace, String name, String subresource, WriteOptions opts,
                                  UnaryOperator<ObjectNode> mutate) {
+        return updateWith(type, namespace, name, subresource, opts, mutate, false);
+    }
+
+    /**
+     * Runs the resource's decoding step on a request body and enforces {@code fieldValidation}: unknown fields are
+     * refused (Strict, 400 as kube-apiserver words it for a body, or for a patch's result) or reported as warnings (Warn).
+     */
+    private static void decode(ResourceType type, ResourceStrategy strategy, ObjectNode obj, WriteOptions opts, boolean body) {
+        List<String> unknown = strategy.decode(type, obj);
+        if (unknown.isEmpty()) return;
+        switch (opts.fieldValidation()) {
+            case STRICT -> {
+                StringBuilder sb = new StringBuilder("strict decoding error: ");
+                for (int i = 0; i < unknown.size(); i++) {
+                    if (i > 0) sb.append(", ");
+                    sb.append("unknown field \"").append(unknown.get(i)).append('"');
+                }
+                String msg = sb.toString();
+                if (body) msg = type.kind() + " in version \"" + type.version() + "\" cannot be handled as a " + type.kind() + ": " + msg;
+                throw ApiException.badRequest(msg);
+            }
+            case WARN -> unknown.forEach(f -> opts.warn("unknown field \"" + f + "\""));
+            case IGNORE -> { }
+        }
+    }
+
+    private ObjectNode updateWith(ResourceType type, String namespace, String name, String subresource, WriteOptions opts,
+                                  UnaryOperator<ObjectNode> mutate, boolean put) {
         ResourceStrategy strategy = strategies.of(type);
         String key = type.key(namespace, name);
         for (int attempt = 0; ; attempt++) {
             KeyValue currentKv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
-            ObjectNode current = withTypeMeta(type, WatchCache.decode(currentKv.value(), currentKv.modRevision()));
+            ObjectNode current = withTypeMeta(type, strategy.onRead(type, WatchCache.decode(currentKv.value(), currentKv.modRevision())));
             ObjectNode desired = mutate.apply(current.deepCopy());
+            decode(type, strategy, desired, opts, put);
             ObjectNode dmeta = Meta.metadata(desired);
             String precondition = Json.text(dmeta, "resourceVersion");
             if (!precondition.isEmpty() && !precondition.equals(Long.toString(currentKv.modRevision()))) {
@@ -344,7 +380,8 @@ public final class ObjectStore {
             checkTypeMeta(type, desired);
             checkIdentity(type, namespace, name, dmeta);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
-            List<Cause> causes = strategy.validateUpdate(type, updated, current);
+            List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
+                    : strategy.validateUpdate(type, updated, current);
             if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);
             managedFields.onWrite(type, current, updated, opts, subresource);
             if (sameObject(updated, current)) return current;
@@ -370,7 +407,8 @@ public final class ObjectStore {
                 strategy.committed(type, updated);
                 return updated;
             } catch (RevisionConflictException e) {
-                if (!precondition.isEmpty()) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
+                // run the mutation again on the newer object: a resourceVersion it carries then no longer
+                // matches (409 above), while patches without one simply apply again, as kube-apiserver retries
                 if (attempt >= MAX_RETRIES) throw ApiException.conflict(type.group(), type.plural(), name, CONFLICT_DETAIL);
             } catch (KeyNotFoundException e) {
                 throw ApiException.notFound(type.group(), type.plural(), name);
@@ -480,7 +518,7 @@ public final class ObjectStore {
         String key = type.key(namespace, name);
         for (int attempt = 0; ; attempt++) {
             KeyValue kv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
-            ObjectNode current = withTypeMeta(type, WatchCache.decode(kv.value(), kv.modRevision()));
+            ObjectNode current = withTypeMeta(type, strategy.onRead(type, WatchCache.decode(kv.value(), kv.modRevision())));
             checkPreconditions(type, name, current, opts);
             ObjectNode updated = current.deepCopy();
             ObjectNode meta = Meta.metadata(updated);

@@ -13,6 +13,24 @@ import java.util.Set;
  */
 public interface ResourceStrategy {
 
+    /**
+     * The decoding step of a request body (a create, an update, or a patch's result): drops the fields the
+     * resource does not know, in place, and names them as kube-apiserver does for {@code fieldValidation}
+     * ({@code spec.foo}). Built-in resources keep what they are given here.
+     */
+    default List<String> decode(ResourceType type, ObjectNode obj) {
+        return List.of();
+    }
+
+    /**
+     * The object as served at {@code type}'s version, for every read (get, list, watch, the current object of an
+     * update). Must not change {@code stored} (it is shared with the cache): returns it as is, or a changed copy
+     * (a custom resource gets its apiVersion rewritten, unknown fields pruned and defaults applied).
+     */
+    default ObjectNode onRead(ResourceType type, ObjectNode stored) {
+        return stored;
+    }
+
     /** Fills defaults (and admission mutations) into a new or updated object. */
     default void defaults(ResourceType type, ObjectNode obj) {}
 
@@ -38,6 +56,11 @@ public interface ResourceStrategy {
 
     default List<Cause> validateUpdate(ResourceType type, ObjectNode obj, ObjectNode old) {
         return List.of();
+    }
+
+    /** Validates an update through the status subresource; the same as any update unless a resource says otherwise. */
+    default List<Cause> validateStatusUpdate(ResourceType type, ObjectNode obj, ObjectNode old) {
+        return validateUpdate(type, obj, old);
     }
 
     /** Fields usable in field selectors besides metadata.name and metadata.namespace. */

@@ -27,12 +27,42 @@ import java.util.concurrent.LinkedBlockingQueue;
  * the store and for throwaway servers; it is not durable.
  */
 public final class MemoryStore implements Store {
-    private final NavigableMap<String, KeyValue> live = new TreeMap<>();
-    private final List<Event> log = new ArrayList<>(); // every event since compactRevision, in revision order
+    /** The data, which may outlive one store object (see {@link #reopen()}). */
+    private static final class State {
+        final NavigableMap<String, KeyValue> live = new TreeMap<>();
+        final List<Event> log = new ArrayList<>(); // every event from compactRevision on, in revision order
+        long revision;
+        long compactRevision;
+    }
+
+    private final State state;
+    private final NavigableMap<String, KeyValue> live;
+    private final List<Event> log;
     private final List<MemoryWatch> watches = new CopyOnWriteArrayList<>();
     private long revision;
     private long compactRevision;
     private boolean closed;
+
+    public MemoryStore() {
+        this(new State());
+    }
+
+    private MemoryStore(State state) {
+        this.state = state;
+        this.live = state.live;
+        this.log = state.log;
+        this.revision = state.revision;
+        this.compactRevision = state.compactRevision;
+    }
+
+    /** A new store over this one's data, as if reopened from disk; call after {@link #close()}. */
+    public MemoryStore reopen() {
+        synchronized (this) {
+            state.revision = revision;
+            state.compactRevision = compactRevision;
+        }
+        return new MemoryStore(state);
+    }
 
     @Override
     public synchronized long currentRevision() {
@@ -142,7 +172,7 @@ public final class MemoryStore implements Store {
     public synchronized Watch watch(String prefix, long afterRevision, WatchListener listener) {
         ensureOpen();
         if (afterRevision + 1 < compactRevision) throw new CompactedException(afterRevision + 1, compactRevision);
-        MemoryWatch w = new MemoryWatch(prefix, listener);
+        MemoryWatch w = new MemoryWatch(prefix, listener, afterRevision);
         for (Event e : log) {
             if (e.revision() > afterRevision) w.offer(e);
         }
@@ -156,7 +186,8 @@ public final class MemoryStore implements Store {
         ensureOpen();
         if (rev > revision) throw new FutureRevisionException(rev, revision);
         if (rev <= compactRevision) return compactRevision;
-        log.removeIf(e -> e.revision() <= rev);
+        // the event at the compact revision stays, so a watch from rev - 1 still works
+        log.removeIf(e -> e.revision() < rev);
         compactRevision = rev;
         return compactRevision;
     }
@@ -181,15 +212,17 @@ public final class MemoryStore implements Store {
         private final String prefix;
         private final WatchListener listener;
         private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+        private final long afterRevision;
         private volatile Throwable error;
 
-        MemoryWatch(String prefix, WatchListener listener) {
+        MemoryWatch(String prefix, WatchListener listener, long afterRevision) {
             this.prefix = prefix;
             this.listener = listener;
+            this.afterRevision = afterRevision;
         }
 
         void offer(Event e) {
-            if (e.kv().key().startsWith(prefix)) queue.add(e);
+            if (e.kv().key().startsWith(prefix) && e.revision() > afterRevision) queue.add(e);
         }
 
         void end(Throwable cause) {
