@@ -213,6 +213,10 @@ final class ResourceHandler {
             case "GET" -> sendJson(ex, 200, view.of(objects.get(t.type, t.namespace, t.name, "")), req);
             case "PUT" -> {
                 ObjectNode body = decodeBody(req);
+                requireType(body, "spec", "Scale", "v1.ScaleSpec", JsonNode::isObject);
+                if (body.get("spec") instanceof ObjectNode spec) {
+                    requireType(spec, "replicas", "ScaleSpec.spec", "int32", n -> n.isIntegralNumber() && n.canConvertToInt());
+                }
                 sendJson(ex, 200, view.of(updateScale(t, view, user, req, current -> body)), req);
             }
             case "PATCH" -> {
@@ -280,6 +284,7 @@ final class ResourceHandler {
     private void binding(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
         if (!t.type.has("binding") || !req.method().equals("POST")) throw notAllowed();
         ObjectNode body = decodeBody(req);
+        requireType(body, "target", "Binding", "v1.ObjectReference", JsonNode::isObject);
         String node = Json.text(body.get("target"), "name");
         if (node.isEmpty()) {
             throw ApiException.invalid("", "Binding", t.name, List.of(Cause.required("target.name")));
@@ -312,8 +317,12 @@ final class ResourceHandler {
     private void eviction(ApiRequest req, HttpExchange ex, Target t) throws IOException {
         if (!t.type.has("eviction") || !req.method().equals("POST")) throw notAllowed();
         ObjectNode body = decodeBody(req);
+        requireType(body, "deleteOptions", "Eviction", "v1.DeleteOptions", JsonNode::isObject);
         JsonNode opts = body.get("deleteOptions");
-        Long grace = opts != null && opts.has("gracePeriodSeconds") ? opts.get("gracePeriodSeconds").asLong() : null;
+        if (opts != null && opts.isObject()) {
+            requireType(opts, "gracePeriodSeconds", "DeleteOptions.deleteOptions", "int64", n -> n.isIntegralNumber() && n.canConvertToLong());
+        }
+        Long grace = opts != null && opts.hasNonNull("gracePeriodSeconds") ? opts.get("gracePeriodSeconds").asLong() : null;
         objects.delete(t.type, t.namespace, t.name, new DeleteOptions(grace, null, null, null, isDryRun(req)));
         sendJson(ex, 201, successStatus(), req);
     }

@@ -42,6 +42,8 @@ class MalformedRequestsTest {
     private static final int LIMIT = ControlPlane.MAX_BODY_BYTES;
     private static final String PROBE = "robust-probe";
     private static final String MISSING_NS = "robust-no-such-namespace";
+    private static final Set<String> H2_UPLOADS = Set.of("configmaps/v1", "namespaces/v1", "deployments.apps/v1",
+            "customresourcedefinitions.apiextensions.k8s.io/v1", "selfsubjectaccessreviews.authorization.k8s.io/v1");
 
     private static Path dataDir;
     private static ControlPlane server;
@@ -553,6 +555,10 @@ class MalformedRequestsTest {
         probe("merge patch making labels an array", Expect.of(400, 422), "PATCH", item, merge, "{\"metadata\":{\"labels\":[\"a\"]}}");
         probe("merge patch making metadata a string", Expect.of(400, 422), "PATCH", item, merge, "{\"metadata\":\"x\"}");
         probe("merge patch with a bad label", Expect.invalidWithCauses(), "PATCH", item, merge, "{\"metadata\":{\"labels\":{\"k\":\"bad value!\"}}}");
+        probe("merge patch renaming the object", BAD_REQUEST, "PATCH", item, merge, "{\"metadata\":{\"name\":\"other-name\"}}");
+        if (r.namespaced()) {
+            probe("merge patch moving the object", BAD_REQUEST, "PATCH", item, merge, "{\"metadata\":{\"namespace\":\"kube-system\"}}");
+        }
         probe("strategic patch that is an array", BAD_REQUEST, "PATCH", item, strategic, "[1,2]");
         probe("strategic patch with a bad directive", Expect.of(400, 422), "PATCH", item, strategic, "{\"metadata\":{\"$patch\":\"explode\"}}");
         probe("apply without fieldManager", INVALID, "PATCH", item, apply, named(r, PROBE));
@@ -570,14 +576,93 @@ class MalformedRequestsTest {
 
     @Test
     @Order(7)
+    @DisplayName("subresources refuse malformed bodies and wrong methods, and 404 for missing objects")
+    void subresources() throws IOException {
+        String json = "application/json";
+        String none = null;
+        for (Resource r : discover()) {
+            if (r.subresources().isEmpty()) continue;
+            // eviction last: a mistaken success would delete the object the others need
+            List<String> subs = r.subresources().stream().sorted(Comparator.comparing(sub -> sub.equals("eviction"))).toList();
+            for (String sub : subs) {
+                if (sub.equals("finalize")) {
+                    probe("finalize of a missing object", NOT_FOUND, "PUT", r.item("robust-does-not-exist") + "/finalize", "application/json",
+                            named(r, "robust-does-not-exist"));
+                    continue;
+                }
+                probe(sub + " of a missing object", NOT_FOUND, sub.equals("binding") || sub.equals("eviction") ? "POST" : "GET",
+                        r.item("robust-does-not-exist") + "/" + sub, json, sub.equals("binding") || sub.equals("eviction")
+                                ? "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"robust-does-not-exist\"},\"target\":{\"name\":\"n\"}}"
+                                : null);
+            }
+            if (!r.verbs().contains("create")) continue;
+            TlsClient.Answer created = client.post(r.collection(), validBody(r, PROBE + "-sub"));
+            if (created.code() != 201) continue;
+            String item = r.item(PROBE + "-sub");
+            for (String sub : subs) {
+                String path = item + "/" + sub;
+                switch (sub) {
+                    case "status" -> {
+                        probe("status: truncated JSON", BAD_REQUEST, "PUT", path, json, "{\"status\":");
+                        probe("status: JSON array", BAD_REQUEST, "PUT", path, json, "[]");
+                        probe("status: metadata as a string", BAD_REQUEST, "PUT", path, json, obj(r, "\"x\""));
+                        probe("status: name mismatch", BAD_REQUEST, "PUT", path, json, named(r, "other-name"));
+                        probe("status: merge patch garbage", BAD_REQUEST, "PATCH", path, "application/merge-patch+json", "nope");
+                        probe("status: text/plain", UNSUPPORTED, "PUT", path, "text/plain", named(r, PROBE + "-sub"));
+                        probe("status: POST", NOT_ALLOWED, "POST", path, json, named(r, PROBE + "-sub"));
+                        probe("status: DELETE", NOT_ALLOWED, "DELETE", path, null, none);
+                    }
+                    case "scale" -> {
+                        probe("scale: JSON array", BAD_REQUEST, "PUT", path, json, "[]");
+                        probe("scale: truncated", BAD_REQUEST, "PUT", path, json, "{\"spec\":{\"replicas\":");
+                        probe("scale: replicas as a string", BAD_REQUEST, "PUT", path, json,
+                                "{\"apiVersion\":\"autoscaling/v1\",\"kind\":\"Scale\",\"metadata\":{\"name\":\"" + PROBE + "-sub\"},\"spec\":{\"replicas\":\"abc\"}}");
+                        probe("scale: negative replicas", Expect.invalidWithCauses(), "PUT", path, json,
+                                "{\"apiVersion\":\"autoscaling/v1\",\"kind\":\"Scale\",\"metadata\":{\"name\":\"" + PROBE + "-sub\"},\"spec\":{\"replicas\":-1}}");
+                        probe("scale: merge patch garbage", BAD_REQUEST, "PATCH", path, "application/merge-patch+json", "nope");
+                        probe("scale: json patch with a failing test", INVALID, "PATCH", path, "application/json-patch+json",
+                                "[{\"op\":\"test\",\"path\":\"/spec/replicas\",\"value\":99}]");
+                        probe("scale: POST", NOT_ALLOWED, "POST", path, json, "{}");
+                        probe("scale: DELETE", NOT_ALLOWED, "DELETE", path, null, none);
+                    }
+                    case "binding", "eviction" -> {
+                        probe(sub + ": JSON array", BAD_REQUEST, "POST", path, json, "[]");
+                        probe(sub + ": truncated", BAD_REQUEST, "POST", path, json, "{\"target\":");
+                        probe(sub + ": string", BAD_REQUEST, "POST", path, json, "\"x\"");
+                        probe(sub + ": text/plain", UNSUPPORTED, "POST", path, "text/plain", "{}");
+                        probe(sub + ": GET", NOT_ALLOWED, "GET", path, null, none);
+                        probe(sub + ": PUT", NOT_ALLOWED, "PUT", path, json, "{}");
+                        if (sub.equals("binding")) {
+                            probe("binding: no target", Expect.invalidWithCauses(), "POST", path, json,
+                                    "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"" + PROBE + "-sub\"}}");
+                            probe("binding: target is a string", BAD_REQUEST, "POST", path, json,
+                                    "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"" + PROBE + "-sub\"},\"target\":\"n\"}");
+                        } else {
+                            probe("eviction: deleteOptions is a string", BAD_REQUEST, "POST", path, json,
+                                    "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"" + PROBE + "-sub\"},\"deleteOptions\":\"now\"}");
+                        }
+                    }
+                    default -> { }
+                }
+            }
+            client.send("DELETE", item + "?gracePeriodSeconds=0", null, null);
+        }
+        assertNoFailures();
+    }
+
+    @Test
+    @Order(8)
     @DisplayName("bodies over 3 MiB get 413 RequestEntityTooLarge over HTTP/1.1 and HTTP/2; huge strings within the limit get 422")
     void oversized() throws IOException {
         byte[] tooBig = concat("{\"metadata\":{\"name\":\"big\"},\"data\":{\"k\":\"", "x".repeat(LIMIT).getBytes(StandardCharsets.UTF_8), "\"}}");
-        String hugeAnnotation = "y".repeat(LIMIT - 4096);
+        String hugeAnnotation = "y".repeat(300 * 1024);
         for (Resource r : discover()) {
             if (!r.verbs().contains("create")) continue;
             String c = r.collection();
-            probe(HttpClient.Version.HTTP_2, "body over the limit", TOO_LARGE, "POST", c, "application/json", tooBig);
+            if (H2_UPLOADS.contains(r.toString())) {
+                // the limit sits in front of routing, so full HTTP/2 uploads to a few resources stand for all
+                probe(HttpClient.Version.HTTP_2, "body over the limit", TOO_LARGE, "POST", c, "application/json", tooBig);
+            }
             String head = "POST " + c + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                     + (LIMIT + 1) + "\r\n\r\n";
             check("Content-Length over the limit: POST " + c + " (HTTP/1.1)", TOO_LARGE, client.raw(head, null));
@@ -611,7 +696,7 @@ class MalformedRequestsTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     @DisplayName("nesting under the parser's limit does not overflow the server's stack")
     void deepButParseable() throws IOException {
         byte[] deep = deeplyNested("{\"a\":", "}", 900);
@@ -642,7 +727,7 @@ class MalformedRequestsTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     @DisplayName("after the barrage the server is ready and serves a normal create and get")
     void stillHealthy() throws IOException {
         TlsClient.Answer ready = client.get("/readyz");
