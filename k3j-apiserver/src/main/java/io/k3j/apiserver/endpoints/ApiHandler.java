@@ -47,7 +47,7 @@ public final class ApiHandler implements HttpHandler {
         this.authenticator = authenticator;
         this.authorizer = authorizer;
         this.discovery = new Discovery(registry, serverAddress);
-        this.resources = new ResourceHandler(registry, objects, patcher, tables, new WatchServer(objects, tables));
+        this.resources = new ResourceHandler(registry, objects, patcher, tables, new WatchServer(objects, tables), openApi);
         this.openApi = openApi;
         this.metrics = metrics;
         this.version = version;

@@ -20,6 +20,7 @@ import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.registry.DeleteOptions;
 import io.k3j.apiserver.registry.ListOptions;
 import io.k3j.apiserver.registry.Meta;
+import io.k3j.apiserver.openapi.OpenApiService;
 import io.k3j.apiserver.registry.ObjectStore;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
@@ -41,8 +42,11 @@ final class ResourceHandler {
     private final Patcher patcher;
     private final TableConverter tables;
     private final WatchServer watches;
+    private final FieldValidator fields;
 
-    ResourceHandler(ResourceRegistry registry, ObjectStore objects, Patcher patcher, TableConverter tables, WatchServer watches) {
+    ResourceHandler(ResourceRegistry registry, ObjectStore objects, Patcher patcher, TableConverter tables, WatchServer watches,
+                    OpenApiService openApi) {
+        this.fields = new FieldValidator(openApi);
         this.registry = registry;
         this.objects = objects;
         this.patcher = patcher;
@@ -68,8 +72,8 @@ final class ResourceHandler {
                 }
                 case "POST" -> {
                     requireVerb(t, "create");
-                    ObjectNode body = decodeBody(req);
                     WriteOptions opts = writeOptions(req, user);
+                    ObjectNode body = fields.decode(req, t.type, opts);
                     ObjectNode created = objects.create(t.type, t.namespace, body, opts);
                     respond(req, ex, 201, t.type, created, opts);
                 }
@@ -102,8 +106,8 @@ final class ResourceHandler {
             }
             case "PUT" -> {
                 requireVerb(t, "update");
-                ObjectNode body = decodeBody(req);
                 WriteOptions opts = writeOptions(req, user);
+                ObjectNode body = fields.decode(req, t.type, opts);
                 ObjectNode updated = objects.update(t.type, t.namespace, t.name, body, "", opts);
                 respond(req, ex, 200, t.type, updated, opts);
             }
@@ -163,6 +167,7 @@ final class ResourceHandler {
         byte[] body = req.body();
         if (body.length == 0) throw ApiException.badRequest("the body of the request was empty");
         if (patchType == PatchType.APPLY) {
+            fields.checkApply(t.type, body, opts);
             Patcher.Applied a = patcher.apply(objects, t.type, t.namespace, t.name, subresource, body, isTrue(req.param("force")), opts);
             return new Patched(a.object(), a.created());
         }
@@ -170,7 +175,7 @@ final class ResourceHandler {
             throw ApiException.invalid("meta.k8s.io", "PatchOptions", "", List.of(Cause.forbidden("force", "may not be specified for non-apply patch")));
         }
         return new Patched(objects.updateWith(t.type, t.namespace, t.name, subresource, opts,
-                current -> patcher.patch(patchType, t.type, current, body)), false);
+                current -> fields.checkPatched(t.type, patchType, body, patcher.patch(patchType, t.type, current, body), opts)), false);
     }
 
     private void status(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
@@ -178,8 +183,8 @@ final class ResourceHandler {
         switch (req.method()) {
             case "GET" -> respond(req, ex, 200, t.type, objects.get(t.type, t.namespace, t.name, nz(req.param("resourceVersion"))));
             case "PUT" -> {
-                ObjectNode body = decodeBody(req);
                 WriteOptions opts = writeOptions(req, user);
+                ObjectNode body = fields.decode(req, t.type, opts);
                 respond(req, ex, 200, t.type, objects.update(t.type, t.namespace, t.name, body, "status", opts), opts);
             }
             case "PATCH" -> {

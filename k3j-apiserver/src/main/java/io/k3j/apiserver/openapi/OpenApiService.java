@@ -185,6 +185,97 @@ public final class OpenApiService {
         return new SchemaPatchSchema(root, name -> custom.containsKey(name) ? custom.get(name) : builtins.get(name));
     }
 
+    /**
+     * Does to a built-in object what kube-apiserver's decoding into the Go type does: drops, in place, every
+     * field the type lacks (kept: maps' keys, RawExtension/JSON/FieldsV1 contents, and anything under
+     * {@code x-kubernetes-preserve-unknown-fields}).
+     *
+     * @param obj the decoded object of that kind (a request body, or the result of applying a patch)
+     * @return the dropped fields as strict decoding names them ({@code spec.foo},
+     *         {@code spec.template.spec.containers[0].bar}, {@code metadata.labels} keys never), in document order;
+     *         kube-apiserver reports each as {@code unknown field "<path>"}
+     * @throws IllegalArgumentException if no built-in definition has that group, version and kind
+     * @throws IllegalStateException    if the built-in definitions can't be read
+     */
+    public List<String> pruneUnknownFields(String group, String version, String kind, ObjectNode obj) {
+        return pruneUnknownFields(group, version, kind, obj, false);
+    }
+
+    /**
+     * {@link #pruneUnknownFields(String, String, String, ObjectNode)}, reporting the fields in the order of the
+     * same document with every object's keys sorted when {@code sortedKeys}: the order kube-apiserver reports for
+     * JSON and merge patches, whose patched result Go re-encodes with sorted keys before decoding it.
+     *
+     * @throws IllegalArgumentException if no built-in definition has that group, version and kind
+     * @throws IllegalStateException    if the built-in definitions can't be read
+     */
+    public List<String> pruneUnknownFields(String group, String version, String kind, ObjectNode obj, boolean sortedKeys) {
+        Objects.requireNonNull(obj, "obj");
+        Builtins b = builtins();
+        JsonNode root = b.byKind().get(key(group, version, kind));
+        if (root == null) throw new IllegalArgumentException("no built-in definition for " + key(group, version, kind));
+        List<String> out = new ArrayList<>();
+        b.pruner().prune(obj, root, "", out, sortedKeys);
+        return out;
+    }
+
+    /**
+     * The fields of {@code obj} that server-side apply rejects because the built-in type does not declare them,
+     * in structured-merge-diff's path syntax ({@code .spec.foo}, {@code .spec.template.spec.containers[name="c"].bar});
+     * {@code obj} is not changed.
+     *
+     * @throws IllegalArgumentException if no built-in definition has that group, version and kind
+     * @throws IllegalStateException    if the built-in definitions can't be read
+     */
+    public List<String> undeclaredApplyFields(String group, String version, String kind, JsonNode obj) {
+        Objects.requireNonNull(obj, "obj");
+        Builtins b = builtins();
+        JsonNode root = b.byKind().get(key(group, version, kind));
+        if (root == null) throw new IllegalArgumentException("no built-in definition for " + key(group, version, kind));
+        List<String> out = new ArrayList<>();
+        b.pruner().undeclared(obj, root, "", out);
+        return out;
+    }
+
+    /**
+     * Whether a group, version and kind is a built-in type with a definition (the ones
+     * {@link #pruneUnknownFields} accepts), including kinds served only as subresources (autoscaling/v1 Scale,
+     * policy/v1 Eviction, v1 Binding).
+     *
+     * @throws IllegalStateException if the built-in definitions can't be read
+     */
+    public boolean isBuiltinKind(String group, String version, String kind) {
+        return builtins().byKind().containsKey(key(group, version, kind));
+    }
+
+    /** Built-in definitions by GVK and a pruner over them; immutable once read, so used without the lock. */
+    private record Builtins(Map<String, JsonNode> byKind, FieldPruner pruner) {}
+
+    private volatile Builtins builtins;
+
+    private Builtins builtins() {
+        Builtins b = builtins;
+        if (b != null) return b;
+        synchronized (this) {
+            if (builtins == null) {
+                loadBuiltins();
+                ObjectNode defs = builtinDefinitions;
+                Map<String, JsonNode> byKind = new java.util.HashMap<>();
+                defs.fields().forEachRemaining(e -> {
+                    for (JsonNode gvk : e.getValue().path("x-kubernetes-group-version-kind")) {
+                        byKind.put(key(gvk.path("group").asText(), gvk.path("version").asText(), gvk.path("kind").asText()), e.getValue());
+                    }
+                });
+                for (Resource r : builtinResources) {
+                    JsonNode d = defs.get(r.definition());
+                    if (d != null) byKind.putIfAbsent(key(r.group(), r.version(), r.kind()), d);
+                }
+                builtins = new Builtins(Map.copyOf(byKind), new FieldPruner(defs::get));
+            }
+            return builtins;
+        }
+    }
+
     // ---- documents ----
 
     private Doc v2Json() {

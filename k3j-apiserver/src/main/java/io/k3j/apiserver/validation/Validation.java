@@ -22,10 +22,9 @@ import java.util.Set;
 public final class Validation {
     private Validation() {}
 
-    private static final Set<String> CLUSTER_SCOPED = Set.of("/Namespace", "/Node", "/PersistentVolume",
-            "rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding",
-            "storage.k8s.io/StorageClass", "apiextensions.k8s.io/CustomResourceDefinition",
-            "networking.k8s.io/IngressClass");
+    /** The built-in kinds that live outside namespaces, as the resource registry declares them. */
+    private static final Set<String> CLUSTER_SCOPED = io.k3j.apiserver.resource.BuiltinResources.all().stream()
+            .filter(t -> !t.namespaced()).map(t -> t.group() + "/" + t.kind()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /** True for the kinds here that live outside namespaces. */
     public static boolean isClusterScoped(String group, String kind) {

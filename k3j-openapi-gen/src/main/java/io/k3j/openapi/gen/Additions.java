@@ -125,6 +125,21 @@ final class Additions {
             prop(apps + s, "terminatingReplicas", "{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"Number of terminating pods.\"}");
         }
 
+        type(apps + "StatefulSetOrdinals", "StatefulSetOrdinals sets the number of the first replica.",
+                "start", "{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"Number of the first replica.\"}");
+        prop(apps + "StatefulSetSpec", "ordinals", ref(apps + "StatefulSetOrdinals", "Numbering of the replicas."));
+
+        type(CORE + "ClusterTrustBundleProjection", "ClusterTrustBundleProjection projects ClusterTrustBundle objects into a file.",
+                "name", str("Name of one ClusterTrustBundle; excludes signerName and labelSelector."),
+                "signerName", str("Select the bundles of this signer."),
+                "labelSelector", ref(Generate.META + "LabelSelector", "Select the bundles of the signer with these labels."),
+                "optional", bool("Whether a missing bundle is acceptable."),
+                "path", str("Path of the file in the volume."));
+        prop(CORE + "VolumeProjection", "clusterTrustBundle", ref(CORE + "ClusterTrustBundleProjection", "ClusterTrustBundle objects as a file."));
+
+        prop(Generate.META + "DeleteOptions", "ignoreStoreReadErrorWithClusterBreakingPotential",
+                bool("Delete an object whose stored data can't be read (unsafe)."));
+
         String batch = "io.k8s.api.batch.v1.";
         type(batch + "SuccessPolicy", "SuccessPolicy declares when an indexed job succeeds early.",
                 "rules", arrayOf(batch + "SuccessPolicyRule", "Rules; the job succeeds when any is met."));
@@ -160,12 +175,28 @@ final class Additions {
         prop(lease + "LeaseSpec", "preferredHolder", str("Holder that should take the lease next."));
         prop(lease + "LeaseSpec", "strategy", str("Strategy of coordinated leader election."));
 
+        String authz = "io.k8s.api.authorization.v1.";
+        if (defs.containsKey(authz + "ResourceAttributes")) {
+            type(Generate.META + "FieldSelectorRequirement", "FieldSelectorRequirement is a field selector requirement.",
+                    "key", str("Field the requirement applies to."), "operator", str("In, NotIn, Exists or DoesNotExist."),
+                    "values", strings("Values for In and NotIn."));
+            type(authz + "LabelSelectorAttributes", "LabelSelectorAttributes is the label selector of an authorization check.",
+                    "rawSelector", str("The selector as written in the request."),
+                    "requirements", "{\"type\":\"array\",\"items\":{\"$ref\":\"" + REF + Generate.META + "LabelSelectorRequirement\"},\"x-kubernetes-list-type\":\"atomic\"}");
+            type(authz + "FieldSelectorAttributes", "FieldSelectorAttributes is the field selector of an authorization check.",
+                    "rawSelector", str("The selector as written in the request."),
+                    "requirements", "{\"type\":\"array\",\"items\":{\"$ref\":\"" + REF + Generate.META + "FieldSelectorRequirement\"},\"x-kubernetes-list-type\":\"atomic\"}");
+            prop(authz + "ResourceAttributes", "fieldSelector", ref(authz + "FieldSelectorAttributes", "Field selector of the request."));
+            prop(authz + "ResourceAttributes", "labelSelector", ref(authz + "LabelSelectorAttributes", "Label selector of the request."));
+        }
+
         String apiext = Generate.APIEXT;
         type(apiext + "SelectableField", "SelectableField is a field usable as a field selector.",
                 "jsonPath", str("JSON path of the field."));
         prop(apiext + "CustomResourceDefinitionVersion", "selectableFields",
                 "{\"type\":\"array\",\"items\":{\"$ref\":\"" + REF + apiext + "SelectableField\"},\"x-kubernetes-list-type\":\"atomic\"}");
         prop(apiext + "ValidationRule", "fieldPath", str("Field path reported when the rule fails."));
+        prop(apiext + "ValidationRule", "messageExpression", str("CEL expression whose result is the failure message."));
         prop(apiext + "ValidationRule", "reason", str("Reason reported when the rule fails."));
         prop(apiext + "ValidationRule", "optionalOldSelf", bool("Evaluate the rule on creates too, with oldSelf optional."));
     }
