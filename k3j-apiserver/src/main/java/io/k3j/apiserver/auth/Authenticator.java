@@ -24,6 +24,8 @@ public interface Authenticator {
      * X.509 client certificates, as kube-apiserver's {@code --client-ca-file}: the chain must verify against one of
      * {@code trustedCas} at the clock's time and allow client authentication; the user is the subject CN, the
      * groups its O values plus {@code system:authenticated}. A certificate with an empty CN authenticates nobody.
+     *
+     * @throws IllegalArgumentException if {@code trustedCas} is empty
      */
     static Authenticator clientCertificates(Collection<X509Certificate> trustedCas, Clock clock) {
         return new ClientCertificateAuthenticator(trustedCas, clock);
@@ -51,6 +53,7 @@ public interface Authenticator {
      * @param serverPassword the server token's password
      * @param agentPassword  the agent token's password; k3s uses the server password when no
      *                       {@code --agent-token} is set, pass the same value then
+     * @throws IllegalArgumentException if a password is empty
      */
     static Authenticator joinToken(String serverPassword, String agentPassword) {
         return new JoinTokenAuthenticator(serverPassword, agentPassword);

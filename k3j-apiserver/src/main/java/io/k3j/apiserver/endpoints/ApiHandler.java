@@ -220,7 +220,7 @@ public final class ApiHandler implements HttpHandler {
         ResourceHandler.Target target = new ResourceHandler.Target(type, namespace, name, sub);
         RequestAttributes attrs = RequestAttributes.resource(verb, group, plural, sub, namespace, name, path);
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectAccessReview")) {
-            return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u));
+            return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u, type));
         }
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectRulesReview")) {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectRulesReview(r, ex, u));
@@ -298,9 +298,11 @@ public final class ApiHandler implements HttpHandler {
         ex.send(code, "application/json", Json.bytes(obj), Map.of());
     }
 
-    private void selfSubjectAccessReview(ApiRequest req, HttpExchange ex, UserInfo user) {
+    private void selfSubjectAccessReview(ApiRequest req, HttpExchange ex, UserInfo user, ResourceType type) {
         if (!req.method().equals("POST")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
         ObjectNode review = ResourceHandler.decodeBody(req);
+        ObjectStore.checkTypeMeta(type, review);
+        ResourceHandler.writeOptions(req, user);
         JsonNode spec = review.get("spec");
         JsonNode ra = spec == null ? null : spec.get("resourceAttributes");
         JsonNode na = spec == null ? null : spec.get("nonResourceAttributes");

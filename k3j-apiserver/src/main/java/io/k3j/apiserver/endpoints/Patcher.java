@@ -39,6 +39,11 @@ public final class Patcher {
                   boolean force, WriteOptions opts) {
         JsonNode parsed = Json.parseYamlOrJson(body);
         if (!(parsed instanceof ObjectNode applied)) throw ApiException.badRequest("apply patch must be an object");
+        String bodyName = Json.text(applied.get("metadata"), "name");
+        if (!bodyName.isEmpty() && !bodyName.equals(name)) {
+            // checked before the create branch below, which would otherwise create an object under the body's name
+            throw ApiException.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
+        }
         PatchSchema schema = schemas.apply(type);
         WriteOptions applyOpts = opts.forApply();
         try {

@@ -222,6 +222,10 @@ final class ResourceHandler {
             case "GET" -> sendJson(ex, 200, view.of(objects.get(t.type, t.namespace, t.name, "")), req);
             case "PUT" -> {
                 ObjectNode body = decodeBody(req);
+                requireType(body, "spec", "Scale", "v1.ScaleSpec", JsonNode::isObject);
+                if (body.get("spec") instanceof ObjectNode spec) {
+                    requireType(spec, "replicas", "ScaleSpec.spec", "int32", n -> n.isIntegralNumber() && n.canConvertToInt());
+                }
                 sendJson(ex, 200, view.of(updateScale(t, view, user, req, current -> body)), req);
             }
             case "PATCH" -> {
@@ -289,6 +293,7 @@ final class ResourceHandler {
     private void binding(ApiRequest req, HttpExchange ex, Target t, UserInfo user) throws IOException {
         if (!t.type.has("binding") || !req.method().equals("POST")) throw notAllowed();
         ObjectNode body = decodeBody(req);
+        requireType(body, "target", "Binding", "v1.ObjectReference", JsonNode::isObject);
         String node = Json.text(body.get("target"), "name");
         if (node.isEmpty()) {
             throw ApiException.invalid("", "Binding", t.name, List.of(Cause.required("target.name")));
@@ -321,8 +326,12 @@ final class ResourceHandler {
     private void eviction(ApiRequest req, HttpExchange ex, Target t) throws IOException {
         if (!t.type.has("eviction") || !req.method().equals("POST")) throw notAllowed();
         ObjectNode body = decodeBody(req);
+        requireType(body, "deleteOptions", "Eviction", "v1.DeleteOptions", JsonNode::isObject);
         JsonNode opts = body.get("deleteOptions");
-        Long grace = opts != null && opts.has("gracePeriodSeconds") ? opts.get("gracePeriodSeconds").asLong() : null;
+        if (opts != null && opts.isObject()) {
+            requireType(opts, "gracePeriodSeconds", "DeleteOptions.deleteOptions", "int64", n -> n.isIntegralNumber() && n.canConvertToLong());
+        }
+        Long grace = opts != null && opts.hasNonNull("gracePeriodSeconds") ? opts.get("gracePeriodSeconds").asLong() : null;
         objects.delete(t.type, t.namespace, t.name, new DeleteOptions(grace, null, null, null, isDryRun(req)));
         sendJson(ex, 201, successStatus(), req);
     }
@@ -460,6 +469,15 @@ final class ResourceHandler {
                 throw ApiException.badRequest("invalid limit \"" + l + "\"");
             }
         }
+        String timeout = req.param("timeoutSeconds");
+        if (timeout != null && !timeout.isEmpty()) {
+            try {
+                Long.parseLong(timeout);
+            } catch (NumberFormatException e) {
+                // kube-apiserver decodes every ListOptions parameter, used or not, and refuses what doesn't parse
+                throw ApiException.badRequest("invalid timeoutSeconds \"" + timeout + "\"");
+            }
+        }
         return new ListOptions(LabelSelector.parse(req.param("labelSelector")), FieldSelector.parse(req.param("fieldSelector")),
                 nz(req.param("resourceVersion")), nz(req.param("resourceVersionMatch")), limit, nz(req.param("continue")));
     }
@@ -472,7 +490,9 @@ final class ResourceHandler {
         else if (fv.equalsIgnoreCase("Ignore")) validation = WriteOptions.FieldValidation.IGNORE;
         else throw ApiException.badRequest("fieldValidation parameter unsupported: " + fv);
         String manager = req.param("fieldManager");
-        ManagedFields.validateFieldManager(optionsKind(req), manager, false);
+        boolean apply = req.method().equals("PATCH")
+                && "application/apply-patch+yaml".equals(Negotiation.contentType(req.header("Content-Type")));
+        ManagedFields.validateFieldManager(optionsKind(req), manager, apply);
         manager = ManagedFields.managerOrUserAgent(manager, req.header("User-Agent"));
         return new WriteOptions(isDryRun(req), manager, validation, user);
     }
@@ -509,12 +529,12 @@ final class ResourceHandler {
             }
         }
         if (req.body().length > 0) {
-            ObjectNode body = (ObjectNode) Json.parseYamlOrJson(req.body());
+            ObjectNode body = deleteOptionsBody(req);
             if (body.hasNonNull("gracePeriodSeconds")) grace = body.get("gracePeriodSeconds").asLong();
             if (body.hasNonNull("propagationPolicy")) policy = body.get("propagationPolicy").asText();
             if (body.hasNonNull("orphanDependents")) orphan = body.get("orphanDependents").asText();
             JsonNode pre = body.get("preconditions");
-            if (pre != null) {
+            if (pre != null && !pre.isNull()) {
                 if (pre.hasNonNull("uid")) uid = pre.get("uid").asText();
                 if (pre.hasNonNull("resourceVersion")) rv = pre.get("resourceVersion").asText();
             }
@@ -524,6 +544,42 @@ final class ResourceHandler {
             }
         }
         return new DeleteOptions(grace, resolvePolicy(policy, orphan), uid, rv, isDryRun(req));
+    }
+
+    /** A DeleteOptions body, with the JSON types Go's decoder insists on (400 otherwise). */
+    private static ObjectNode deleteOptionsBody(ApiRequest req) {
+        JsonNode parsed = Json.parseYamlOrJson(req.body());
+        if (!(parsed instanceof ObjectNode body)) {
+            throw ApiException.badRequest("json: cannot unmarshal " + jsonType(parsed) + " into Go value of type v1.DeleteOptions");
+        }
+        requireType(body, "gracePeriodSeconds", "DeleteOptions", "int64", n -> n.isIntegralNumber() && n.canConvertToLong());
+        requireType(body, "propagationPolicy", "DeleteOptions", "v1.DeletionPropagation", JsonNode::isTextual);
+        requireType(body, "orphanDependents", "DeleteOptions", "bool", JsonNode::isBoolean);
+        requireType(body, "dryRun", "DeleteOptions", "[]string", JsonNode::isArray);
+        requireType(body, "preconditions", "DeleteOptions", "v1.Preconditions", JsonNode::isObject);
+        JsonNode pre = body.get("preconditions");
+        if (pre != null && pre.isObject()) {
+            requireType(pre, "uid", "Preconditions", "types.UID", JsonNode::isTextual);
+            requireType(pre, "resourceVersion", "Preconditions", "string", JsonNode::isTextual);
+        }
+        return body;
+    }
+
+    private static void requireType(JsonNode parent, String field, String struct, String goType,
+                                    java.util.function.Predicate<JsonNode> ok) {
+        JsonNode v = parent.get(field);
+        if (v != null && !v.isNull() && !ok.test(v)) {
+            throw ApiException.badRequest("json: cannot unmarshal " + jsonType(v) + " into Go struct field " + struct + "." + field
+                    + " of type " + goType);
+        }
+    }
+
+    private static String jsonType(JsonNode v) {
+        if (v.isTextual()) return "string";
+        if (v.isNumber()) return "number";
+        if (v.isBoolean()) return "bool";
+        if (v.isArray()) return "array";
+        return "object";
     }
 
     private static String resolvePolicy(String policy, String orphan) {

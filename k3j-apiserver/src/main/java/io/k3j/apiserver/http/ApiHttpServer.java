@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -17,6 +18,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -172,8 +174,11 @@ public final class ApiHttpServer implements AutoCloseable {
 
     /** Aggregates bodies up to the limit; a larger body gets a 413 Status and, on HTTP/1.1, a closed connection. */
     private static final class LimitedAggregator extends HttpObjectAggregator {
+        /** How long a connection refused with a 413 keeps reading (and dropping) the upload before it closes. */
+        private static final long LINGER_MILLIS = 5_000;
         private final int limit;
         private final boolean http2;
+        private boolean draining;
 
         LimitedAggregator(int limit, boolean http2) {
             super(limit, true);
@@ -187,13 +192,58 @@ public final class ApiHttpServer implements AutoCloseable {
                 super.handleOversizedMessage(ctx, oversized);
                 return;
             }
+            DefaultFullHttpResponse response = tooLarge();
+            if (http2) {
+                // The stream stays open and the rest of the body is discarded as it arrives. Resetting the stream
+                // (CANCEL, or NO_ERROR as RFC 9113 §8.1 allows and Go does) makes the JDK's HttpClient drop the
+                // answer it already has.
+                ctx.writeAndFlush(response);
+                return;
+            }
+            // A lingering close: closing at once, with the client's upload still arriving, resets the connection
+            // and the client loses the 413 before reading it (clients that read only after sending never see
+            // it). The rest of the upload is read and dropped; the connection closes when it has all arrived, or
+            // after LINGER_MILLIS at the latest. No further request on this connection is served.
+            draining = true;
+            response.headers().set(HttpHeaderNames.CONNECTION, "close");
+            // written from the keep-alive handler's place (so it is encoded but not seen by it): it would close the connection as soon as it is sent
+            ChannelHandlerContext keepAlive = ctx.pipeline().context(HttpServerKeepAliveHandler.class);
+            (keepAlive != null ? keepAlive : ctx).writeAndFlush(response).addListener(f -> ctx.executor().schedule(() -> {
+                ctx.close();
+            }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS));
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (draining) {
+                boolean last = msg instanceof io.netty.handler.codec.http.LastHttpContent;
+                io.netty.util.ReferenceCountUtil.release(msg);
+                if (last) ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ctx.close());
+                return;
+            }
+            super.channelRead(ctx, msg);
+        }
+
+        /** With {@code Expect: 100-continue} an oversized body is refused before it is sent: with a Status too. */
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (response instanceof FullHttpResponse r && r.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE)) {
+                r.release();
+                DefaultFullHttpResponse status = tooLarge();
+                if (!http2) status.headers().set(HttpHeaderNames.CONNECTION, "close");
+                return status;
+            }
+            return response;
+        }
+
+        private DefaultFullHttpResponse tooLarge() {
             byte[] body = Json.bytes(ApiException.requestEntityTooLarge("Request entity too large: limit is " + limit).toStatus());
             DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             HttpUtil.setContentLength(response, body.length);
-            if (!http2) response.headers().set(HttpHeaderNames.CONNECTION, "close");
-            ctx.writeAndFlush(response).addListener(f -> ctx.close());
+            return response;
         }
     }
 

@@ -87,8 +87,13 @@ public final class ClusterToken {
         if (Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
             Files.delete(link);
         }
-        // Relative, so the data dir can be moved or mounted elsewhere.
-        Files.createSymbolicLink(link, Path.of("token"));
+        try {
+            // Relative, so the data dir can be moved or mounted elsewhere.
+            Files.createSymbolicLink(link, Path.of("token"));
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            // No symlinks here (some Windows setups): a copy serves the scripts that read node-token.
+            SecureFiles.write(link, Files.readAllBytes(link.resolveSibling("token")), SecureFiles.KEY_MODE);
+        }
     }
 
     /** {@code <server data dir>/token}. */

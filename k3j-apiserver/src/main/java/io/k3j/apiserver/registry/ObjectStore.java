@@ -401,6 +401,7 @@ public final class ObjectStore {
             // an unconditional update is validated as if it carried the version it replaces (genericregistry.Store.Update)
             if (precondition.isEmpty()) dmeta.put("resourceVersion", Long.toString(currentKv.modRevision()));
             checkTypeMeta(type, desired);
+            checkIdentity(type, namespace, name, dmeta);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
             List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
                     : strategy.validateUpdate(type, updated, current);
@@ -435,6 +436,18 @@ public final class ObjectStore {
             } catch (KeyNotFoundException e) {
                 throw ApiException.notFound(type.group(), type.plural(), name);
             }
+        }
+    }
+
+    /** A patch or apply may not rename or move the object: kube-apiserver's checkName. */
+    private static void checkIdentity(ResourceType type, String namespace, String name, ObjectNode meta) {
+        String bodyName = Json.text(meta, "name");
+        if (!bodyName.isEmpty() && !bodyName.equals(name)) {
+            throw ApiException.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
+        }
+        String bodyNamespace = Json.text(meta, "namespace");
+        if (type.namespaced() && namespace != null && !bodyNamespace.isEmpty() && !bodyNamespace.equals(namespace)) {
+            throw ApiException.badRequest("the namespace of the provided object does not match the namespace sent on the request");
         }
     }
 
@@ -663,7 +676,14 @@ public final class ObjectStore {
         }
     }
 
-    private static void checkTypeMeta(ResourceType type, ObjectNode obj) {
+    /**
+     * Checks a request body's apiVersion, kind and metadata shape against the resource it was sent to, then
+     * puts the resource's apiVersion and kind first.
+     *
+     * @throws ApiException 400 BadRequest when they don't match or have the wrong JSON types
+     */
+    public static void checkTypeMeta(ResourceType type, ObjectNode obj) {
+        ObjectShapes.check(type.kind(), obj);
         String apiVersion = Json.text(obj, "apiVersion");
         String kind = Json.text(obj, "kind");
         if (!apiVersion.isEmpty() && !apiVersion.equals(type.apiVersion())) {
