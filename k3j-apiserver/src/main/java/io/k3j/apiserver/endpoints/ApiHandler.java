@@ -223,7 +223,7 @@ public final class ApiHandler implements HttpHandler {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u, type));
         }
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectRulesReview")) {
-            return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectRulesReview(r, ex, u));
+            return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectRulesReview(r, ex, u, type));
         }
         if (legacyWatch) {
             String nm = name;
@@ -329,9 +329,11 @@ public final class ApiHandler implements HttpHandler {
      * What the user may do in {@code spec.namespace} (kube-apiserver's registry/authorization/selfsubjectrulesreview):
      * each rule with resources becomes a resource rule, each with nonResourceURLs a non-resource rule.
      */
-    private void selfSubjectRulesReview(ApiRequest req, HttpExchange ex, UserInfo user) {
+    private void selfSubjectRulesReview(ApiRequest req, HttpExchange ex, UserInfo user, ResourceType type) {
         if (!req.method().equals("POST")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
         ObjectNode review = ResourceHandler.decodeBody(req);
+        ObjectStore.checkTypeMeta(type, review);
+        ResourceHandler.writeOptions(req, user);
         String namespace = Json.text(review.path("spec"), "namespace");
         review.put("apiVersion", "authorization.k8s.io/v1");
         review.put("kind", "SelfSubjectRulesReview");

@@ -22,11 +22,15 @@ class AuthorizerTest {
     }
 
     @Test
-    @DisplayName("the default chain allows authenticated users (until RBAC) and nobody else")
+    @DisplayName("the default chain allows system:masters, then whatever RBAC allows, and refuses the rest")
     void defaultChain() {
-        Authorizer authz = Authorizer.defaultChain();
+        Authorizer rbac = (u, a) -> u.name().equals("bob") && a.verb().equals("list")
+                ? AuthorizationResult.allow("") : AuthorizationResult.noOpinion("");
+        Authorizer authz = Authorizer.defaultChain(rbac);
         assertThat(authz.authorize(ADMIN, LIST_PODS).allowed()).isTrue();
         assertThat(authz.authorize(BOB, LIST_PODS).allowed()).isTrue();
+        RequestAttributes deletePods = RequestAttributes.resource("delete", "", "pods", "", "default", "p", "");
+        assertThat(authz.authorize(BOB, deletePods).decision()).isEqualTo(Decision.NO_OPINION);
         assertThat(authz.authorize(UNAUTHENTICATED, LIST_PODS).allowed()).isFalse();
         assertThat(authz.authorize(UNAUTHENTICATED, LIST_PODS).decision()).isEqualTo(Decision.NO_OPINION);
     }
