@@ -24,13 +24,21 @@ import java.util.List;
 public final class Json {
     public static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
 
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
+    /**
+     * No Kubernetes object nests anywhere near this deep; a bound here keeps every recursive walk over a
+     * request (patches, schemas, managed fields) far from the end of its thread's stack.
+     */
+    public static final int MAX_NESTING_DEPTH = 400;
+
+    public static final ObjectMapper MAPPER = JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                    .build())
             .nodeFactory(NODES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     public static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxDocumentLength(8L << 20).build())
+                    .streamReadConstraints(StreamReadConstraints.builder().maxDocumentLength(8L << 20).maxNestingDepth(MAX_NESTING_DEPTH).build())
                     .build())
             .nodeFactory(NODES)
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)

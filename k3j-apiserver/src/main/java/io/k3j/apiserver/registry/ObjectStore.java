@@ -392,6 +392,7 @@ public final class ObjectStore {
             KeyValue currentKv = store.get(key).orElseThrow(() -> ApiException.notFound(type.group(), type.plural(), name));
             ObjectNode current = withTypeMeta(type, strategy.onRead(type, WatchCache.decode(currentKv.value(), currentKv.modRevision())));
             ObjectNode desired = mutate.apply(current.deepCopy());
+            checkTypeMeta(type, desired); // shapes first: a patch may have made metadata a string
             decode(type, strategy, desired, opts, put);
             ObjectNode dmeta = Meta.metadata(desired);
             String precondition = Json.text(dmeta, "resourceVersion");
@@ -400,7 +401,6 @@ public final class ObjectStore {
             }
             // an unconditional update is validated as if it carried the version it replaces (genericregistry.Store.Update)
             if (precondition.isEmpty()) dmeta.put("resourceVersion", Long.toString(currentKv.modRevision()));
-            checkTypeMeta(type, desired);
             checkIdentity(type, namespace, name, dmeta);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
             List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
