@@ -1,6 +1,7 @@
 package io.k3j.apiserver.endpoints;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
@@ -8,8 +9,8 @@ import io.k3j.apiserver.auth.AuthorizationResult;
 import io.k3j.apiserver.auth.Authenticator;
 import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.Credentials;
-import io.k3j.apiserver.auth.RequestAttributes;
 import io.k3j.apiserver.auth.Impersonation;
+import io.k3j.apiserver.auth.RequestAttributes;
 import io.k3j.apiserver.auth.UserInfo;
 import io.k3j.apiserver.auth.rbac.PolicyRule;
 import io.k3j.apiserver.http.ApiRequest;
@@ -50,7 +51,8 @@ public final class ApiHandler implements HttpHandler {
      *              SelfSubjectRulesReview
      */
     public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
-                      BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables, OpenApiService openApi, Metrics metrics, VersionInfo version,
+                      BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables,
+                      OpenApiService openApi, Metrics metrics, VersionInfo version,
                       String serverAddress, BooleanSupplier ready) {
         this.registry = registry;
         this.authenticator = authenticator;
@@ -340,8 +342,8 @@ public final class ApiHandler implements HttpHandler {
         ObjectNode meta = Json.obj(review, "metadata");
         meta.putNull("creationTimestamp");
         ObjectNode status = review.putObject("status");
-        com.fasterxml.jackson.databind.node.ArrayNode resourceRules = status.putArray("resourceRules");
-        com.fasterxml.jackson.databind.node.ArrayNode nonResourceRules = status.putArray("nonResourceRules");
+        ArrayNode resourceRules = status.putArray("resourceRules");
+        ArrayNode nonResourceRules = status.putArray("nonResourceRules");
         for (PolicyRule rule : rules.apply(user, namespace)) {
             if (!rule.resources().isEmpty()) {
                 resourceRules.add(new PolicyRule(rule.verbs(), rule.apiGroups(), rule.resources(), rule.resourceNames(), List.of()).toJson());
