@@ -164,13 +164,17 @@ public final class ApiHttpServer implements AutoCloseable {
         }
     }
 
+    /** Stops listening and closes every connection; bounded in time, so a stuck peer can't hold up shutdown. */
     @Override
     public void close() {
-        if (serverChannel != null) serverChannel.close().syncUninterruptibly();
-        if (boss != null) boss.shutdownGracefully(0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
-        if (workers != null) workers.shutdownGracefully(0, 500, java.util.concurrent.TimeUnit.MILLISECONDS).syncUninterruptibly();
+        if (serverChannel != null) serverChannel.close().awaitUninterruptibly(2, java.util.concurrent.TimeUnit.SECONDS);
+        var bossDone = boss == null ? null : boss.shutdownGracefully(0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        var workersDone = workers == null ? null : workers.shutdownGracefully(0, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (bossDone != null) bossDone.awaitUninterruptibly(2, java.util.concurrent.TimeUnit.SECONDS);
+        if (workersDone != null) workersDone.awaitUninterruptibly(2, java.util.concurrent.TimeUnit.SECONDS);
         executor.shutdownNow();
     }
+
 
     /** Aggregates bodies up to the limit; a larger body gets a 413 Status and, on HTTP/1.1, a closed connection. */
     private static final class LimitedAggregator extends HttpObjectAggregator {
