@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * Kubernetes 1.27–1.34 ({@code IsQualifiedName}, {@code IsValidLabelValue}). Callers prefix them with a field
  * path the way {@code field.Invalid} does.
  */
-final class LabelValidation {
+public final class LabelValidation {
     private LabelValidation() {}
 
     private static final String QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
@@ -29,8 +29,11 @@ final class LabelValidation {
             + "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
     private static final Pattern DNS1123_SUBDOMAIN = Pattern.compile("^" + DNS1123_SUBDOMAIN_FMT + "$");
 
-    /** Messages for an invalid label key, empty when valid. */
-    static List<String> labelKeyErrors(String value) {
+    /**
+     * Messages for an invalid label key (a qualified name, {@code [prefix/]name}), empty when valid; also what
+     * annotation keys and finalizers must be.
+     */
+    public static List<String> labelKeyErrors(String value) {
         List<String> errs = new ArrayList<>();
         String[] parts = value.split("/", -1);
         String name;
@@ -63,7 +66,7 @@ final class LabelValidation {
     }
 
     /** Messages for an invalid label value, empty when valid. */
-    static List<String> labelValueErrors(String value) {
+    public static List<String> labelValueErrors(String value) {
         List<String> errs = new ArrayList<>();
         if (GoText.byteLength(value) > 63) errs.add(maxLen(63));
         if (!LABEL_VALUE.matcher(value).matches()) {

@@ -2,6 +2,7 @@ package io.k3j.apiserver.validation;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.k3j.api.select.LabelValidation;
 import java.util.regex.Pattern;
 
 /**
@@ -14,21 +15,14 @@ public final class Names {
     private static final String DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
     private static final String DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + "(\\." + DNS1123_LABEL_FMT + ")*";
     private static final String DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?";
-    private static final String QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-    private static final String LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?";
     private static final String CONFIG_MAP_KEY_FMT = "[-._a-zA-Z0-9]+";
 
     private static final Pattern DNS1123_LABEL = Pattern.compile(DNS1123_LABEL_FMT);
     private static final Pattern DNS1123_SUBDOMAIN = Pattern.compile(DNS1123_SUBDOMAIN_FMT);
     private static final Pattern DNS1035_LABEL = Pattern.compile(DNS1035_LABEL_FMT);
-    private static final Pattern QUALIFIED_NAME = Pattern.compile(QUALIFIED_NAME_FMT);
-    private static final Pattern LABEL_VALUE = Pattern.compile(LABEL_VALUE_FMT);
     private static final Pattern CONFIG_MAP_KEY = Pattern.compile(CONFIG_MAP_KEY_FMT);
     private static final Pattern PORT_NAME_CHARSET = Pattern.compile("[-a-z0-9]+");
     private static final Pattern PERCENT = Pattern.compile("[0-9]+%");
-
-    static final String QUALIFIED_NAME_ERR =
-            "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
     public static List<String> isDNS1123Label(String value) {
         List<String> errs = new ArrayList<>();
@@ -66,45 +60,11 @@ public final class Names {
 
     /** Label keys, annotation keys (lower-cased by the caller), finalizers: {@code [prefix/]name}. */
     public static List<String> isQualifiedName(String value) {
-        List<String> errs = new ArrayList<>();
-        String[] parts = value.split("/", -1);
-        String name;
-        switch (parts.length) {
-            case 1 -> name = parts[0];
-            case 2 -> {
-                String prefix = parts[0];
-                name = parts[1];
-                if (prefix.isEmpty()) {
-                    errs.add("prefix part must be non-empty");
-                } else {
-                    for (String m : isDNS1123Subdomain(prefix)) errs.add("prefix part " + m);
-                }
-            }
-            default -> {
-                errs.add("a qualified name " + regexError(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
-                        + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-                return errs;
-            }
-        }
-        if (name.isEmpty()) {
-            errs.add("name part must be non-empty");
-        } else if (name.length() > 63) {
-            errs.add("name part " + maxLen(63));
-        }
-        if (!QUALIFIED_NAME.matcher(name).matches()) {
-            errs.add("name part " + regexError(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"));
-        }
-        return errs;
+        return LabelValidation.labelKeyErrors(value);
     }
 
     public static List<String> isValidLabelValue(String value) {
-        List<String> errs = new ArrayList<>();
-        if (value.length() > 63) errs.add(maxLen(63));
-        if (!LABEL_VALUE.matcher(value).matches()) {
-            errs.add(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                    + "and must start and end with an alphanumeric character", LABEL_VALUE_FMT, "MyValue", "my_value", "12345"));
-        }
-        return errs;
+        return LabelValidation.labelValueErrors(value);
     }
 
     /** What every name in a URL path must satisfy (apimachinery path.IsValidPathSegmentName). */
