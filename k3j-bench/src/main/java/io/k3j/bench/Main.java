@@ -71,7 +71,16 @@ public final class Main {
             ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
             System.out.println("  after: " + Machine.load());
         }
+        if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            System.out.println("could not remove scratch dir " + dir + ": " + e.getMessage());
+        }
     }
 
     static Map<String, String> options(String[] args) {
