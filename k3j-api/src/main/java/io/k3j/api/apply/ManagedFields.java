@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
+import io.k3j.api.GoJson;
 import io.k3j.api.Json;
 import io.k3j.api.patch.PatchSchema;
 import java.nio.charset.StandardCharsets;
@@ -463,7 +464,7 @@ public final class ManagedFields {
                 if (!first) sb.append(',');
                 first = false;
                 sb.append('"').append(kv[0]).append("\":");
-                Values.goString(sb, kv[1]);
+                GoJson.appendString(sb, kv[1]);
             }
             return sb.append('}').toString();
         }

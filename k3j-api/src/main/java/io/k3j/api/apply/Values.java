@@ -1,6 +1,7 @@
 package io.k3j.api.apply;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.k3j.api.GoJson;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -98,7 +99,7 @@ final class Values {
         if (n == null || n.isNull() || n.isMissingNode()) {
             sb.append("null");
         } else if (n.isTextual()) {
-            goString(sb, n.textValue());
+            GoJson.appendString(sb, n.textValue());
         } else if (n.isIntegralNumber()) {
             sb.append(n.bigIntegerValue());
         } else if (n.isNumber()) {
@@ -119,7 +120,7 @@ final class Values {
             for (String k : sortedKeys(n)) {
                 if (!first) sb.append(',');
                 first = false;
-                goString(sb, k);
+                GoJson.appendString(sb, k);
                 sb.append(':');
                 writeGo(sb, n.get(k));
             }
@@ -129,25 +130,6 @@ final class Values {
         }
     }
 
-    static void goString(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '<', '>', '&', '\u2028', '\u2029' -> sb.append(String.format("\\u%04x", (int) c));
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
-    }
 
     /** How structured-merge-diff prints a value inside a path: strings quoted Go-style ({@code %q}), others bare. */
     static String print(JsonNode n) {

@@ -2,6 +2,7 @@ package io.k3j.apiserver.crd;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.ApiException.Cause;
+import io.k3j.api.GoJson;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -98,7 +99,7 @@ final class GoValues {
             case NULL -> sb.append("null");
             case BOOL, INT -> sb.append(plain(n));
             case FLOAT -> sb.append(jsonFloat(n.doubleValue()));
-            case STRING -> jsonString(sb, n.asText());
+            case STRING -> GoJson.appendString(sb, n.asText());
             case ARRAY -> {
                 sb.append('[');
                 boolean first = true;
@@ -117,7 +118,7 @@ final class GoValues {
                 for (var e : sorted.entrySet()) {
                     if (!first) sb.append(',');
                     first = false;
-                    jsonString(sb, e.getKey());
+                    GoJson.appendString(sb, e.getKey());
                     sb.append(':');
                     writeJson(sb, e.getValue());
                 }
@@ -126,25 +127,6 @@ final class GoValues {
         }
     }
 
-    private static void jsonString(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '<', '>', '&', '\u2028', '\u2029' -> sb.append(String.format("\\u%04x", (int) c));
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
-    }
 
     /** Go's strconv.Quote (what %q prints). */
     static String quote(String s) {
