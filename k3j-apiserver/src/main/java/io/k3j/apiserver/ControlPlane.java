@@ -313,6 +313,10 @@ public final class ControlPlane implements AutoCloseable {
         return http.port();
     }
 
+    public ServerConfig config() {
+        return config;
+    }
+
     public ClusterPki pki() {
         return pki;
     }

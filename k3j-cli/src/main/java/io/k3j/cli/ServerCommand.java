@@ -2,6 +2,7 @@ package io.k3j.cli;
 
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.ServerConfig;
+import io.k3j.controllers.Controllers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,8 +83,10 @@ final class ServerCommand implements Callable<Integer> {
                 nodeName == null ? "" : nodeName, nodeIps);
         long t0 = System.nanoTime();
         ControlPlane cp = ControlPlane.start(config);
+        Controllers controllers = Controllers.start(cp);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            controllers.close();
             cp.close();
             stopped.countDown();
         }, "shutdown"));

@@ -22,6 +22,7 @@ import io.k3j.apiserver.registry.ListOptions;
 import io.k3j.apiserver.registry.Meta;
 import io.k3j.apiserver.openapi.OpenApiService;
 import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.core.PodBinding;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
@@ -298,28 +299,8 @@ final class ResourceHandler {
         if (node.isEmpty()) {
             throw ApiException.invalid("", "Binding", t.name, List.of(Cause.required("target.name")));
         }
-        objects.updateWith(t.type, t.namespace, t.name, "binding", writeOptions(req, user), pod -> {
-            if (Meta.deleting(pod)) {
-                throw ApiException.conflict("", "pods/binding", t.name, "pod " + t.name + " is being deleted, cannot be assigned to a host");
-            }
-            String current = Json.text(pod.get("spec"), "nodeName");
-            if (!current.isEmpty()) {
-                throw ApiException.conflict("", "pods/binding", t.name, "pod " + t.name + " is already assigned to node \"" + current + "\"");
-            }
-            Json.obj(pod, "spec").put("nodeName", node);
-            ObjectNode status = Json.obj(pod, "status");
-            ArrayNode conditions = status.has("conditions") && status.get("conditions").isArray()
-                    ? (ArrayNode) status.get("conditions") : status.putArray("conditions");
-            for (int i = conditions.size() - 1; i >= 0; i--) {
-                if ("PodScheduled".equals(conditions.get(i).path("type").asText())) conditions.remove(i);
-            }
-            ObjectNode c = conditions.addObject();
-            c.put("type", "PodScheduled");
-            c.put("status", "True");
-            c.putNull("lastProbeTime");
-            c.put("lastTransitionTime", Meta.timestamp(objects.clock().instant()));
-            return pod;
-        });
+        String uid = Json.text(Json.at(body, "metadata"), "uid");
+        PodBinding.bind(objects, t.type, t.namespace, t.name, uid, node, writeOptions(req, user));
         sendJson(ex, 201, successStatus(), req);
     }
 

@@ -1,0 +1,83 @@
+package io.k3j.controllers;
+
+import io.k3j.apiserver.ControlPlane;
+import io.k3j.apiserver.ServerConfig;
+import io.k3j.controllers.runtime.ApiClient;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The controllers {@code k3j server} runs, grouped as Kubernetes groups them: kube-controller-manager's
+ * controllers under one Lease, the scheduler under another. Each group is active on one server at a time.
+ */
+public final class Controllers implements AutoCloseable {
+    private final ControllerManager controllerManager;
+    private final ControllerManager scheduler;
+
+    private Controllers(ControllerManager controllerManager, ControllerManager scheduler) {
+        this.controllerManager = controllerManager;
+        this.scheduler = scheduler;
+    }
+
+    /** kube-controller-manager's share. */
+    public static List<ManagedController.Factory> controllerManagerControllers() {
+        return List.of();
+    }
+
+    /** kube-scheduler's share. */
+    public static List<ManagedController.Factory> schedulerControllers() {
+        return List.of();
+    }
+
+    /** Starts both groups against the control plane's API; they campaign for their Leases. */
+    public static Controllers start(ControlPlane cp) {
+        ServerConfig sc = cp.config();
+        ControllerConfig config = ControllerConfig.defaults(identity(sc))
+                .withCidrs(sc.clusterCidr(), sc.serviceCidr())
+                .withManifestsDir(sc.serverDir().resolve("manifests"))
+                .withLocalPathDir(sc.dataDir().resolve("storage"));
+        ApiClient api = new ApiClient(cp.objects(), cp.registry(), "k3j");
+        ControllerManager kcm = new ControllerManager("kube-controller-manager", api, config, controllerManagerControllers()).start();
+        ControllerManager sched = new ControllerManager("kube-scheduler", api, config, schedulerControllers()).start();
+        return new Controllers(kcm, sched);
+    }
+
+    /**
+     * This server's name in leader election: the host (or node) name and a digest of the data directory, so two
+     * servers on one machine differ while a restarted server is recognised as the holder it was.
+     */
+    static String identity(ServerConfig sc) {
+        String host = sc.nodeName() != null && !sc.nodeName().isEmpty() ? sc.nodeName() : hostname();
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(sc.dataDir().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8));
+            return host + "_" + HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName().toLowerCase(java.util.Locale.ROOT);
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
+    public ControllerManager controllerManager() {
+        return controllerManager;
+    }
+
+    public ControllerManager scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public void close() {
+        scheduler.close();
+        controllerManager.close();
+    }
+}
