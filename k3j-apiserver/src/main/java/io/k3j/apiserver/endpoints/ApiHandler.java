@@ -251,6 +251,10 @@ public final class ApiHandler implements HttpHandler {
         return new Route(verb, attrs, target, (r, ex, u) -> resources.handle(r, ex, target, u));
     }
 
+    /** What serviceaccounts/token takes and answers; not a resource of its own, so not in the registry. */
+    private static final ResourceType TOKEN_REQUEST = new ResourceType("authentication.k8s.io", "v1", "TokenRequest", "tokenrequests",
+            "tokenrequest", true, List.of(), List.of(), List.of("create"), java.util.Set.of(), false, false);
+
     /** The computed authentication.k8s.io endpoints: TokenRequest, TokenReview, SelfSubjectReview; null for others. */
     private Route authenticationRoute(String verb, RequestAttributes attrs, ResourceHandler.Target t) {
         ResourceType type = t.type();
@@ -260,6 +264,7 @@ public final class ApiHandler implements HttpHandler {
         return new Route(verb, attrs, t, (r, ex, u) -> {
             if (!r.method().equals("POST")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
             ObjectNode body = ResourceHandler.decodeBody(r);
+            ObjectStore.checkTypeMeta(kind.equals("TokenRequest") ? TOKEN_REQUEST : type, body);
             ResourceHandler.writeOptions(r, u);
             ObjectNode out = switch (kind) {
                 case "TokenRequest" -> authentication.tokenRequest(t.namespace(), t.name(), body);

@@ -126,5 +126,9 @@ class KubectlTokenTest {
         assertThat(resources.exit()).as(resources.stderr()).isZero();
         assertThat(resources.stdout()).containsPattern("selfsubjectreviews\\s+authentication.k8s.io/v1\\s+false\\s+SelfSubjectReview")
                 .containsPattern("tokenreviews\\s+authentication.k8s.io/v1\\s+false\\s+TokenReview");
+
+        Run explain = kubectl("explain", "tokenreviews.status.user");
+        assertThat(explain.exit()).as(explain.stderr()).isZero();
+        assertThat(explain.stdout()).contains("KIND:       TokenReview").contains("username\t<string>");
     }
 }
