@@ -25,7 +25,10 @@ import io.k3j.apiserver.pki.KubeconfigWriter;
 import io.k3j.apiserver.pki.PkiOptions;
 import io.k3j.apiserver.registry.ListOptions;
 import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.core.PodStrategy;
 import io.k3j.apiserver.registry.core.ServiceStrategy;
+import io.k3j.apiserver.watch.CachedObject;
+import io.k3j.apiserver.watch.ResourceCache;
 import io.k3j.apiserver.registry.Strategies;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
@@ -168,7 +171,25 @@ public final class ControlPlane implements AutoCloseable {
         openApi = OpenApiService.builtin();
         tables = new TableConverter();
         crds = new CustomResourceDefinitions(registry, tables, openApi, clock);
-        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, crds), clock);
+        PodStrategy pods = new PodStrategy();
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, pods, crds), clock);
+        ResourceType pcs = registry.find("scheduling.k8s.io", "v1", "priorityclasses").orElseThrow();
+        ResourceCache pcCache = cache.cache(pcs.storagePrefix());
+        pods.usePriorityClasses(new PodStrategy.PriorityClasses() {
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode byName(String name) {
+                CachedObject o = pcCache.get(pcs.key(null, name));
+                return o == null ? null : o.object();
+            }
+
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode globalDefault() {
+                for (CachedObject o : pcCache.list(pcs.storagePrefix()).objects()) {
+                    if (o.object().path("globalDefault").asBoolean(false)) return o.object();
+                }
+                return null;
+            }
+        });
         ResourceType svc = registry.find("", "v1", "services").orElseThrow();
         services.restore(objects.list(svc, null, ListOptions.ALL).items());
     }
