@@ -92,10 +92,15 @@ final class Filters {
         }
         Status fit = fitResources(pod, node);
         if (fit != null) return fit;
-        Status vol = filterVolumes(node);
-        if (vol != null) return vol;
-        Status spread = filterSpread(node);
-        if (spread != null) return spread;
+        if (volumeMissing || !volumeAffinity.isEmpty()) {
+            Status vol = filterVolumes(node);
+            if (vol != null) return vol;
+        }
+        if (!hardSpread.isEmpty()) {
+            Status spread = filterSpread(node);
+            if (spread != null) return spread;
+        }
+        if (pod.requiredAffinity.isEmpty() && antiCounts.isEmpty() && existingAnti.isEmpty()) return null;
         return filterInterPodAffinity(node);
     }
 
@@ -103,7 +108,7 @@ final class Filters {
     static Status fitResources(PodInfo pod, NodeInfo node) {
         List<String> reasons = null;
         boolean unresolvable = false;
-        if (node.pods().size() + 1 > node.allocPods) {
+        if (node.podCount() + 1 > node.allocPods) {
             reasons = new ArrayList<>(2);
             reasons.add(ERR_TOO_MANY_PODS);
         }
@@ -224,7 +229,10 @@ final class Filters {
     private void preFilterInterPodAffinity() {
         var nsLabels = snapshot.namespaceLabelLookup();
         boolean ownTerms = !pod.requiredAffinity.isEmpty() || !pod.requiredAntiAffinity.isEmpty();
-        for (NodeInfo n : snapshot.nodes()) {
+        List<NodeInfo> nodes = snapshot.nodes();
+        for (int ni = 0; ni < nodes.size(); ni++) {
+            NodeInfo n = nodes.get(ni);
+            if (!ownTerms && n.podsWithRequiredAntiAffinity.isEmpty()) continue;
             for (PodInfo existing : n.podsWithRequiredAntiAffinity) {
                 for (AffinityTerm t : existing.requiredAntiAffinity) {
                     String v = n.labels().get(t.topologyKey());
@@ -277,7 +285,7 @@ final class Filters {
                 return Status.unresolvable("InterPodAffinity", ERR_AFFINITY);
             }
         }
-        for (AffinityTerm t : pod.requiredAntiAffinity) {
+        if (!antiCounts.isEmpty()) for (AffinityTerm t : pod.requiredAntiAffinity) {
             String v = node.labels().get(t.topologyKey());
             if (v != null && count(antiCounts, t.topologyKey(), v) > 0) {
                 return Status.unschedulable("InterPodAffinity", ERR_ANTI_AFFINITY);

@@ -41,6 +41,11 @@ public final class NodeInfo {
     final Map<String, Long> reqScalar = new HashMap<>();
     final List<PodInfo.HostPort> usedPorts = new ArrayList<>();
     private final Map<String, Integer> ownerCounts = new HashMap<>();
+    /**
+     * Scratch space for one scoring pass (a per-node count), so the pass needs no map from node to count.
+     * Valid only within the call that wrote it; the algorithm is single-threaded.
+     */
+    int scratch;
 
     private NodeInfo(ObjectNode node) {
         object = node;
@@ -148,6 +153,10 @@ public final class NodeInfo {
         nonZeroMemory += sign * pod.nonZeroMemory;
         pod.scalar.forEach((k, v) -> reqScalar.merge(k, sign * v, Long::sum));
         if (pod.ownerUid() != null && !pod.terminating()) ownerCounts.merge(pod.ownerUid(), sign, (x, y) -> x + y == 0 ? null : x + y);
+    }
+
+    int podCount() {
+        return pods.size();
     }
 
     /** Live pods of this controller (owner uid) on the node; owner uids are unique cluster-wide. */

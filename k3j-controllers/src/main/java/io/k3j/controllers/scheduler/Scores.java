@@ -30,7 +30,7 @@ final class Scores {
             NodeInfo node = feasible.get(i);
             total[i] = W_FIT * leastAllocated(pod, node) + W_BALANCED * balanced(pod, node);
             int c = 0;
-            for (Taint t : node.taints()) {
+            if (!node.taints().isEmpty()) for (Taint t : node.taints()) {
                 if (Taint.PREFER_NO_SCHEDULE.equals(t.effect()) && !toleratesPreferNoSchedule(pod, t)) c++;
             }
             taint[i] = c;
@@ -111,6 +111,11 @@ final class Scores {
             if (cs.isEmpty()) return null;
         }
         boolean requireAll = !systemDefaulted;
+        if (systemDefaulted) {
+            // Both default constraints count the same pods: look each node's count up once.
+            List<NodeInfo> all = f.snapshot.nodes();
+            for (int k = 0; k < all.size(); k++) all.get(k).scratch = all.get(k).countOwned(pod.ownerUid());
+        }
         int n = feasible.size();
         boolean[] ignored = new boolean[n];
         int ignoredCount = 0;
@@ -139,7 +144,9 @@ final class Scores {
         boolean anyDomain = false;
         for (Map<String, long[]> m : pairCounts) anyDomain |= !m.isEmpty();
         if (anyDomain) {
-            for (NodeInfo node : f.snapshot.nodes()) {
+            List<NodeInfo> all = f.snapshot.nodes();
+            for (int k = 0; k < all.size(); k++) {
+                NodeInfo node = all.get(k);
                 if (requireAll && !Filters.hasAllKeys(node, cs)) continue;
                 for (int i = 0; i < cs.size(); i++) {
                     SpreadConstraint c = cs.get(i);
@@ -182,7 +189,7 @@ final class Scores {
     }
 
     private static int countOnNode(SpreadConstraint c, NodeInfo node, String ns) {
-        if (c.ownerUid() != null) return node.countOwned(c.ownerUid());
+        if (c.ownerUid() != null) return node.scratch; // filled at the start of spread()
         int k = 0;
         for (PodInfo p : node.pods()) if (c.counts(p, ns)) k++;
         return k;
