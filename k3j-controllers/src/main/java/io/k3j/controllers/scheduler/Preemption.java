@@ -41,16 +41,20 @@ public final class Preemption {
     }
 
     /**
-     * Finds a preemption plan for {@code pod}, filtering every node first; empty when the pod may not
-     * preempt or no eviction of lower-priority pods makes it fit anywhere.
+     * Finds a preemption plan for {@code pod}, filtering every node first; empty when the pod fits some node
+     * as it is (nothing to preempt for), may not preempt, or no eviction of lower-priority pods makes it fit.
+     * {@link SchedulingAlgorithm#schedule} already plans preemption when it fails; this is for callers that
+     * only want the plan.
      */
     public static Optional<Result> find(PodInfo pod, Snapshot snapshot) {
         Objects.requireNonNull(pod, "pod");
+        Objects.requireNonNull(snapshot, "snapshot");
         Filters f = new Filters(pod, snapshot);
         Map<String, Status> statuses = new LinkedHashMap<>();
         for (NodeInfo n : snapshot.nodes()) {
             Status s = f.filter(n);
-            if (s != null) statuses.put(n.name(), s);
+            if (s == null) return Optional.empty();
+            statuses.put(n.name(), s);
         }
         return Optional.ofNullable(evaluate(pod, snapshot, statuses).result());
     }

@@ -74,6 +74,13 @@ public final class SchedulingAlgorithm {
             for (NodeInfo node : nodes) statuses.put(node.name(), s);
             return failed(pod, snapshot, new FitError(n, statuses, filters.preFilterMessage, null), 0);
         }
+        // A node nominated by an earlier preemption is likely the only one with room: try it first.
+        if (!pod.nominatedNodeName().isEmpty()) {
+            NodeInfo nominated = snapshot.node(pod.nominatedNodeName());
+            if (nominated != null && filters.filter(nominated) == null) {
+                return new ScheduleResult(nominated.name(), 1, 1, null, null);
+            }
+        }
         int want = numFeasibleNodesToFind(percentageOfNodesToScore, n);
         List<NodeInfo> feasible = new ArrayList<>(Math.min(want, n));
         int start = nextStartNodeIndex % n;

@@ -25,13 +25,14 @@ public final class Snapshot {
     private final Function<String, Map<String, String>> namespaceLabels;
     private final VolumeLookup volumes;
 
-    private Snapshot(List<NodeInfo> nodes, Function<String, Map<String, String>> namespaceLabels, VolumeLookup volumes) {
+    private Snapshot(List<NodeInfo> nodes, Function<String, Map<String, String>> namespaceLabels, VolumeLookup volumes,
+                     boolean indexPods) {
         this.nodes = nodes;
         this.namespaceLabels = namespaceLabels;
         this.volumes = volumes;
         for (NodeInfo n : nodes) {
             byName.put(n.name(), n);
-            for (PodInfo p : n.pods()) nodeOfPod.put(key(p), n);
+            if (indexPods) for (PodInfo p : n.pods()) nodeOfPod.put(key(p), n);
         }
     }
 
@@ -46,7 +47,7 @@ public final class Snapshot {
         List<NodeInfo> list = new ArrayList<>(nodes);
         list.sort(Comparator.comparing(NodeInfo::name));
         return new Snapshot(list, namespaceLabels == null ? ns -> null : namespaceLabels,
-                volumes == null ? VolumeLookup.NONE : volumes);
+                volumes == null ? VolumeLookup.NONE : volumes, true);
     }
 
     /**
@@ -130,13 +131,16 @@ public final class Snapshot {
         for (PodInfo p : old.pods()) nodeOfPod.remove(key(p));
     }
 
-    /** A snapshot sharing everything but one node, which {@code replacement} stands in for. */
+    /**
+     * A read-only view for simulations: everything but one node is shared, {@code replacement} stands in for
+     * it. The pod index is not built (filters don't use it), which keeps a preemption dry run cheap.
+     */
     Snapshot withNode(NodeInfo replacement) {
         List<NodeInfo> list = new ArrayList<>(nodes);
         for (int i = 0; i < list.size(); i++) {
             if (list.get(i).name().equals(replacement.name())) list.set(i, replacement);
         }
-        return new Snapshot(list, namespaceLabels, volumes);
+        return new Snapshot(list, namespaceLabels, volumes, false);
     }
 
     Map<String, String> namespaceLabels(String ns) {

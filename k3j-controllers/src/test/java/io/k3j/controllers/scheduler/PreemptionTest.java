@@ -49,6 +49,12 @@ class PreemptionTest {
     }
 
     @Test
+    void nothingToPlanWhenThePodFitsSomewhere() {
+        Snapshot s = snapshot(List.of(node("a"), node("b")), Map.of("a", List.of(pod("x").priority(0).cpu("4"))));
+        assertThat(Preemption.find(pod("p").priority(10).cpu("1").info(), s)).isEmpty();
+    }
+
+    @Test
     void preemptionPolicyNeverNeverPreempts() {
         Snapshot s = snapshot(List.of(node("a")), Map.of("a", List.of(pod("x").priority(0).cpu("4"))));
         PodInfo p = pod("p").priority(1000).preemptNever().cpu("1").info();
