@@ -3,6 +3,7 @@ package io.k3j.controllers;
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.ServerConfig;
 import io.k3j.controllers.runtime.ApiClient;
+import io.k3j.controllers.scheduler.SchedulerController;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -29,7 +30,7 @@ public final class Controllers implements AutoCloseable {
 
     /** kube-scheduler's share. */
     public static List<ManagedController.Factory> schedulerControllers() {
-        return List.of();
+        return List.of(SchedulerController::new);
     }
 
     /** Starts both groups against the control plane's API; they campaign for their Leases. */
