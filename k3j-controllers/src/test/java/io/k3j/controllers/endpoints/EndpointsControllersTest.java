@@ -184,6 +184,137 @@ class EndpointsControllersTest {
         assertThat(cluster.get("", "v1", "pods", "ready", "web-4")).isNotNull();
     }
 
+    @Test
+    @DisplayName("a headless Service publishes hostnames and unnamed ports; publishNotReadyAddresses lists unready pods as ready")
+    void headlessAndPublishNotReady() {
+        namespace("headless");
+        cluster.create("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: db, namespace: headless}
+                spec:
+                  clusterIP: None
+                  publishNotReadyAddresses: true
+                  selector: {app: db}
+                  ports: [{port: 5432, targetPort: 5432}]
+                """);
+        pod("headless", "db-0", "n1", "app: db", "hostname: db-0\n  subdomain: db");
+        pod("headless", "db-1", "n2", "app: db", "hostname: db-1\n  subdomain: other");
+        awaitEndpoints("headless", "db", "two addresses", e -> count(e, "addresses") == 2);
+        setReady("headless", "db-0", false);
+        cluster.await("db-0 reported not ready", Duration.ofSeconds(10),
+                () -> !io.k3j.controllers.common.Pods.ready(cluster.get("", "v1", "pods", "headless", "db-0")));
+        cluster.await("slice of db-0 still ready", Duration.ofSeconds(20), () -> sliceEndpoints("headless", "db").stream()
+                .anyMatch(e -> e.path("targetRef").path("name").asText().equals("db-0") && e.path("conditions").path("ready").asBoolean()
+                        && !e.path("conditions").path("serving").asBoolean()));
+        ObjectNode ep = endpoints("headless", "db");
+        assertThat(count(ep, "addresses")).isEqualTo(2);
+        assertThat(count(ep, "notReadyAddresses")).isZero();
+        assertThat(Meta.labels(ep).has("service.kubernetes.io/headless")).isTrue();
+        JsonNode port = ep.path("subsets").get(0).path("ports").get(0);
+        assertThat(port.has("name")).isFalse();
+        assertThat(port.path("port").asInt()).isEqualTo(5432);
+        List<String> hostnames = ep.path("subsets").get(0).path("addresses").findValuesAsText("hostname");
+        assertThat(hostnames).containsExactly("db-0");
+        JsonNode db0 = sliceEndpoints("headless", "db").stream().filter(e -> e.path("targetRef").path("name").asText().equals("db-0")).findFirst().orElseThrow();
+        assertThat(db0.path("hostname").asText()).isEqualTo("db-0");
+        assertThat(Meta.labels(slices("headless", "db").get(0)).has("service.kubernetes.io/headless")).isTrue();
+    }
+
+    @Test
+    @DisplayName("150 pods make two slices (100 + 50); removing some rewrites only the slices that held them; a deleted Service takes its objects along")
+    void manyPods() {
+        namespace("many");
+        cluster.create("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: big, namespace: many}
+                spec: {selector: {app: big}, ports: [{name: http, port: 80, targetPort: 8080}]}
+                """);
+        for (int i = 0; i < 150; i++) pod("many", "big-" + i, i % 2 == 0 ? "n1" : "n2", "app: big", "");
+        awaitEndpoints("many", "big", "150 addresses", e -> count(e, "addresses") == 150);
+        cluster.await("150 endpoints in slices", Duration.ofSeconds(30), () -> sliceEndpoints("many", "big").size() == 150);
+        List<ObjectNode> before = slices("many", "big");
+        assertThat(before).hasSize(2);
+        assertThat(before.stream().map(s -> s.path("endpoints").size()).toList()).containsExactlyInAnyOrder(100, 50);
+
+        // pods of the small slice go: the big one is not written
+        ObjectNode small = before.stream().filter(s -> s.path("endpoints").size() == 50).findFirst().orElseThrow();
+        ObjectNode large = before.stream().filter(s -> s.path("endpoints").size() == 100).findFirst().orElseThrow();
+        List<String> smallPods = small.path("endpoints").findValuesAsText("name");
+        for (String p : smallPods.subList(0, 10)) cluster.api().delete(cluster.type("", "v1", "pods"), "many", p, DeleteOptions.DEFAULT);
+        cluster.await("140 endpoints", Duration.ofSeconds(30), () -> sliceEndpoints("many", "big").size() == 140);
+        awaitEndpoints("many", "big", "140 addresses", e -> count(e, "addresses") == 140);
+        List<ObjectNode> after = slices("many", "big");
+        assertThat(after.stream().map(Meta::name).toList()).containsExactlyInAnyOrder(Meta.name(small), Meta.name(large));
+        ObjectNode largeAfter = after.stream().filter(s -> Meta.name(s).equals(Meta.name(large))).findFirst().orElseThrow();
+        assertThat(Meta.resourceVersion(largeAfter)).isEqualTo(Meta.resourceVersion(large));
+
+        cluster.api().delete(cluster.type("", "v1", "services"), "many", "big", DeleteOptions.DEFAULT);
+        cluster.await("Endpoints and slices gone", Duration.ofSeconds(20), () -> endpoints("many", "big") == null && slices("many", "big").isEmpty());
+    }
+
+    @Test
+    @DisplayName("Services without a selector keep the Endpoints someone else wrote, and get no slices; the kubernetes Service is left alone")
+    void noSelector() throws Exception {
+        namespace("manual");
+        cluster.create("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: ext, namespace: manual}
+                spec: {ports: [{port: 80}]}
+                """);
+        cluster.create("""
+                apiVersion: v1
+                kind: Endpoints
+                metadata: {name: ext, namespace: manual}
+                subsets: [{addresses: [{ip: 192.0.2.10}], ports: [{port: 80}]}]
+                """);
+        ObjectNode kubernetes = endpoints("default", "kubernetes");
+        Thread.sleep(1500);
+        assertThat(ips(endpoints("manual", "ext"), "addresses")).containsExactly("192.0.2.10");
+        assertThat(slices("manual", "ext")).isEmpty();
+        assertThat(Meta.resourceVersion(endpoints("default", "kubernetes"))).isEqualTo(Meta.resourceVersion(kubernetes));
+        assertThat(slices("default", "kubernetes")).hasSize(1);
+        assertThat(Meta.labels(slices("default", "kubernetes").get(0)).has("endpointslice.kubernetes.io/managed-by")).isFalse();
+    }
+
+    @Test
+    @DisplayName("kubectl get endpoints and kubectl describe svc show the pods' addresses")
+    void kubectl() throws Exception {
+        namespace("cli");
+        cluster.create("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: api, namespace: cli}
+                spec: {selector: {app: api}, ports: [{name: http, port: 80, targetPort: http}]}
+                """);
+        pod("cli", "api-1", "n1", "app: api", "");
+        awaitEndpoints("cli", "api", "one address", e -> count(e, "addresses") == 1);
+        String ip = ips(endpoints("cli", "api"), "addresses").get(0);
+        String get = kubectl("get", "endpoints", "api", "-n", "cli");
+        assertThat(get).contains("NAME").contains("ENDPOINTS").contains(ip + ":8080");
+        cluster.await("the slice", Duration.ofSeconds(20), () -> sliceEndpoints("cli", "api").size() == 1);
+        String describe = kubectl("describe", "svc", "api", "-n", "cli");
+        assertThat(describe).containsPattern("Endpoints:\\s+" + java.util.regex.Pattern.quote(ip + ":8080"));
+        String slicesOut = kubectl("get", "endpointslices", "-n", "cli", "-l", "kubernetes.io/service-name=api");
+        assertThat(slicesOut).contains("IPv4").contains("8080").contains(ip);
+    }
+
+    static String kubectl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/kubectl", "--kubeconfig", cluster.kubeconfig().toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("kubectl timed out: " + cmd);
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.exitValue()).as(out).isZero();
+            return out;
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     /** Plays the kubelet of a node FakeKubelet does not manage: the pod runs, ready, with {@code ip}. */
     static void runManually(String ns, String pod, String ip) {
         cluster.api().modify(cluster.type("", "v1", "pods"), ns, pod, "status", p -> {
