@@ -64,7 +64,7 @@ final class EndpointSliceController implements ManagedController {
         this.nodes = ctx.informer("", "v1", "nodes");
         this.controller = new Controller("endpointslice-controller", ctx.clock(), 3, this::sync);
         slices.addIndexer(BY_SERVICE, s -> {
-            String svc = Meta.labels(s).path(SERVICE_NAME).asText("");
+            String svc = ServicePods.labelsOf(s).path(SERVICE_NAME).asText("");
             return svc.isEmpty() ? List.of() : List.of(Keys.of(Meta.namespace(s), svc));
         });
         services.addHandler(new SharedInformer.Handler() {
@@ -113,16 +113,16 @@ final class EndpointSliceController implements ManagedController {
 
     private void onSlice(ObjectNode slice) {
         if (!managed(slice)) return;
-        String svc = Meta.labels(slice).path(SERVICE_NAME).asText("");
+        String svc = ServicePods.labelsOf(slice).path(SERVICE_NAME).asText("");
         if (!svc.isEmpty()) controller.enqueue(Keys.of(Meta.namespace(slice), svc));
     }
 
     private static boolean managed(JsonNode slice) {
-        return CONTROLLER_NAME.equals(Meta.labels(slice).path(MANAGED_BY).asText(""));
+        return CONTROLLER_NAME.equals(ServicePods.labelsOf(slice).path(MANAGED_BY).asText(""));
     }
 
     private static String zoneOf(JsonNode node) {
-        return node == null ? "" : Meta.labels(node).path(ZONE).asText("");
+        return node == null ? "" : ServicePods.labelsOf(node).path(ZONE).asText("");
     }
 
     @Override
@@ -364,7 +364,7 @@ final class EndpointSliceController implements ManagedController {
 
     private static Map<String, String> labelsOf(JsonNode obj) {
         Map<String, String> out = new TreeMap<>();
-        Meta.labels(obj).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        ServicePods.labelsOf(obj).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 

@@ -199,7 +199,7 @@ final class EndpointsController implements ManagedController {
 
     private static Map<String, String> labelsOf(JsonNode obj) {
         Map<String, String> out = new TreeMap<>();
-        Meta.labels(obj).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        ServicePods.labelsOf(obj).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 

@@ -40,7 +40,7 @@ final class PodToServices implements SharedInformer.Handler {
         for (ObjectNode svc : services.list(Meta.namespace(pod))) {
             LabelSelector sel = ServicePods.selector(svc);
             if (sel == null) continue;
-            if (sel.matches(Meta.labels(pod)) || (old != null && sel.matches(Meta.labels(old)))) enqueue.accept(Keys.of(svc));
+            if (sel.matches(ServicePods.labelsOf(pod)) || (old != null && sel.matches(ServicePods.labelsOf(old)))) enqueue.accept(Keys.of(svc));
         }
     }
 }

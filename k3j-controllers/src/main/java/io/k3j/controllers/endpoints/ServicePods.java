@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.Json;
 import io.k3j.api.select.LabelSelector;
 import io.k3j.apiserver.registry.Meta;
-import io.k3j.controllers.common.Owners;
 import io.k3j.controllers.common.Pods;
 import io.k3j.controllers.runtime.SharedInformer;
 import java.util.ArrayList;
@@ -43,7 +42,7 @@ final class ServicePods {
     static List<ObjectNode> selected(SharedInformer pods, JsonNode svc, LabelSelector selector) {
         List<ObjectNode> out = new ArrayList<>();
         for (ObjectNode p : pods.list(Meta.namespace(svc))) {
-            if (selector.matches(Meta.labels(p))) out.add(p);
+            if (selector.matches(labelsOf(p))) out.add(p);
         }
         return out;
     }
@@ -98,9 +97,20 @@ final class ServicePods {
 
     /** Labels of the endpoints objects: the Service's, plus the headless marker when it is headless. */
     static Map<String, String> labels(JsonNode svc) {
-        Map<String, String> out = new LinkedHashMap<>(Owners.labels(svc));
+        Map<String, String> out = new LinkedHashMap<>(ServicePods.labelMap(svc));
         out.remove(HEADLESS_LABEL);
         if (headless(svc)) out.put(HEADLESS_LABEL, "");
+        return out;
+    }
+
+    /** The object's labels; a missing node (never null) when it has none. */
+    static JsonNode labelsOf(JsonNode obj) {
+        return obj.path("metadata").path("labels");
+    }
+
+    static Map<String, String> labelMap(JsonNode obj) {
+        Map<String, String> out = new LinkedHashMap<>();
+        labelsOf(obj).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 

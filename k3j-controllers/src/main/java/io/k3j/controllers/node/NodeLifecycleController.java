@@ -290,7 +290,7 @@ final class NodeLifecycleController implements ManagedController {
     }
 
     static String zoneOf(JsonNode node) {
-        JsonNode l = Meta.labels(node);
+        JsonNode l = node.path("metadata").path("labels");
         String region = l.path("topology.kubernetes.io/region").asText("");
         String zone = l.path("topology.kubernetes.io/zone").asText("");
         return region.isEmpty() && zone.isEmpty() ? "" : region + ":\u0000:" + zone;

@@ -297,6 +297,12 @@ class EndpointsControllersTest {
         cluster.await("the slice", Duration.ofSeconds(20), () -> sliceEndpoints("cli", "api").size() == 1);
         String describe = kubectl("describe", "svc", "api", "-n", "cli");
         assertThat(describe).containsPattern("Endpoints:\\s+" + java.util.regex.Pattern.quote(ip + ":8080"));
+        // steady state: nothing is rewritten when nothing changes
+        String epRv = Meta.resourceVersion(endpoints("cli", "api"));
+        String sliceRv = Meta.resourceVersion(slices("cli", "api").get(0));
+        Thread.sleep(1000);
+        assertThat(Meta.resourceVersion(endpoints("cli", "api"))).isEqualTo(epRv);
+        assertThat(Meta.resourceVersion(slices("cli", "api").get(0))).isEqualTo(sliceRv);
         String slicesOut = kubectl("get", "endpointslices", "-n", "cli", "-l", "kubernetes.io/service-name=api");
         assertThat(slicesOut).contains("IPv4").contains("8080").contains(ip);
     }
