@@ -40,7 +40,7 @@ final class NodeIpamController implements ManagedController {
         this.nodeType = api.type("", "v1", "nodes");
         this.nodes = ctx.informer("", "v1", "nodes");
         this.events = ctx.events("cidrAllocator");
-        this.cidrs = new CidrSet(ctx.config().clusterCidr(), ctx.config().nodeCidrMaskSize());
+        this.cidrs = new CidrSet(ipv4(ctx.config().clusterCidr()), ctx.config().nodeCidrMaskSize());
         this.controller = new Controller("node-ipam-controller", ctx.clock(), 1, this::sync);
         nodes.addHandler(new SharedInformer.Handler() {
             @Override
@@ -76,6 +76,14 @@ final class NodeIpamController implements ManagedController {
     @Override
     public void close() {
         controller.close();
+    }
+
+    /** The IPv4 range of a (possibly dual-stack, comma-separated) cluster CIDR; IPv6 pod ranges are not allocated. */
+    static String ipv4(String clusterCidr) {
+        for (String c : clusterCidr.split(",")) {
+            if (!c.isBlank() && !c.contains(":")) return c.trim();
+        }
+        throw new IllegalArgumentException("cluster CIDR " + clusterCidr + " has no IPv4 range (expected: e.g. 10.42.0.0/16)");
     }
 
     private static String podCidr(JsonNode node) {
