@@ -155,6 +155,7 @@ final class EndpointSliceController implements ManagedController {
             if (ok) it.remove();
             else return false;
         }
+        written.remove(key, Map.of());
         return true;
     }
 
