@@ -25,7 +25,13 @@ public final class Controllers implements AutoCloseable {
 
     /** kube-controller-manager's share. */
     public static List<ManagedController.Factory> controllerManagerControllers() {
-        return List.of();
+        return List.of(
+                io.k3j.controllers.endpoints.EndpointControllers.endpoints(),
+                io.k3j.controllers.endpoints.EndpointControllers.endpointSlices(),
+                io.k3j.controllers.node.NodeControllers.ipam(),
+                io.k3j.controllers.node.NodeControllers.lifecycle(),
+                io.k3j.controllers.node.NodeControllers.taintEviction(),
+                io.k3j.controllers.node.NodeControllers.podGc());
     }
 
     /** kube-scheduler's share. */
