@@ -26,7 +26,8 @@ public final class Controllers implements AutoCloseable {
     public static List<ManagedController.Factory> controllerManagerControllers() {
         return List.of(
                 io.k3j.controllers.volume.PersistentVolumeController::new,
-                io.k3j.controllers.volume.LocalPathProvisioner::new);
+                io.k3j.controllers.volume.LocalPathProvisioner::new,
+                io.k3j.controllers.deploy.ManifestDeployer::new);
     }
 
     /** kube-scheduler's share. */
