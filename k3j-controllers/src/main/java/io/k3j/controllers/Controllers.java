@@ -31,7 +31,10 @@ public final class Controllers implements AutoCloseable {
                 io.k3j.controllers.node.NodeControllers.ipam(),
                 io.k3j.controllers.node.NodeControllers.lifecycle(),
                 io.k3j.controllers.node.NodeControllers.taintEviction(),
-                io.k3j.controllers.node.NodeControllers.podGc());
+                io.k3j.controllers.node.NodeControllers.podGc(),
+                io.k3j.controllers.volume.PersistentVolumeController::new,
+                io.k3j.controllers.volume.LocalPathProvisioner::new,
+                io.k3j.controllers.deploy.ManifestDeployer::new);
     }
 
     /** kube-scheduler's share. */
@@ -41,8 +44,16 @@ public final class Controllers implements AutoCloseable {
 
     /** Starts both groups against the control plane's API; they campaign for their Leases. */
     public static Controllers start(ControlPlane cp) {
+        return start(cp, java.util.Set.of());
+    }
+
+    /**
+     * Starts both groups, with the packaged components named in {@code disabled} ({@code --disable}, which the
+     * API server's config doesn't carry) switched off.
+     */
+    public static Controllers start(ControlPlane cp, java.util.Set<String> disabled) {
         ServerConfig sc = cp.config();
-        ControllerConfig config = ControllerConfig.defaults(identity(sc))
+        ControllerConfig config = ControllerConfig.defaults(identity(sc)).withDisabled(disabled)
                 .withCidrs(sc.clusterCidr(), sc.serviceCidr())
                 .withManifestsDir(sc.serverDir().resolve("manifests"))
                 .withLocalPathDir(sc.dataDir().resolve("storage"));
