@@ -24,7 +24,10 @@ public final class Controllers implements AutoCloseable {
 
     /** kube-controller-manager's share. */
     public static List<ManagedController.Factory> controllerManagerControllers() {
-        return List.of();
+        return List.of(
+                io.k3j.controllers.batch.JobController::new,
+                io.k3j.controllers.batch.CronJobController::new,
+                io.k3j.controllers.batch.TtlAfterFinishedController::new);
     }
 
     /** kube-scheduler's share. */

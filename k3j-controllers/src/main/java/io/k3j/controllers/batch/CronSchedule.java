@@ -50,6 +50,17 @@ final class CronSchedule {
      */
     static CronSchedule parse(String spec, ZoneId zone) {
         String s = spec.trim();
+        // legacy schedules may name their zone in front, as robfig/cron allows ("CRON_TZ=Asia/Tokyo 0 9 * * *")
+        if (s.startsWith("CRON_TZ=") || s.startsWith("TZ=")) {
+            int space = s.indexOf(' ');
+            String name = s.substring(s.indexOf('=') + 1, space < 0 ? s.length() : space);
+            try {
+                zone = ZoneId.of(name);
+            } catch (java.time.DateTimeException e) {
+                throw new IllegalArgumentException("provided bad location " + name + ": unknown time zone " + name);
+            }
+            s = space < 0 ? "" : s.substring(space + 1).trim();
+        }
         if (s.isEmpty()) throw new IllegalArgumentException("empty spec string");
         if (s.startsWith("@")) {
             String fields = switch (s) {
