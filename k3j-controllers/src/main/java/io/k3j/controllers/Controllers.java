@@ -34,7 +34,10 @@ public final class Controllers implements AutoCloseable {
                 io.k3j.controllers.node.NodeControllers.podGc(),
                 io.k3j.controllers.volume.PersistentVolumeController::new,
                 io.k3j.controllers.volume.LocalPathProvisioner::new,
-                io.k3j.controllers.deploy.ManifestDeployer::new);
+                io.k3j.controllers.deploy.ManifestDeployer::new,
+                io.k3j.controllers.batch.JobController::new,
+                io.k3j.controllers.batch.CronJobController::new,
+                io.k3j.controllers.batch.TtlAfterFinishedController::new);
     }
 
     /** kube-scheduler's share. */

@@ -403,6 +403,7 @@ public final class ObjectStore {
             if (precondition.isEmpty()) dmeta.put("resourceVersion", Long.toString(currentKv.modRevision()));
             checkIdentity(type, namespace, name, dmeta);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
+            // pods/binding sets spec.nodeName, which a pod update may not change: kube's BindingREST skips update validation
             List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
                     : subresource.equals("binding") ? List.of() : strategy.validateUpdate(type, updated, current);
             if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);

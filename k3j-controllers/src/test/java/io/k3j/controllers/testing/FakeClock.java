@@ -7,7 +7,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock that stands still until the test {@link #advance}s it; safe to read from any thread. */
+/** A clock tests move by hand ({@link #advance}, {@link #set}); thread-safe, in UTC. */
 public final class FakeClock extends Clock {
     private final AtomicReference<Instant> now;
 
@@ -15,18 +15,17 @@ public final class FakeClock extends Clock {
         this.now = new AtomicReference<>(start);
     }
 
-    /** Starts at the current real time (truncated to seconds), so timestamps look plausible to clients. */
+    /** Starts at the real current time. */
     public FakeClock() {
-        this(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        this(Instant.now());
     }
 
-    public void advance(Duration d) {
-        now.updateAndGet(t -> t.plus(d));
+    public Instant advance(Duration d) {
+        return now.updateAndGet(t -> t.plus(d));
     }
 
-    @Override
-    public Instant instant() {
-        return now.get();
+    public void set(Instant t) {
+        now.set(t);
     }
 
     @Override
@@ -35,7 +34,12 @@ public final class FakeClock extends Clock {
     }
 
     @Override
-    public Clock withZone(ZoneId zone) {
+    public Clock withZone(ZoneId z) {
         return this;
+    }
+
+    @Override
+    public Instant instant() {
+        return now.get();
     }
 }
