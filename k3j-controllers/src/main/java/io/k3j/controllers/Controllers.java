@@ -24,7 +24,10 @@ public final class Controllers implements AutoCloseable {
 
     /** kube-controller-manager's share. */
     public static List<ManagedController.Factory> controllerManagerControllers() {
-        return List.of();
+        return List.of(
+                io.k3j.controllers.apps.DeploymentController::new,
+                io.k3j.controllers.apps.ReplicaSetController::replicaSets,
+                io.k3j.controllers.apps.ReplicaSetController::replicationControllers);
     }
 
     /** kube-scheduler's share. */
