@@ -114,7 +114,7 @@ public final class DeploymentController implements ManagedController {
                 if (Meta.resourceVersion(oldRs).equals(Meta.resourceVersion(newRs))) return;
                 String oldOwner = ownerKey(oldRs);
                 if (oldOwner != null && !oldOwner.equals(ownerKey(newRs))) controller.enqueue(oldOwner);
-                rsChanged(newRs, !Meta.labels(oldRs).equals(Meta.labels(newRs)) || oldOwner != null);
+                rsChanged(newRs, !Objects.equals(Meta.labels(oldRs), Meta.labels(newRs)) || oldOwner != null);
             }
 
             @Override

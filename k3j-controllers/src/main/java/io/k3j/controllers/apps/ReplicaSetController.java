@@ -124,7 +124,7 @@ public final class ReplicaSetController implements ManagedController {
             @Override
             public void onUpdate(ObjectNode oldPod, ObjectNode newPod) {
                 if (Meta.resourceVersion(oldPod).equals(Meta.resourceVersion(newPod))) return;
-                boolean labelsChanged = !Meta.labels(oldPod).equals(Meta.labels(newPod));
+                boolean labelsChanged = !Objects.equals(Meta.labels(oldPod), Meta.labels(newPod));
                 if (Meta.deleting(newPod)) {
                     podGone(newPod);
                     if (labelsChanged) podGone(oldPod);
