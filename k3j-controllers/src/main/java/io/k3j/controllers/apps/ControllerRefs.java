@@ -55,7 +55,12 @@ final class ControllerRefs {
     private static ObjectNode adopt(ApiClient api, ResourceType type, ObjectNode o, ObjectNode ref) {
         try {
             return api.modify(type, Meta.namespace(o), Meta.name(o), "", cur -> {
-                if (!Meta.uid(cur).equals(Meta.uid(o)) || Owners.controllerRef(cur) != null) {
+                JsonNode current = Owners.controllerRef(cur);
+                // adopted by us already (an earlier sync whose write the informer has not shown yet): keep it
+                if (Meta.uid(cur).equals(Meta.uid(o)) && current != null && current.path("uid").asText().equals(ref.path("uid").asText())) {
+                    return cur;
+                }
+                if (!Meta.uid(cur).equals(Meta.uid(o)) || current != null) {
                     throw ApiException.conflict(type.group(), type.plural(), Meta.name(o), "claimed by another controller meanwhile");
                 }
                 Owners.setController(cur, ref);

@@ -713,11 +713,10 @@ public final class DeploymentController implements ManagedController {
             }
         }
         replicaFailure(s, st);
-        if (!st.equals(d.path("status"))) {
+        if (!Rollouts.sameJson(st, d.path("status"))) {
             ObjectNode copy = d.deepCopy();
             copy.set("status", st);
             s.d = api.updateStatus(deploymentType, copy);
-            return null; // the status update comes back through the informer and is looked at again
         }
         return requeueStuck(s.d, st, now);
     }
@@ -763,7 +762,7 @@ public final class DeploymentController implements ManagedController {
     /** kube's syncDeploymentStatus: the computed status without rollout conditions. */
     private void syncDeploymentStatus(State s) {
         ObjectNode st = calculateStatus(s);
-        if (st.equals(s.d.path("status"))) return;
+        if (Rollouts.sameJson(st, s.d.path("status"))) return;
         ObjectNode copy = s.d.deepCopy();
         copy.set("status", st);
         s.d = api.updateStatus(deploymentType, copy);

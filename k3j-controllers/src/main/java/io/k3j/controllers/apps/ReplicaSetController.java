@@ -355,7 +355,7 @@ public final class ReplicaSetController implements ManagedController {
             conds.remove(failureAt);
             if (conds.isEmpty()) status.remove("conditions");
         }
-        if (Objects.equals(old, status)) return;
+        if (Rollouts.sameJson(old, status)) return;
         ObjectNode copy = owner.deepCopy();
         copy.set("status", status);
         try {

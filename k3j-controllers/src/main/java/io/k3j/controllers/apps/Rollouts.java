@@ -93,6 +93,12 @@ final class Rollouts {
         return t;
     }
 
+    /** Equal as JSON documents: numbers compare by value whether held as int or long (Jackson's nodes don't). */
+    static boolean sameJson(JsonNode a, JsonNode b) {
+        if (a == null || b == null) return a == b;
+        return Json.parse(Json.bytes(a)).equals(Json.parse(Json.bytes(b)));
+    }
+
     /** kube's EqualIgnoreHash: the templates are the same apart from the pod-template-hash label. */
     static boolean sameTemplate(JsonNode a, JsonNode b) {
         return withoutHash(a).equals(withoutHash(b));

@@ -52,7 +52,8 @@ final class PodRecorder implements AutoCloseable {
     }
 
     private synchronized void record(String event, ObjectNode pod) {
-        if (!filter.test(pod)) return;
+        // the first listing arrives one object at a time: counts are only meaningful from then on
+        if (!filter.test(pod) || !pods.hasSynced()) return;
         int active = 0;
         int ready = 0;
         List<String> images = new ArrayList<>();
