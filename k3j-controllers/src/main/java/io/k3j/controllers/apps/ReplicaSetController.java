@@ -195,6 +195,8 @@ public final class ReplicaSetController implements ManagedController {
             expectations.forget(key);
             return null;
         }
+        // before listing pods, as kube does: a creation observed after the listing must not make a stale listing look complete
+        boolean needsSync = expectations.satisfied(key) && !Meta.deleting(owner);
         String ns = Meta.namespace(owner);
         LabelSelector selector = selector(owner);
         List<ObjectNode> active = new ArrayList<>();
@@ -208,7 +210,7 @@ public final class ReplicaSetController implements ManagedController {
         int want = owner.path("spec").path("replicas").asInt(1);
         Exception manageError = null;
         int diff = claimed.size() - want;
-        if (expectations.satisfied(key) && !Meta.deleting(owner)) {
+        if (needsSync) {
             try {
                 manage(key, owner, claimed, diff);
             } catch (ApiException e) {

@@ -33,7 +33,8 @@ class DeploymentControllerTest {
         nodes = new FakeNodes(cluster.api());
         for (String n : List.of("n1", "n2", "n3")) nodes.add(n);
         kubelet = new FakeKubelet(cluster.api()).manage("n1", "n2", "n3")
-                .behavior(p -> p.path("metadata").path("labels").path("app").asText().equals("stuck") ? FakeKubelet.Outcome.STAY_PENDING : FakeKubelet.Outcome.RUN);
+                .behavior(p -> p.path("metadata").path("labels").path("app").asText().equals("stuck")
+                        || p.path("metadata").path("labels").has("hold") ? FakeKubelet.Outcome.STAY_PENDING : FakeKubelet.Outcome.RUN);
         binder = new TestBinder(cluster.api(), List.of("n1", "n2", "n3"));
     }
 
@@ -140,6 +141,8 @@ class DeploymentControllerTest {
         try (PodRecorder rec = new PodRecorder(cluster.api(), p -> p.path("metadata").path("labels").path("app").asText().equals("roll"))) {
             Kubectl.Result set = kubectl("set", "image", "deployment/roll", "c=nginx:1.26");
             assertThat(set.exit()).as(set.out()).isZero();
+            Kubectl.Result ann = kubectl("annotate", "deployment/roll", "kubernetes.io/change-cause=image 1.26");
+            assertThat(ann.exit()).as(ann.out()).isZero();
             Kubectl.Result st = kubectl("rollout", "status", "deployment/roll", "--timeout=60s");
             assertThat(st.exit()).as(st.out()).isZero();
             assertThat(st.out()).contains("successfully rolled out");
@@ -150,7 +153,7 @@ class DeploymentControllerTest {
         }
         Kubectl.Result h = kubectl("rollout", "history", "deployment/roll");
         assertThat(h.exit()).as(h.out()).isZero();
-        assertThat(h.out()).containsPattern("(?m)^1\\s").containsPattern("(?m)^2\\s");
+        assertThat(h.out()).containsPattern("(?m)^1\\s").containsPattern("(?m)^2\\s+image 1.26");
         Kubectl.Result undo = kubectl("rollout", "undo", "deployment/roll");
         assertThat(undo.exit()).as(undo.out()).isZero();
         await("old image back", WAIT, () -> rolledOut("roll", 3)
@@ -174,6 +177,36 @@ class DeploymentControllerTest {
             await("new pods", WAIT, () -> rolledOut("pct", 4) && podsOf("pct").stream().allMatch(p -> image(p).equals("nginx:1.26")));
             assertBounds(rec.moments(), 5, 3);
         }
+    }
+
+    @Test
+    @DisplayName("scaling a Deployment in the middle of a stuck rollout spreads the new replicas over both ReplicaSets in proportion")
+    void proportionalScaling() throws Exception {
+        cluster.create(deployment("prop", 10, "nginx:1.25", "{type: RollingUpdate, rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}"));
+        await("prop rolled out", WAIT, () -> rolledOut("prop", 10));
+        // the new pods never start: the rollout stops at old 8 + new 5 (13 = 10 + maxSurge, 8 = 10 - maxUnavailable available)
+        cluster.api().modify(cluster.type("apps", "v1", "deployments"), "default", "prop", "", d -> {
+            ObjectNode t = (ObjectNode) d.path("spec").path("template");
+            Json.obj(Json.obj(t, "metadata"), "labels").put("hold", "true");
+            ((ObjectNode) t.path("spec").path("containers").path(0)).put("image", "nginx:1.26");
+            return d;
+        });
+        await("stuck at 8 + 5", WAIT, () -> sizes("prop").equals(List.of(8, 5)));
+        Thread.sleep(1000);
+        assertThat(sizes("prop")).containsExactly(8, 5);
+        assertThat(kubectl("scale", "deployment/prop", "--replicas=20").exit()).isZero();
+        // 23 allowed, 10 to add: round(8*23/13)-8 = 6 to the old, the remaining 4 to the new
+        await("scaled in proportion", WAIT, () -> sizes("prop").equals(List.of(14, 9)));
+        ObjectNode newRs = replicaSetsOf("prop").stream().filter(r -> Rollouts.revision(r) == 2).findFirst().orElseThrow();
+        assertThat(Rollouts.annotation(newRs, Rollouts.DESIRED_REPLICAS)).isEqualTo("20");
+        assertThat(Rollouts.annotation(newRs, Rollouts.MAX_REPLICAS)).isEqualTo("23");
+        cluster.api().delete(cluster.type("apps", "v1", "deployments"), "default", "prop", DeleteOptions.DEFAULT);
+    }
+
+    /** spec.replicas of a Deployment's ReplicaSets, oldest revision first. */
+    static List<Integer> sizes(String app) {
+        return replicaSetsOf(app).stream().sorted(java.util.Comparator.comparingLong(Rollouts::revision))
+                .map(r -> r.path("spec").path("replicas").asInt()).toList();
     }
 
     static void assertBounds(List<PodRecorder.Moment> moments, int maxPods, int minReady) {
