@@ -364,7 +364,7 @@ public final class ReplicaSetController implements ManagedController {
             api.updateStatus(ownerType, copy);
         } catch (ApiException e) {
             if (e.code() != 404 && e.code() != 409) throw e;
-            if (e.code() == 409) controller.enqueue(Keys.of(owner));
+            if (e.code() == 409) controller.queue().addRateLimited(Keys.of(owner)); // the informer brings the newer object
         }
     }
 

@@ -30,6 +30,9 @@ public final class WorkQueue {
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
     private final Map<String, Long> delayedDue = new HashMap<>();
     private boolean shutDown;
+    /** A lock, not a monitor: waiting on a monitor pins a virtual thread to its carrier. */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.locks.Condition changed = lock.newCondition();
 
     private record Delayed(long dueMillis, String key) implements Comparable<Delayed> {
         @Override
@@ -47,59 +50,89 @@ public final class WorkQueue {
         this(clock, Duration.ofSeconds(300));
     }
 
-    public synchronized void add(String key) {
-        if (shutDown || !dirty.add(key)) return;
-        if (!processing.contains(key)) {
-            queue.add(key);
-            notifyAll();
+    public void add(String key) {
+        lock.lock();
+        try {
+            if (shutDown || !dirty.add(key)) return;
+            if (!processing.contains(key)) {
+                queue.add(key);
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Adds the key once {@code delay} has passed on the clock; an earlier pending delay wins. */
-    public synchronized void addAfter(String key, Duration delay) {
-        if (shutDown) return;
-        if (delay.isZero() || delay.isNegative()) {
-            add(key);
-            return;
+    public void addAfter(String key, Duration delay) {
+        lock.lock();
+        try {
+            if (shutDown) return;
+            if (delay.isZero() || delay.isNegative()) {
+                add(key);
+                return;
+            }
+            long due = clock.millis() + delay.toMillis();
+            Long pending = delayedDue.get(key);
+            if (pending != null && pending <= due) return;
+            delayedDue.put(key, due);
+            delayed.add(new Delayed(due, key));
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
-        long due = clock.millis() + delay.toMillis();
-        Long pending = delayedDue.get(key);
-        if (pending != null && pending <= due) return;
-        delayedDue.put(key, due);
-        delayed.add(new Delayed(due, key));
-        notifyAll();
     }
 
     /** Adds the key after its backoff, which doubles with each call until {@link #forget}. */
-    public synchronized void addRateLimited(String key) {
-        int n = failures.merge(key, 1, Integer::sum);
-        long millis = BASE_BACKOFF.toMillis() << Math.min(n - 1, 30);
-        addAfter(key, Duration.ofMillis(Math.min(millis, maxBackoff.toMillis())));
+    public void addRateLimited(String key) {
+        lock.lock();
+        try {
+            int n = failures.merge(key, 1, Integer::sum);
+            long millis = BASE_BACKOFF.toMillis() << Math.min(n - 1, 30);
+            addAfter(key, Duration.ofMillis(Math.min(millis, maxBackoff.toMillis())));
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Clears the key's backoff (it was processed successfully). */
-    public synchronized void forget(String key) {
-        failures.remove(key);
+    public void forget(String key) {
+        lock.lock();
+        try {
+            failures.remove(key);
+        } finally {
+            lock.unlock();
+        }
     }
 
-    public synchronized int failures(String key) {
-        return failures.getOrDefault(key, 0);
+    public int failures(String key) {
+        lock.lock();
+        try {
+            return failures.getOrDefault(key, 0);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The next key to process, blocking; null once the queue is shut down. */
-    public synchronized String take() throws InterruptedException {
-        while (true) {
-            releaseDue();
-            if (!queue.isEmpty()) {
-                String key = queue.poll();
-                processing.add(key);
-                dirty.remove(key);
-                return key;
+    public String take() throws InterruptedException {
+        lock.lock();
+        try {
+            while (true) {
+                releaseDue();
+                if (!queue.isEmpty()) {
+                    String key = queue.poll();
+                    processing.add(key);
+                    dirty.remove(key);
+                    return key;
+                }
+                if (shutDown) return null;
+                long wait = 100;
+                if (!delayed.isEmpty()) wait = Math.max(1, Math.min(wait, delayed.peek().dueMillis - clock.millis()));
+                changed.await(wait, java.util.concurrent.TimeUnit.MILLISECONDS);
             }
-            if (shutDown) return null;
-            long wait = 100;
-            if (!delayed.isEmpty()) wait = Math.max(1, Math.min(wait, delayed.peek().dueMillis - clock.millis()));
-            wait(wait);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -116,20 +149,35 @@ public final class WorkQueue {
     }
 
     /** Marks the key processed; if it was added meanwhile it is queued again. */
-    public synchronized void done(String key) {
-        processing.remove(key);
-        if (dirty.contains(key)) {
-            queue.add(key);
-            notifyAll();
+    public void done(String key) {
+        lock.lock();
+        try {
+            processing.remove(key);
+            if (dirty.contains(key)) {
+                queue.add(key);
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    public synchronized int length() {
-        return queue.size();
+    public int length() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    public synchronized void shutDown() {
-        shutDown = true;
-        notifyAll();
+    public void shutDown() {
+        lock.lock();
+        try {
+            shutDown = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 }

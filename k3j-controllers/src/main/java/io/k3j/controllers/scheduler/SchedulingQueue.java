@@ -28,6 +28,9 @@ final class SchedulingQueue {
     private final Map<String, Long> unschedulable = new HashMap<>();
     private long seq;
     private boolean closed;
+    /** A lock, not a monitor: waiting on a monitor pins a virtual thread to its carrier. */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.locks.Condition changed = lock.newCondition();
     /** Incremented by every pop: the scheduling attempt a pod belongs to. */
     private long schedulingCycle;
     /** The cycle during which the last cluster change was seen. */
@@ -38,25 +41,35 @@ final class SchedulingQueue {
     }
 
     /** A new or changed pod that needs a node: straight to active, unless it is backing off. */
-    synchronized void add(String key, int priority) {
-        priorities.put(key, priority);
-        if (inActive.containsKey(key) || backoff.containsKey(key)) return;
-        unschedulable.remove(key);
-        Entry e = new Entry(key, priority, seq++);
-        inActive.put(key, e);
-        active.add(e);
-        notifyAll();
+    void add(String key, int priority) {
+        lock.lock();
+        try {
+            priorities.put(key, priority);
+            if (inActive.containsKey(key) || backoff.containsKey(key)) return;
+            unschedulable.remove(key);
+            Entry e = new Entry(key, priority, seq++);
+            inActive.put(key, e);
+            active.add(e);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The pod is gone, or bound: forget it everywhere. */
-    synchronized void remove(String key) {
-        Entry e = inActive.remove(key);
-        if (e != null) active.remove(e);
-        backoff.remove(key);
-        unschedulable.remove(key);
-        priorities.remove(key);
-        attempts.remove(key);
-        lastAttempt.remove(key);
+    void remove(String key) {
+        lock.lock();
+        try {
+            Entry e = inActive.remove(key);
+            if (e != null) active.remove(e);
+            backoff.remove(key);
+            unschedulable.remove(key);
+            priorities.remove(key);
+            attempts.remove(key);
+            lastAttempt.remove(key);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -64,30 +77,45 @@ final class SchedulingQueue {
      * while the attempt ran (a victim went, a node came), the pod backs off instead, so that change is not
      * missed (kube's moveRequestCycle).
      */
-    synchronized void unschedulable(String key, long cycle) {
-        if (!priorities.containsKey(key)) return;
-        int n = attempts.merge(key, 1, Integer::sum);
-        lastAttempt.put(key, clock.millis());
-        if (moveRequestCycle >= cycle) {
-            backoff.put(key, clock.millis() + backoffMillis(n));
-            notifyAll();
-        } else {
-            unschedulable.put(key, clock.millis());
+    void unschedulable(String key, long cycle) {
+        lock.lock();
+        try {
+            if (!priorities.containsKey(key)) return;
+            int n = attempts.merge(key, 1, Integer::sum);
+            lastAttempt.put(key, clock.millis());
+            if (moveRequestCycle >= cycle) {
+                backoff.put(key, clock.millis() + backoffMillis(n));
+                changed.signalAll();
+            } else {
+                unschedulable.put(key, clock.millis());
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** The cycle of the pod last popped. */
-    synchronized long schedulingCycle() {
-        return schedulingCycle;
+    long schedulingCycle() {
+        lock.lock();
+        try {
+            return schedulingCycle;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The attempt failed for another reason (a conflict, an API error): retry after the backoff. */
-    synchronized void retry(String key) {
-        if (!priorities.containsKey(key)) return;
-        int n = attempts.merge(key, 1, Integer::sum);
-        lastAttempt.put(key, clock.millis());
-        backoff.put(key, clock.millis() + backoffMillis(n));
-        notifyAll();
+    void retry(String key) {
+        lock.lock();
+        try {
+            if (!priorities.containsKey(key)) return;
+            int n = attempts.merge(key, 1, Integer::sum);
+            lastAttempt.put(key, clock.millis());
+            backoff.put(key, clock.millis() + backoffMillis(n));
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static long backoffMillis(int attempts) {
@@ -96,60 +124,80 @@ final class SchedulingQueue {
     }
 
     /** Something changed that may let parked pods fit: move them to backoff (or active, if their backoff is over). */
-    synchronized void moveAllToActiveOrBackoff() {
-        moveRequestCycle = schedulingCycle;
-        if (unschedulable.isEmpty()) return;
-        for (String key : unschedulable.keySet()) {
-            long due = lastAttempt.getOrDefault(key, 0L) + backoffMillis(attempts.getOrDefault(key, 1));
-            backoff.put(key, due);
+    void moveAllToActiveOrBackoff() {
+        lock.lock();
+        try {
+            moveRequestCycle = schedulingCycle;
+            if (unschedulable.isEmpty()) return;
+            for (String key : unschedulable.keySet()) {
+                long due = lastAttempt.getOrDefault(key, 0L) + backoffMillis(attempts.getOrDefault(key, 1));
+                backoff.put(key, due);
+            }
+            unschedulable.clear();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
-        unschedulable.clear();
-        notifyAll();
     }
 
     /** The next pod to schedule, blocking; null once closed. */
-    synchronized String pop() throws InterruptedException {
-        while (!closed) {
-            long now = clock.millis();
-            if (!backoff.isEmpty()) {
-                var it = backoff.entrySet().iterator();
-                while (it.hasNext()) {
-                    var en = it.next();
-                    if (en.getValue() <= now) {
-                        it.remove();
-                        Entry e = new Entry(en.getKey(), priorities.getOrDefault(en.getKey(), 0), seq++);
-                        if (inActive.putIfAbsent(e.key, e) == null) active.add(e);
+    String pop() throws InterruptedException {
+        lock.lock();
+        try {
+            while (!closed) {
+                long now = clock.millis();
+                if (!backoff.isEmpty()) {
+                    var it = backoff.entrySet().iterator();
+                    while (it.hasNext()) {
+                        var en = it.next();
+                        if (en.getValue() <= now) {
+                            it.remove();
+                            Entry e = new Entry(en.getKey(), priorities.getOrDefault(en.getKey(), 0), seq++);
+                            if (inActive.putIfAbsent(e.key, e) == null) active.add(e);
+                        }
                     }
                 }
-            }
-            if (!unschedulable.isEmpty()) {
-                var it = unschedulable.entrySet().iterator();
-                while (it.hasNext()) {
-                    var en = it.next();
-                    if (now - en.getValue() > MAX_UNSCHEDULABLE_MS) {
-                        it.remove();
-                        Entry e = new Entry(en.getKey(), priorities.getOrDefault(en.getKey(), 0), seq++);
-                        if (inActive.putIfAbsent(e.key, e) == null) active.add(e);
+                if (!unschedulable.isEmpty()) {
+                    var it = unschedulable.entrySet().iterator();
+                    while (it.hasNext()) {
+                        var en = it.next();
+                        if (now - en.getValue() > MAX_UNSCHEDULABLE_MS) {
+                            it.remove();
+                            Entry e = new Entry(en.getKey(), priorities.getOrDefault(en.getKey(), 0), seq++);
+                            if (inActive.putIfAbsent(e.key, e) == null) active.add(e);
+                        }
                     }
                 }
+                Entry e = active.poll();
+                if (e != null) {
+                    inActive.remove(e.key);
+                    schedulingCycle++;
+                    return e.key;
+                }
+                changed.await(backoff.isEmpty() ? 1000 : 100, java.util.concurrent.TimeUnit.MILLISECONDS);
             }
-            Entry e = active.poll();
-            if (e != null) {
-                inActive.remove(e.key);
-                schedulingCycle++;
-                return e.key;
-            }
-            wait(backoff.isEmpty() ? 1000 : 100);
+            return null;
+        } finally {
+            lock.unlock();
         }
-        return null;
     }
 
-    synchronized int pending() {
-        return inActive.size() + backoff.size() + unschedulable.size();
+    int pending() {
+        lock.lock();
+        try {
+            return inActive.size() + backoff.size() + unschedulable.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized void close() {
-        closed = true;
-        notifyAll();
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -17,19 +17,24 @@ public final class Kubectl {
     public static Result run(Path kubeconfig, String... args) {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/kubectl", "--kubeconfig", kubeconfig.toString()));
         cmd.addAll(List.of(args));
+        Path out = null;
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            // output to a file, so a kubectl that hangs cannot hang the test past the timeout
+            out = java.nio.file.Files.createTempFile("kubectl", ".out");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(90, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new AssertionError("kubectl " + String.join(" ", args) + " did not finish within 60 s");
+                throw new AssertionError("kubectl " + String.join(" ", args) + " did not finish within 90 s: "
+                        + java.nio.file.Files.readString(out));
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+            return new Result(p.exitValue(), java.nio.file.Files.readString(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new AssertionError("running kubectl: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted running kubectl");
+        } finally {
+            if (out != null) out.toFile().delete();
         }
     }
 }
