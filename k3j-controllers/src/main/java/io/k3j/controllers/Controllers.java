@@ -24,7 +24,9 @@ public final class Controllers implements AutoCloseable {
 
     /** kube-controller-manager's share. */
     public static List<ManagedController.Factory> controllerManagerControllers() {
-        return List.of();
+        return List.of(
+                io.k3j.controllers.apps.DaemonSetController::new,
+                io.k3j.controllers.apps.StatefulSetController::new);
     }
 
     /** kube-scheduler's share. */
