@@ -13,14 +13,14 @@ import java.util.Set;
 final class BuiltinStrategies {
     private BuiltinStrategies() {}
 
-    static Strategies create(ServiceStrategy services, CustomResourceDefinitions crds) {
+    static Strategies create(ServiceStrategy services, PodStrategy pods, CustomResourceDefinitions crds) {
         ResourceStrategy plain = new BuiltinStrategy(Set.of());
         Set<String> eventFields = Set.of("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
                 "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
                 "reportingComponent", "source", "type");
         return new Strategies()
                 .register("", "Namespace", new NamespaceStrategy(plain))
-                .register("", "Pod", new PodStrategy())
+                .register("", "Pod", pods)
                 .register("", "Service", services)
                 .register("", "Event", new BuiltinStrategy(eventFields))
                 .register("", "Secret", new BuiltinStrategy(Set.of("type")))

@@ -9,6 +9,8 @@ import io.k3j.apiserver.auth.Authorizer;
 import io.k3j.apiserver.auth.rbac.BootstrapPolicy;
 import io.k3j.apiserver.auth.rbac.RbacAuthorizer;
 import io.k3j.apiserver.auth.UserInfo;
+import io.k3j.apiserver.auth.serviceaccount.AuthenticationEndpoints;
+import io.k3j.apiserver.auth.serviceaccount.ServiceAccountTokens;
 import io.k3j.apiserver.crd.serving.CustomResourceDefinitions;
 import io.k3j.apiserver.endpoints.ApiHandler;
 import io.k3j.apiserver.endpoints.Metrics;
@@ -23,7 +25,10 @@ import io.k3j.apiserver.pki.KubeconfigWriter;
 import io.k3j.apiserver.pki.PkiOptions;
 import io.k3j.apiserver.registry.ListOptions;
 import io.k3j.apiserver.registry.ObjectStore;
+import io.k3j.apiserver.registry.core.PodStrategy;
 import io.k3j.apiserver.registry.core.ServiceStrategy;
+import io.k3j.apiserver.watch.CachedObject;
+import io.k3j.apiserver.watch.ResourceCache;
 import io.k3j.apiserver.registry.Strategies;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
@@ -70,6 +75,7 @@ public final class ControlPlane implements AutoCloseable {
     private CustomResourceDefinitions crds;
     private ServiceStrategy services;
     private RbacAuthorizer rbac;
+    private ServiceAccountTokens serviceAccountTokens;
 
     private ControlPlane(ServerConfig config) {
         this.config = config;
@@ -165,7 +171,25 @@ public final class ControlPlane implements AutoCloseable {
         openApi = OpenApiService.builtin();
         tables = new TableConverter();
         crds = new CustomResourceDefinitions(registry, tables, openApi, clock);
-        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, crds), clock);
+        PodStrategy pods = new PodStrategy();
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, pods, crds), clock);
+        ResourceType pcs = registry.find("scheduling.k8s.io", "v1", "priorityclasses").orElseThrow();
+        ResourceCache pcCache = cache.cache(pcs.storagePrefix());
+        pods.usePriorityClasses(new PodStrategy.PriorityClasses() {
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode byName(String name) {
+                CachedObject o = pcCache.get(pcs.key(null, name));
+                return o == null ? null : o.object();
+            }
+
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode globalDefault() {
+                for (CachedObject o : pcCache.list(pcs.storagePrefix()).objects()) {
+                    if (o.object().path("globalDefault").asBoolean(false)) return o.object();
+                }
+                return null;
+            }
+        });
         ResourceType svc = registry.find("", "v1", "services").orElseThrow();
         services.restore(objects.list(svc, null, ListOptions.ALL).items());
     }
@@ -197,16 +221,19 @@ public final class ControlPlane implements AutoCloseable {
 
     private void startHttp() throws Exception {
         metrics = new Metrics();
+        String issuer = ServiceAccountTokens.issuerFor(config.clusterDomain());
+        serviceAccountTokens = ServiceAccountTokens.create(pki.serviceAccountKeyPair(), issuer, List.of(issuer), objects, registry, clock);
         Authenticator authn = Authenticator.union(
                 Authenticator.clientCertificates(List.of(pki.clientCaCertificate()), clock),
-                Authenticator.joinToken(token.password(), token.password()));
+                Authenticator.joinToken(token.password(), token.password()),
+                serviceAccountTokens.authenticator());
         String advertise = advertiseAddress();
         Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(rbac), rbac::rulesFor, patcher,
                 tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
-                advertise + ":" + config.httpsPort(), () -> ready);
+                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn));
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,
                 MAX_BODY_BYTES);
         http.start();
@@ -323,6 +350,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ClusterToken token() {
         return token;
+    }
+
+    /** Mints and checks service-account tokens (e.g. a pod's projected token); set once the API server started. */
+    public ServiceAccountTokens serviceAccountTokens() {
+        return serviceAccountTokens;
     }
 
     public ObjectStore objects() {

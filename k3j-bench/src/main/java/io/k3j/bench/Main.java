@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "all");
 
     private Main() {
     }
@@ -29,7 +29,8 @@ public final class Main {
         if (args.length == 0 || !NAMES.contains(args[0])) {
             System.err.println("usage: k3j-bench-run <" + String.join("|", NAMES) + "> [--repo DIR] [--work DIR] [--java-opts 'FLAGS']\n"
                     + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --warmup 1000 --http 2|1.1\n"
-                    + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7");
+                    + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
+                    + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -69,6 +70,21 @@ public final class Main {
         if (all || name.equals("list")) {
             System.out.println("  before: " + Machine.load());
             ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("schedule")) {
+            System.out.println("  before: " + Machine.load());
+            SchedulerBench.schedule(env, intOpt(o, "nodes", 100), intOpt(o, "pods", 5000), intOpt(o, "clients", 16));
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("deploy")) {
+            System.out.println("  before: " + Machine.load());
+            SchedulerBench.deploy(env, intOpt(o, "nodes", 100), intOpt(o, "replicas", 1000));
+            System.out.println("  after: " + Machine.load());
+        }
+        if (all || name.equals("objects")) {
+            System.out.println("  before: " + Machine.load());
+            SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000));
             System.out.println("  after: " + Machine.load());
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind

@@ -13,6 +13,7 @@ import io.k3j.apiserver.auth.Impersonation;
 import io.k3j.apiserver.auth.RequestAttributes;
 import io.k3j.apiserver.auth.UserInfo;
 import io.k3j.apiserver.auth.rbac.PolicyRule;
+import io.k3j.apiserver.auth.serviceaccount.AuthenticationEndpoints;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.http.HttpHandler;
@@ -45,15 +46,18 @@ public final class ApiHandler implements HttpHandler {
     private final VersionInfo version;
     private final BooleanSupplier ready;
     private final BiFunction<UserInfo, String, List<PolicyRule>> rules;
+    private final AuthenticationEndpoints authentication;
+    private final java.time.Clock clock;
 
     /**
      * @param rules the rules that apply to a user in a namespace (empty: cluster-wide only), for
      *              SelfSubjectRulesReview
+     * @param authentication TokenRequest and TokenReview, or null to serve neither
      */
     public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
                       BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables,
                       OpenApiService openApi, Metrics metrics, VersionInfo version,
-                      String serverAddress, BooleanSupplier ready) {
+                      String serverAddress, BooleanSupplier ready, AuthenticationEndpoints authentication) {
         this.registry = registry;
         this.authenticator = authenticator;
         this.authorizer = authorizer;
@@ -64,6 +68,8 @@ public final class ApiHandler implements HttpHandler {
         this.version = version;
         this.ready = ready;
         this.rules = rules;
+        this.authentication = authentication;
+        this.clock = objects.clock();
     }
 
     @Override
@@ -227,6 +233,8 @@ public final class ApiHandler implements HttpHandler {
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectRulesReview")) {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectRulesReview(r, ex, u, type));
         }
+        Route authn = authenticationRoute(verb, attrs, target);
+        if (authn != null) return authn;
         if (legacyWatch) {
             String nm = name;
             return new Route(verb, attrs, target, (r, ex, u) -> {
@@ -241,6 +249,31 @@ public final class ApiHandler implements HttpHandler {
             });
         }
         return new Route(verb, attrs, target, (r, ex, u) -> resources.handle(r, ex, target, u));
+    }
+
+    /** What serviceaccounts/token takes and answers; not a resource of its own, so not in the registry. */
+    private static final ResourceType TOKEN_REQUEST = new ResourceType("authentication.k8s.io", "v1", "TokenRequest", "tokenrequests",
+            "tokenrequest", true, List.of(), List.of(), List.of("create"), java.util.Set.of(), false, false);
+
+    /** The computed authentication.k8s.io endpoints: TokenRequest, TokenReview, SelfSubjectReview; null for others. */
+    private Route authenticationRoute(String verb, RequestAttributes attrs, ResourceHandler.Target t) {
+        ResourceType type = t.type();
+        String kind = type.group().equals("authentication.k8s.io") ? type.kind()
+                : type.group().isEmpty() && type.kind().equals("ServiceAccount") && "token".equals(t.subresource()) ? "TokenRequest" : null;
+        if (kind == null || (authentication == null && !kind.equals("SelfSubjectReview"))) return null;
+        return new Route(verb, attrs, t, (r, ex, u) -> {
+            if (!r.method().equals("POST")) throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+            ObjectNode body = ResourceHandler.decodeBody(r);
+            ObjectStore.checkTypeMeta(kind.equals("TokenRequest") ? TOKEN_REQUEST : type, body);
+            ResourceHandler.writeOptions(r, u);
+            ObjectNode out = switch (kind) {
+                case "TokenRequest" -> authentication.tokenRequest(t.namespace(), t.name(), body);
+                case "TokenReview" -> authentication.tokenReview(body);
+                case "SelfSubjectReview" -> AuthenticationEndpoints.selfSubjectReview(body, u, clock.instant());
+                default -> throw notFound();
+            };
+            ResourceHandler.send(ex, 201, out, r);
+        });
     }
 
     private static void validatePathSegment(String what, String value) {

@@ -42,6 +42,9 @@ public final class BuiltinResources {
         r.add(ns("apps", "v1", "Deployment", "deployments", List.of("deploy"), List.of("all"), STANDARD_VERBS, Set.of("status", "scale"), true));
         r.add(ns("apps", "v1", "ReplicaSet", "replicasets", List.of("rs"), List.of("all"), STANDARD_VERBS, Set.of("status", "scale"), true));
         r.add(ns("apps", "v1", "StatefulSet", "statefulsets", List.of("sts"), List.of("all"), STANDARD_VERBS, Set.of("status", "scale"), true));
+        // authentication: computed answers, never stored
+        r.add(cluster("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", List.of(), List.of(), CREATE_ONLY, Set.of(), false));
+        r.add(cluster("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", List.of(), List.of(), CREATE_ONLY, Set.of(), false));
         // authorization
         r.add(cluster("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", List.of(), List.of(), CREATE_ONLY, Set.of(), false));
         r.add(cluster("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", List.of(), List.of(), CREATE_ONLY, Set.of(), false));

@@ -60,6 +60,7 @@ public final class Generate {
             Map.entry("events.k8s.io", "io.k8s.api.events.v1."),
             Map.entry("apiextensions.k8s.io", APIEXT),
             Map.entry("authorization.k8s.io", "io.k8s.api.authorization.v1."),
+            Map.entry("authentication.k8s.io", "io.k8s.api.authentication.v1."),
             Map.entry("meta", META));
 
     /** client-java classes whose name carries their group because the bare name is ambiguous. */
@@ -137,6 +138,8 @@ public final class Generate {
             new Root("events.k8s.io", "v1", "Event", "EventsV1Event", "events", true, true),
             new Root("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "V1CustomResourceDefinition", "customresourcedefinitions", false, true),
             new Root("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "V1SelfSubjectAccessReview", "selfsubjectaccessreviews", false, false),
+            new Root("authentication.k8s.io", "v1", "TokenReview", "V1TokenReview", "tokenreviews", false, false),
+            new Root("authentication.k8s.io", "v1", "TokenRequest", "AuthenticationV1TokenRequest", null, true, false),
             new Root("meta", "v1", "Status", "V1Status", null, false, false),
             new Root("meta", "v1", "DeleteOptions", "V1DeleteOptions", null, false, false),
             new Root("meta", "v1", "WatchEvent", "V1WatchEvent", null, false, false),

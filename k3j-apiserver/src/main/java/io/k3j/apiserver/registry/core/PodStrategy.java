@@ -12,6 +12,15 @@ import java.util.Set;
  * deletion), and are selectable by node, phase and the other fields kube-apiserver supports.
  */
 public final class PodStrategy extends BuiltinStrategy {
+    /** The PriorityClasses a pod's priority comes from: by name, and the one marked globalDefault. */
+    public interface PriorityClasses {
+        JsonNode byName(String name);
+
+        JsonNode globalDefault();
+    }
+
+    private volatile PriorityClasses priorityClasses;
+
     public PodStrategy() {
         super(Set.of("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
                 "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"));
@@ -23,10 +32,45 @@ public final class PodStrategy extends BuiltinStrategy {
         status.put("phase", "Pending");
     }
 
+    /** Where the Priority admission plugin reads PriorityClasses (set once the watch cache runs). */
+    public void usePriorityClasses(PriorityClasses classes) {
+        this.priorityClasses = classes;
+    }
+
     @Override
     public void admit(ResourceType type, ObjectNode obj) {
+        resolvePriority(obj);
         super.admit(type, obj);
         Json.obj(obj, "status").put("qosClass", qosClass(obj));
+    }
+
+    /**
+     * The Priority admission plugin's lookup: {@code priorityClassName} gives {@code priority} and, unless set,
+     * {@code preemptionPolicy}; without a name the globalDefault class (if any) applies; an unknown name is
+     * refused (403, as kube-apiserver words it). The built-in system classes are handled by {@code Admission}.
+     */
+    private void resolvePriority(ObjectNode pod) {
+        PriorityClasses classes = priorityClasses;
+        if (classes == null) return;
+        ObjectNode spec = Json.obj(pod, "spec");
+        String name = spec.path("priorityClassName").asText("");
+        if (name.startsWith("system-")) return;
+        JsonNode pc;
+        if (name.isEmpty()) {
+            pc = classes.globalDefault();
+            if (pc == null) return;
+            spec.put("priorityClassName", pc.path("metadata").path("name").asText());
+        } else {
+            pc = classes.byName(name);
+            if (pc == null) {
+                throw io.k3j.api.ApiException.forbidden("pods \"" + pod.path("metadata").path("name").asText(pod.path("metadata")
+                        .path("generateName").asText()) + "\" is forbidden: no PriorityClass with name " + name + " was found");
+            }
+        }
+        if (!spec.hasNonNull("priority")) spec.put("priority", pc.path("value").asLong(0));
+        if (!spec.hasNonNull("preemptionPolicy") && pc.hasNonNull("preemptionPolicy")) {
+            spec.put("preemptionPolicy", pc.get("preemptionPolicy").asText());
+        }
     }
 
     @Override

@@ -1,0 +1,134 @@
+package io.k3j.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * The scheduler and workload controllers against fake nodes (Node objects with Leases, no kubelets).
+ * <ul>
+ * <li>{@code schedule}: {@code pods} pods are created while all {@code nodes} nodes are cordoned, so they wait
+ *     unschedulable; then every node is uncordoned and the clock runs until the watch has seen every pod
+ *     bound. Throughput = pods / (last binding seen − uncordon finished). This isolates scheduling from the
+ *     HTTP create rate.</li>
+ * <li>{@code deploy}: one Deployment of {@code replicas} replicas created on schedulable nodes; time from the
+ *     create request until the watch has seen every pod bound (ReplicaSet controller + scheduler).</li>
+ * <li>{@code objects}: {@code deployments} Deployments whose pods add up to {@code objects} bound pods; VmRSS of
+ *     the server once all are bound and the server has idled 20 s.</li>
+ * </ul>
+ */
+final class SchedulerBench {
+    static final double TARGET_PODS_PER_SECOND = 1000;
+    static final double TARGET_DEPLOY_SECONDS = 10;
+    static final long TARGET_RSS_MB = 400;
+
+    private SchedulerBench() {
+    }
+
+    static void schedule(Env env, int nodes, int pods, int clients) throws Exception {
+        System.out.printf("== schedule: %d pods onto %d fake nodes (created while cordoned, then uncordoned); server JVM flags: %s%n",
+                pods, nodes, env.describeJavaOpts());
+        try (K3jServer s = env.startServer("schedule")) {
+            AdminCredentials cred = s.credentials();
+            URI server = cred.server();
+            HttpClient http = Http.client(cred.sslContext(), HttpClient.Version.HTTP_2);
+            Env.createNamespace(http, server, "schedbench");
+            try (FakeNodes fake = FakeNodes.register(http, server, nodes, true)) {
+                Load.Result created = Load.run(pods, clients, () -> Http.client(cred.sslContext(), HttpClient.Version.HTTP_2),
+                        i -> Env.json(server.resolve("/api/v1/namespaces/schedbench/pods"), pod(i)), 201, false);
+                System.out.println("  pod creates (all nodes cordoned): " + created.summary());
+                try (BindWatch watch = new BindWatch(http, server, "schedbench", pods)) {
+                    Thread.sleep(2000); // the scheduler has seen every pod and found no node
+                    if (watch.bound() != 0) throw new IOException(watch.bound() + " pods were bound to cordoned nodes");
+                    long cpu0 = Machine.cpuNanos(s.pid());
+                    long t0 = System.nanoTime();
+                    fake.uncordonAll();
+                    long uncordoned = System.nanoTime();
+                    if (!watch.await(120)) throw new IOException("only " + watch.bound() + " of " + pods + " pods bound within 120 s");
+                    double seconds = (watch.lastBindNanos() - uncordoned) / 1e9;
+                    double firstAfter = (watch.firstBindNanos() - t0) / 1e9;
+                    long cpu = Machine.cpuNanos(s.pid()) - cpu0;
+                    double rate = pods / seconds;
+                    System.out.printf("  uncordoning %d nodes took %.2f s; first binding seen %.2f s after the first uncordon; server CPU %.1f s%n",
+                            nodes, (uncordoned - t0) / 1e9, firstAfter, cpu / 1e9);
+                    System.out.printf("RESULT schedule %d pods on %d nodes: %.0f pods/s (%.2f s from uncordon to last binding), target >= %.0f pods/s, "
+                            + "ratio %.2fx of target -> %s%n", pods, nodes, rate, seconds, TARGET_PODS_PER_SECOND, rate / TARGET_PODS_PER_SECOND,
+                            rate >= TARGET_PODS_PER_SECOND ? "MET" : "MISSED");
+                }
+            }
+            http.close();
+        }
+    }
+
+    static void deploy(Env env, int nodes, int replicas) throws Exception {
+        System.out.printf("== deploy: one Deployment of %d replicas onto %d fake nodes; server JVM flags: %s%n", replicas, nodes, env.describeJavaOpts());
+        try (K3jServer s = env.startServer("deploy")) {
+            AdminCredentials cred = s.credentials();
+            URI server = cred.server();
+            HttpClient http = Http.client(cred.sslContext(), HttpClient.Version.HTTP_2);
+            Env.createNamespace(http, server, "deploybench");
+            try (FakeNodes fake = FakeNodes.register(http, server, nodes, false); BindWatch watch = new BindWatch(http, server, "deploybench", replicas)) {
+                Thread.sleep(500);
+                long t0 = System.nanoTime();
+                HttpResponse<String> r = http.send(Env.json(server.resolve("/apis/apps/v1/namespaces/deploybench/deployments"),
+                        deployment("big", replicas)), HttpResponse.BodyHandlers.ofString());
+                FakeNodes.expect(r, 201, "creating the deployment");
+                if (!watch.await(120)) throw new IOException("only " + watch.bound() + " of " + replicas + " pods bound within 120 s");
+                double seconds = (watch.lastBindNanos() - t0) / 1e9;
+                System.out.printf("  first pod bound after %.2f s%n", (watch.firstBindNanos() - t0) / 1e9);
+                System.out.printf("RESULT deploy %d replicas on %d nodes: fully bound in %.2f s, target <= %.0f s, ratio %.2fx of target -> %s%n",
+                        replicas, nodes, seconds, TARGET_DEPLOY_SECONDS, seconds / TARGET_DEPLOY_SECONDS, seconds <= TARGET_DEPLOY_SECONDS ? "MET" : "MISSED");
+            }
+            http.close();
+        }
+    }
+
+    static void objects(Env env, int nodes, int deployments, int objects) throws Exception {
+        int per = objects / deployments;
+        System.out.printf("== objects: %d Deployments x %d replicas = %d bound pods on %d fake nodes, then RSS; server JVM flags: %s%n",
+                deployments, per, deployments * per, nodes, env.describeJavaOpts());
+        try (K3jServer s = env.startServer("objects")) {
+            AdminCredentials cred = s.credentials();
+            URI server = cred.server();
+            HttpClient http = Http.client(cred.sslContext(), HttpClient.Version.HTTP_2);
+            Env.createNamespace(http, server, "objbench");
+            try (FakeNodes fake = FakeNodes.register(http, server, nodes, false); BindWatch watch = new BindWatch(http, server, "objbench", deployments * per)) {
+                long t0 = System.nanoTime();
+                for (int d = 0; d < deployments; d++) {
+                    FakeNodes.expect(http.send(Env.json(server.resolve("/apis/apps/v1/namespaces/objbench/deployments"), deployment("d" + d, per)),
+                            HttpResponse.BodyHandlers.ofString()), 201, "creating deployment d" + d);
+                }
+                if (!watch.await(300)) throw new IOException("only " + watch.bound() + " pods bound within 300 s");
+                System.out.printf("  all %d pods bound after %.1f s%n", deployments * per, (System.nanoTime() - t0) / 1e9);
+                Thread.sleep(20_000);
+                HttpResponse<String> count = http.send(HttpRequest.newBuilder(server.resolve("/api/v1/pods?limit=1"))
+                        .header("Accept", "application/json").timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+                System.out.println("  pods list (limit 1) answered " + count.statusCode());
+                long rss = Machine.statusKb(s.pid(), "VmRSS");
+                long hwm = Machine.statusKb(s.pid(), "VmHWM");
+                double mb = rss / 1024.0;
+                System.out.printf("  VmRSS %d kB, VmHWM %d kB%n", rss, hwm);
+                System.out.println(RssBench.jcmd(s.pid(), "GC.heap_info").lines().map(l -> "    | " + l).reduce("", (a, b) -> a + b + "\n"));
+                System.out.printf("RESULT objects %d pods + %d deployments/replicasets on %d nodes: VmRSS %.0f MiB, target <= %d MB, ratio %.2fx of target -> %s%n",
+                        deployments * per, deployments, nodes, mb, TARGET_RSS_MB, mb / TARGET_RSS_MB, mb <= TARGET_RSS_MB ? "MET" : "MISSED");
+            }
+            http.close();
+        }
+    }
+
+    static String pod(int i) {
+        return "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p-" + i + "\",\"labels\":{\"app\":\"sched\"}},"
+                + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"registry.k8s.io/pause:3.10\","
+                + "\"resources\":{\"requests\":{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}]}}";
+    }
+
+    static String deployment(String name, int replicas) {
+        return "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"" + name + "\"},\"spec\":{\"replicas\":" + replicas
+                + ",\"selector\":{\"matchLabels\":{\"app\":\"" + name + "\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"" + name + "\"}},"
+                + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"registry.k8s.io/pause:3.10\","
+                + "\"resources\":{\"requests\":{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}]}}}}";
+    }
+}
