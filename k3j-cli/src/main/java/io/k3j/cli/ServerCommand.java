@@ -83,7 +83,7 @@ final class ServerCommand implements Callable<Integer> {
                 nodeName == null ? "" : nodeName, nodeIps);
         long t0 = System.nanoTime();
         ControlPlane cp = ControlPlane.start(config);
-        Controllers controllers = Controllers.start(cp);
+        Controllers controllers = Controllers.start(cp, java.util.Set.copyOf(disable));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             controllers.close();

@@ -3,6 +3,7 @@ package io.k3j.controllers;
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.ServerConfig;
 import io.k3j.controllers.runtime.ApiClient;
+import io.k3j.controllers.scheduler.SchedulerController;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -25,19 +26,39 @@ public final class Controllers implements AutoCloseable {
     /** kube-controller-manager's share. */
     public static List<ManagedController.Factory> controllerManagerControllers() {
         return List.of(
+                io.k3j.controllers.endpoints.EndpointControllers.endpoints(),
+                io.k3j.controllers.endpoints.EndpointControllers.endpointSlices(),
+                io.k3j.controllers.node.NodeControllers.ipam(),
+                io.k3j.controllers.node.NodeControllers.lifecycle(),
+                io.k3j.controllers.node.NodeControllers.taintEviction(),
+                io.k3j.controllers.node.NodeControllers.podGc(),
+                io.k3j.controllers.volume.PersistentVolumeController::new,
+                io.k3j.controllers.volume.LocalPathProvisioner::new,
+                io.k3j.controllers.deploy.ManifestDeployer::new,
+                io.k3j.controllers.batch.JobController::new,
+                io.k3j.controllers.batch.CronJobController::new,
+                io.k3j.controllers.batch.TtlAfterFinishedController::new,
                 io.k3j.controllers.apps.DaemonSetController::new,
                 io.k3j.controllers.apps.StatefulSetController::new);
     }
 
     /** kube-scheduler's share. */
     public static List<ManagedController.Factory> schedulerControllers() {
-        return List.of();
+        return List.of(SchedulerController::new);
     }
 
     /** Starts both groups against the control plane's API; they campaign for their Leases. */
     public static Controllers start(ControlPlane cp) {
+        return start(cp, java.util.Set.of());
+    }
+
+    /**
+     * Starts both groups, with the packaged components named in {@code disabled} ({@code --disable}, which the
+     * API server's config doesn't carry) switched off.
+     */
+    public static Controllers start(ControlPlane cp, java.util.Set<String> disabled) {
         ServerConfig sc = cp.config();
-        ControllerConfig config = ControllerConfig.defaults(identity(sc))
+        ControllerConfig config = ControllerConfig.defaults(identity(sc)).withDisabled(disabled)
                 .withCidrs(sc.clusterCidr(), sc.serviceCidr())
                 .withManifestsDir(sc.serverDir().resolve("manifests"))
                 .withLocalPathDir(sc.dataDir().resolve("storage"));

@@ -403,8 +403,9 @@ public final class ObjectStore {
             if (precondition.isEmpty()) dmeta.put("resourceVersion", Long.toString(currentKv.modRevision()));
             checkIdentity(type, namespace, name, dmeta);
             ObjectNode updated = prepareUpdate(type, strategy, current, desired, subresource);
+            // pods/binding sets spec.nodeName, which a pod update may not change: kube's BindingREST skips update validation
             List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
-                    : strategy.validateUpdate(type, updated, current);
+                    : subresource.equals("binding") ? List.of() : strategy.validateUpdate(type, updated, current);
             if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);
             managedFields.onWrite(type, current, updated, opts, subresource);
             if (sameObject(updated, current)) return current;
@@ -472,6 +473,14 @@ public final class ObjectStore {
                 else m.remove(f);
             }
             if (dm.has("managedFields")) m.set("managedFields", dm.get("managedFields").deepCopy());
+            return updated;
+        }
+        if (subresource.equals("binding")) {
+            // pods/binding sets the node and the PodScheduled condition, nothing else (kube's BindingREST)
+            updated = current.deepCopy();
+            Json.obj(updated, "spec").put("nodeName", Json.text(desired.get("spec"), "nodeName"));
+            JsonNode conditions = Json.at(desired, "status", "conditions");
+            if (conditions != null) Json.obj(updated, "status").set("conditions", conditions.deepCopy());
             return updated;
         }
         if (subresource.equals("finalize")) {

@@ -256,6 +256,12 @@ public final class Validation {
             ac.remove("volumeName");
             bc.remove("volumeName");
         }
+        // RetroactiveDefaultStorageClass (GA in 1.28): a claim without any class may be given one once
+        JsonNode oldClass = b.get("storageClassName");
+        if ((oldClass == null || oldClass.isNull()) && a.get("storageClassName") != null) {
+            ac.remove("storageClassName");
+            bc.remove("storageClassName");
+        }
         if (!ac.equals(bc)) {
             e.forbidden("spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims");
         }

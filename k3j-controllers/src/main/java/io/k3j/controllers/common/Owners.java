@@ -55,7 +55,8 @@ public final class Owners {
     /** The object's labels as a map. */
     public static Map<String, String> labels(JsonNode obj) {
         java.util.LinkedHashMap<String, String> out = new java.util.LinkedHashMap<>();
-        Meta.labels(obj).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        com.fasterxml.jackson.databind.JsonNode labels = Meta.labels(obj);
+        if (labels != null) labels.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 }

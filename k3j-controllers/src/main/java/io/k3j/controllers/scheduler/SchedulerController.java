@@ -125,7 +125,8 @@ public final class SchedulerController implements ManagedController {
         ObjectNode n = nsInformer.get("", ns);
         if (n == null) return null;
         Map<String, String> out = new LinkedHashMap<>();
-        Meta.labels(n).properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        JsonNode labels = Meta.labels(n);
+        if (labels != null) labels.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 
@@ -256,6 +257,7 @@ public final class SchedulerController implements ManagedController {
     }
 
     private void scheduleOne(String key) throws InterruptedException {
+        long cycle = queue.schedulingCycle();
         ObjectNode pod = podInformer.get(key);
         if (pod == null || !Json.text(pod.get("spec"), "nodeName").isEmpty() || Meta.deleting(pod) || Pods.terminal(pod)) return;
         PodInfo info = PodInfo.of(pod);
@@ -273,6 +275,8 @@ public final class SchedulerController implements ManagedController {
             binders.submit(() -> {
                 try {
                     bind(pod, info, node);
+                } catch (Throwable t) {
+                    LOG.log(System.Logger.Level.ERROR, "binding " + key + " to " + node + " failed", t);
                 } finally {
                     inFlight.release();
                 }
@@ -282,7 +286,7 @@ public final class SchedulerController implements ManagedController {
         String message = result.fitError().message();
         if (result.preemption() != null) preempt(pod, result.preemption());
         markUnschedulable(pod, message);
-        queue.unschedulable(key);
+        queue.unschedulable(key, cycle);
     }
 
     private void bind(ObjectNode pod, PodInfo info, String node) {
@@ -299,6 +303,7 @@ public final class SchedulerController implements ManagedController {
                     snapshot.forget(info);
                 }
             }
+            LOG.log(System.Logger.Level.DEBUG, "binding {0} to {1}: {2}", key, node, e.getMessage());
             if (e instanceof ApiException ae && ae.code() == 404) return;
             if (e instanceof ApiException ae && ae.code() == 409 && ae.getMessage().contains("already assigned")) return;
             events.event(pod, "v1", "Pod", "Warning", "FailedScheduling", "Binding rejected: " + e.getMessage());

@@ -28,6 +28,10 @@ final class SchedulingQueue {
     private final Map<String, Long> unschedulable = new HashMap<>();
     private long seq;
     private boolean closed;
+    /** Incremented by every pop: the scheduling attempt a pod belongs to. */
+    private long schedulingCycle;
+    /** The cycle during which the last cluster change was seen. */
+    private long moveRequestCycle = -1;
 
     SchedulingQueue(Clock clock) {
         this.clock = clock;
@@ -55,12 +59,26 @@ final class SchedulingQueue {
         lastAttempt.remove(key);
     }
 
-    /** The attempt failed because nothing fits: park the pod until the cluster changes. */
-    synchronized void unschedulable(String key) {
+    /**
+     * The attempt failed because nothing fits: park the pod until the cluster changes. If the cluster changed
+     * while the attempt ran (a victim went, a node came), the pod backs off instead, so that change is not
+     * missed (kube's moveRequestCycle).
+     */
+    synchronized void unschedulable(String key, long cycle) {
         if (!priorities.containsKey(key)) return;
-        attempts.merge(key, 1, Integer::sum);
+        int n = attempts.merge(key, 1, Integer::sum);
         lastAttempt.put(key, clock.millis());
-        unschedulable.put(key, clock.millis());
+        if (moveRequestCycle >= cycle) {
+            backoff.put(key, clock.millis() + backoffMillis(n));
+            notifyAll();
+        } else {
+            unschedulable.put(key, clock.millis());
+        }
+    }
+
+    /** The cycle of the pod last popped. */
+    synchronized long schedulingCycle() {
+        return schedulingCycle;
     }
 
     /** The attempt failed for another reason (a conflict, an API error): retry after the backoff. */
@@ -79,6 +97,7 @@ final class SchedulingQueue {
 
     /** Something changed that may let parked pods fit: move them to backoff (or active, if their backoff is over). */
     synchronized void moveAllToActiveOrBackoff() {
+        moveRequestCycle = schedulingCycle;
         if (unschedulable.isEmpty()) return;
         for (String key : unschedulable.keySet()) {
             long due = lastAttempt.getOrDefault(key, 0L) + backoffMillis(attempts.getOrDefault(key, 1));
@@ -117,6 +136,7 @@ final class SchedulingQueue {
             Entry e = active.poll();
             if (e != null) {
                 inActive.remove(e.key);
+                schedulingCycle++;
                 return e.key;
             }
             wait(backoff.isEmpty() ? 1000 : 100);

@@ -53,6 +53,22 @@ class RuntimeTest {
     }
 
     @Test
+    @DisplayName("pods/binding through the in-process client sets the node and PodScheduled")
+    void bind() {
+        cluster.create("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: tobind, namespace: default}
+                spec: {containers: [{name: c, image: busybox}]}
+                """);
+        ObjectNode p = cluster.get("", "v1", "pods", "default", "tobind");
+        cluster.api().bind("default", "tobind", io.k3j.apiserver.registry.Meta.uid(p), "somewhere");
+        ObjectNode bound = cluster.get("", "v1", "pods", "default", "tobind");
+        assertThat(Json.text(bound.get("spec"), "nodeName")).isEqualTo("somewhere");
+        assertThat(bound.path("status").path("conditions").get(0).path("type").asText()).isEqualTo("PodScheduled");
+    }
+
+    @Test
     @DisplayName("of two controller managers exactly one leads, and the other takes over when the leader goes")
     void leaderElection() {
         AtomicInteger running = new AtomicInteger();
