@@ -198,7 +198,7 @@ final class ControllerRevisions {
 
     /** The hash label of a revision. */
     static String hashOf(JsonNode revision) {
-        return Meta.labels(revision).path(HASH_LABEL).asText("");
+        return revision.path("metadata").path("labels").path(HASH_LABEL).asText("");
     }
 
     /** Revision names by hash, for mapping DaemonSet pods (which carry only the hash) to revisions. */

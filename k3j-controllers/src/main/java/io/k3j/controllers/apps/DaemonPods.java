@@ -117,7 +117,7 @@ final class DaemonPods {
     }
 
     private static boolean nodeSelectorMatches(JsonNode podSpec, JsonNode node) {
-        JsonNode labels = Meta.labels(node);
+        JsonNode labels = node.path("metadata").path("labels");
         for (var e : podSpec.path("nodeSelector").properties()) {
             if (!labels.has(e.getKey()) || !labels.get(e.getKey()).asText().equals(e.getValue().asText())) return false;
         }
@@ -134,7 +134,7 @@ final class DaemonPods {
             JsonNode fields = term.path("matchFields");
             if (exprs.isEmpty() && fields.isEmpty()) continue;
             boolean ok = true;
-            for (JsonNode r : exprs) ok &= requirementMatches(r, Meta.labels(node));
+            for (JsonNode r : exprs) ok &= requirementMatches(r, node.path("metadata").path("labels"));
             for (JsonNode r : fields) {
                 ObjectNode f = Json.object();
                 f.put("metadata.name", Meta.name(node));

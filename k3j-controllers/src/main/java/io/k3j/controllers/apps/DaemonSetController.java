@@ -124,7 +124,7 @@ public final class DaemonSetController implements ManagedController {
             @Override
             public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
                 // heartbeats change only status timestamps; placement depends on labels, taints and existence
-                if (!Meta.labels(oldObj).equals(Meta.labels(newObj)) || !oldObj.path("spec").equals(newObj.path("spec"))) enqueueAll();
+                if (!oldObj.path("metadata").path("labels").equals(newObj.path("metadata").path("labels")) || !oldObj.path("spec").equals(newObj.path("spec"))) enqueueAll();
             }
 
             @Override
@@ -328,7 +328,7 @@ public final class DaemonSetController implements ManagedController {
     }
 
     private static boolean updated(JsonNode pod, String hash) {
-        return !hash.isEmpty() && hash.equals(Meta.labels(pod).path(ControllerRevisions.HASH_LABEL).asText(""));
+        return !hash.isEmpty() && hash.equals(pod.path("metadata").path("labels").path(ControllerRevisions.HASH_LABEL).asText(""));
     }
 
     private boolean available(ObjectNode ds, ObjectNode pod) {
@@ -395,7 +395,7 @@ public final class DaemonSetController implements ManagedController {
         Set<String> live = new HashSet<>();
         live.add(byHash.getOrDefault(currentHash, ""));
         for (ObjectNode p : pods.byIndex(Indexers.CONTROLLER_UID, Meta.uid(ds))) {
-            String n = byHash.get(Meta.labels(p).path(ControllerRevisions.HASH_LABEL).asText(""));
+            String n = byHash.get(p.path("metadata").path("labels").path(ControllerRevisions.HASH_LABEL).asText(""));
             if (n != null) live.add(n);
         }
         history.truncate(revisions, live, limit);

@@ -252,7 +252,7 @@ public final class StatefulSetController implements ManagedController {
     }
 
     private static String revisionOf(JsonNode pod) {
-        return Meta.labels(pod).path(ControllerRevisions.HASH_LABEL).asText("");
+        return pod.path("metadata").path("labels").path(ControllerRevisions.HASH_LABEL).asText("");
     }
 
     /**
@@ -334,7 +334,7 @@ public final class StatefulSetController implements ManagedController {
             ObjectNode meta = claim.putObject("metadata");
             meta.put("name", claimName).put("namespace", Meta.namespace(set));
             ObjectNode labels = meta.putObject("labels");
-            Meta.labels(t).properties().forEach(e -> labels.set(e.getKey(), e.getValue()));
+            t.path("metadata").path("labels").properties().forEach(e -> labels.set(e.getKey(), e.getValue()));
             set.path("spec").path("selector").path("matchLabels").properties().forEach(e -> labels.set(e.getKey(), e.getValue()));
             JsonNode annotations = t.path("metadata").path("annotations");
             if (annotations.isObject() && !annotations.isEmpty()) meta.set("annotations", annotations.deepCopy());
@@ -360,7 +360,7 @@ public final class StatefulSetController implements ManagedController {
     private void repairIdentity(ObjectNode set, ObjectNode pod, int ord) {
         ObjectNode wanted = pod.deepCopy();
         setIdentity(set, wanted, ord);
-        boolean identityOk = Meta.labels(wanted).equals(Meta.labels(pod))
+        boolean identityOk = wanted.path("metadata").path("labels").equals(pod.path("metadata").path("labels"))
                 && wanted.path("spec").path("hostname").equals(pod.path("spec").path("hostname"))
                 && wanted.path("spec").path("subdomain").equals(pod.path("spec").path("subdomain"));
         boolean claimsOk = true;
@@ -402,7 +402,7 @@ public final class StatefulSetController implements ManagedController {
                 if (!n.startsWith(prefix) || Meta.deleting(c)) continue;
                 int ord = ordinal(Meta.name(set), n.substring(prefix.length()));
                 if (ord < 0 || (ord >= start && ord < start + replicas) || withPod.contains(ord)) continue;
-                if (!Owners.selector(set).matches(Meta.labels(c))) continue; // not one this set made
+                if (!Owners.selector(set).matches(c.path("metadata").path("labels"))) continue; // not one this set made
                 api.deleteIfExists(claimType, Meta.namespace(c), n, Meta.uid(c), null);
             }
         }

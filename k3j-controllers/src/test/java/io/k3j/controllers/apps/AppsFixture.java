@@ -87,7 +87,7 @@ final class AppsFixture implements AutoCloseable {
     List<ObjectNode> pods(String labelKey, String labelValue) {
         List<ObjectNode> out = new ArrayList<>();
         for (ObjectNode p : cluster.list("", "v1", "pods", "default")) {
-            if (Meta.labels(p).path(labelKey).asText("").equals(labelValue)) out.add(p);
+            if (p.path("metadata").path("labels").path(labelKey).asText("").equals(labelValue)) out.add(p);
         }
         return out;
     }
@@ -120,7 +120,7 @@ final class AppsFixture implements AutoCloseable {
         for (ObjectNode p : cluster.list("", "v1", "pods", "default")) {
             sb.append("pod ").append(Meta.name(p)).append(" node=").append(Json.text(p.get("spec"), "nodeName"))
                     .append(" phase=").append(Json.text(p.get("status"), "phase")).append(" deleting=").append(Meta.deleting(p))
-                    .append(" labels=").append(Meta.labels(p)).append('\n');
+                    .append(" labels=").append(p.path("metadata").path("labels")).append('\n');
         }
         for (String plural : List.of("daemonsets", "statefulsets")) {
             for (ObjectNode o : cluster.list("apps", "v1", plural, "default")) {

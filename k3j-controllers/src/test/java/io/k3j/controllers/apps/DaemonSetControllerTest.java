@@ -97,7 +97,7 @@ class DaemonSetControllerTest {
                 "node.kubernetes.io/pid-pressure:NoSchedule", "node.kubernetes.io/unschedulable:NoSchedule")
                 .doesNotContain("node.kubernetes.io/network-unavailable:NoSchedule");
         assertThat(pod.path("spec").path("tolerations").get(0).has("tolerationSeconds")).isFalse();
-        assertThat(Meta.labels(pod).path("controller-revision-hash").asText()).isNotEmpty();
+        assertThat(pod.path("metadata").path("labels").path("controller-revision-hash").asText()).isNotEmpty();
         assertThat(Meta.name(pod)).startsWith("agent-");
 
         f.addNode("n4");
@@ -185,7 +185,7 @@ class DaemonSetControllerTest {
         f.onEveryPodEvent(inf -> {
             int ready = 0, all = 0;
             for (ObjectNode p : inf.list()) {
-                if (!Meta.labels(p).path("app").asText().equals("x")) continue;
+                if (!p.path("metadata").path("labels").path("app").asText().equals("x")) continue;
                 all++;
                 if (Pods.ready(p) && !Meta.deleting(p)) ready++;
             }
@@ -212,7 +212,7 @@ class DaemonSetControllerTest {
         ObjectNode rev2 = revisions.stream().filter(r -> Meta.name(r).equals("x-" + newHash)).findFirst().orElseThrow();
         assertThat(rev2.path("revision").asLong()).isEqualTo(2);
         assertThat(rev2.path("data").path("spec").path("template").path("$patch").asText()).isEqualTo("replace");
-        assertThat(Meta.labels(rev2).path("app").asText()).isEqualTo("x");
+        assertThat(rev2.path("metadata").path("labels").path("app").asText()).isEqualTo("x");
 
         AppsFixture.Result status = f.kubectl("rollout", "status", "daemonset/x", "--timeout=30s");
         assertThat(status.exit()).as(status.output()).isZero();
@@ -230,7 +230,7 @@ class DaemonSetControllerTest {
             return d;
         });
         f.await("back at busybox:1 under the old hash", () -> live("x").size() == 3 && runningNodes("x").size() == 3
-                && live("x").stream().allMatch(p -> Meta.labels(p).path("controller-revision-hash").asText().equals(oldHash)));
+                && live("x").stream().allMatch(p -> p.path("metadata").path("labels").path("controller-revision-hash").asText().equals(oldHash)));
         f.await("revision renumbered", () -> f.cluster.get("apps", "v1", "controllerrevisions", "default", "x-" + oldHash)
                 .path("revision").asLong() == 3);
     }
@@ -246,7 +246,7 @@ class DaemonSetControllerTest {
         f.onEveryPodEvent(inf -> {
             int ready = 0, all = 0;
             for (ObjectNode p : inf.list()) {
-                if (!Meta.labels(p).path("app").asText().equals("s")) continue;
+                if (!p.path("metadata").path("labels").path("app").asText().equals("s")) continue;
                 all++;
                 if (Pods.ready(p) && !Meta.deleting(p)) ready++;
             }
