@@ -83,6 +83,7 @@ public final class DaemonSetController implements ManagedController {
             @Override
             public void onDelete(ObjectNode obj) {
                 expectations.remove(Keys.of(obj));
+                failedBackoff.keySet().removeIf(k -> k.startsWith(Meta.uid(obj) + "/"));
                 controller.enqueue(Keys.of(obj));
             }
         });
@@ -155,8 +156,20 @@ public final class DaemonSetController implements ManagedController {
     }
 
     /** What one sync found: the DaemonSet's pods grouped by the node they are for. */
-    private record World(ObjectNode ds, String hash, Map<String, List<ObjectNode>> byNode, Map<String, ObjectNode> nodeObjects) {
+    private record World(ObjectNode ds, String hash, Map<String, List<ObjectNode>> byNode, Map<String, ObjectNode> nodeObjects,
+                         java.util.concurrent.atomic.AtomicReference<Instant> retryAt) {
+        void retryAt(Instant t) {
+            retryAt.accumulateAndGet(t, (a, b) -> a == null || b.isBefore(a) ? b : a);
+        }
     }
+
+    /** When a failed daemon pod on a node may next be replaced, and the delay after that (kube's failedPodsBackoff). */
+    private record Backoff(Instant next, Duration delay) {
+    }
+
+    private static final Duration FAILED_POD_BACKOFF = Duration.ofSeconds(1);
+    private static final Duration FAILED_POD_BACKOFF_MAX = Duration.ofMinutes(15);
+    private final Map<String, Backoff> failedBackoff = new ConcurrentHashMap<>();
 
     private Duration sync(String key) {
         ObjectNode ds = daemonSets.get(key);
@@ -173,13 +186,13 @@ public final class DaemonSetController implements ManagedController {
         Map<String, ObjectNode> nodeObjects = new LinkedHashMap<>();
         for (ObjectNode n : nodes.list()) nodeObjects.put(Meta.name(n), n);
         Map<String, List<ObjectNode>> byNode = new HashMap<>();
-        for (ObjectNode p : pods.byIndex(Indexers.CONTROLLER_UID, Meta.uid(ds))) {
+        for (ObjectNode p : OrphanAdoption.claim(api, pods, ds, API_VERSION, KIND, p -> true)) {
             // a terminal pod being deleted is already gone as far as placement is concerned
             if (Meta.deleting(p) && Pods.terminal(p)) continue;
             byNode.computeIfAbsent(DaemonPods.targetNode(p), n -> new ArrayList<>()).add(p);
         }
         for (List<ObjectNode> l : byNode.values()) l.sort(OLDEST_FIRST);
-        World w = new World(ds, hash, byNode, nodeObjects);
+        World w = new World(ds, hash, byNode, nodeObjects, new java.util.concurrent.atomic.AtomicReference<>());
 
         Expectations exp = expectations.get(key);
         if (exp == null || exp.satisfied()) {
@@ -190,7 +203,11 @@ public final class DaemonSetController implements ManagedController {
             if (!acted && strategy.path("type").asText("RollingUpdate").equals("RollingUpdate")) rollingUpdate(w);
         }
         cleanupHistory(ds, history.owned(ds), hash);
-        return updateStatus(w, current.collisionCount());
+        Duration again = updateStatus(w, current.collisionCount());
+        Instant retry = w.retryAt().get();
+        if (retry == null) return again;
+        Duration untilRetry = Duration.between(clock.instant(), retry).plusMillis(10);
+        return again == null || untilRetry.compareTo(again) < 0 ? untilRetry : again;
     }
 
     /** Oldest first; among equals, running before pending before unknown (podByCreationTimestampAndPhase). */
@@ -212,8 +229,13 @@ public final class DaemonSetController implements ManagedController {
                 List<ObjectNode> running = new ArrayList<>();
                 for (ObjectNode p : here) {
                     if (Meta.deleting(p)) continue;
-                    if (Pods.terminal(p)) delete.add(p); // failed or completed: replace it
-                    else running.add(p);
+                    if (Pods.phase(p).equals("Failed")) {
+                        if (replaceFailed(w, name, p)) delete.add(p);
+                    } else if (Pods.terminal(p)) {
+                        delete.add(p); // completed: replace it
+                    } else {
+                        running.add(p);
+                    }
                 }
                 if (!surge) {
                     for (int i = 1; i < running.size(); i++) delete.add(running.get(i));
@@ -244,6 +266,27 @@ public final class DaemonSetController implements ManagedController {
             for (ObjectNode p : e.getValue()) if (!Meta.deleting(p)) delete.add(p);
         }
         return syncNodes(w, delete, create);
+    }
+
+    /**
+     * A daemon pod that failed is replaced, but with a per-node backoff from 1 s doubling to 15 min: a kubelet that
+     * rejects the pod at once (a host port taken, say) would otherwise make the controller create and delete in a
+     * hot loop.
+     */
+    private boolean replaceFailed(World w, String node, ObjectNode pod) {
+        String key = Meta.uid(w.ds) + "/" + node;
+        Instant now = clock.instant();
+        Backoff b = failedBackoff.get(key);
+        if (b != null && now.isBefore(b.next())) {
+            w.retryAt(b.next());
+            return false;
+        }
+        Duration delay = b == null ? FAILED_POD_BACKOFF : b.delay().multipliedBy(2);
+        if (delay.compareTo(FAILED_POD_BACKOFF_MAX) > 0) delay = FAILED_POD_BACKOFF_MAX;
+        failedBackoff.put(key, new Backoff(now.plus(delay), delay));
+        events.event(w.ds, API_VERSION, KIND, "Warning", "FailedDaemonPod",
+                "Found failed daemon pod " + Meta.namespace(pod) + "/" + Meta.name(pod) + " on node " + node + ", will try to kill it");
+        return true;
     }
 
     /** rollingUpdate: replace old pods node by node within maxUnavailable, or surge new ones within maxSurge. */

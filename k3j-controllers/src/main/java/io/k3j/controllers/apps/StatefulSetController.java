@@ -146,7 +146,7 @@ public final class StatefulSetController implements ManagedController {
         int start = spec.path("ordinals").path("start").asInt(0);
         ObjectNode[] slots = new ObjectNode[replicas];
         List<ObjectNode> condemned = new ArrayList<>();
-        List<ObjectNode> owned = pods.byIndex(Indexers.CONTROLLER_UID, Meta.uid(set));
+        List<ObjectNode> owned = OrphanAdoption.claim(api, pods, set, API_VERSION, KIND, p -> ordinal(name, Meta.name(p)) >= 0);
         for (ObjectNode p : owned) {
             int ord = ordinal(name, Meta.name(p));
             if (ord < 0) continue;

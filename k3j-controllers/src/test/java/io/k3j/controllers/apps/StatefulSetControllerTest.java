@@ -273,4 +273,28 @@ class StatefulSetControllerTest {
         assertThat(f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-0")).isNotNull();
         assertThat(f.cluster.list("", "v1", "pods", "default")).extracting(Meta::name).isEqualTo(List.of("web-0"));
     }
+
+    @Test
+    @DisplayName("a pod named and labelled like one of the set's is adopted rather than duplicated; deleting the set with whenDeleted: Delete gives its claims to the garbage collector")
+    void adoptionAndClaimOwnership() {
+        ObjectNode orphan = f.cluster.create("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web-0, namespace: default, labels: {app: web}}
+                spec: {nodeName: n1, containers: [{name: nginx, image: "nginx:1"}]}
+                """);
+        java.util.Set<String> adopted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        f.onEveryPodEvent(inf -> {
+            ObjectNode p = inf.get("default", "web-0");
+            if (p != null && io.k3j.controllers.common.Owners.controllerRef(p) != null) adopted.add(Meta.uid(p));
+        });
+        f.await("orphan running", () -> AppsFixture.running(f.pod("web-0")));
+        f.cluster.create(web(2, "persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Retain}"));
+        f.await("the orphan adopted", () -> adopted.contains(Meta.uid(orphan)));
+        f.await("2 running at the set's revision", () -> allRunning(2) && status().path("updatedReplicas").asInt() == 2);
+        ObjectNode claim = f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-1");
+        JsonNode ref = claim.path("metadata").path("ownerReferences").get(0);
+        assertThat(ref.path("kind").asText()).isEqualTo("StatefulSet");
+        assertThat(ref.path("name").asText()).isEqualTo("web");
+    }
 }
