@@ -233,6 +233,14 @@ class DaemonSetControllerTest {
                 && live("x").stream().allMatch(p -> p.path("metadata").path("labels").path("controller-revision-hash").asText().equals(oldHash)));
         f.await("revision renumbered", () -> f.cluster.get("apps", "v1", "controllerrevisions", "default", "x-" + oldHash)
                 .path("revision").asLong() == 3);
+
+        // kubectl rollout undo patches the previous revision's data back into the template
+        AppsFixture.Result undo = f.kubectl("rollout", "undo", "daemonset/x");
+        assertThat(undo.exit()).as(undo.output()).isZero();
+        assertThat(undo.output()).contains("daemonset.apps/x rolled back");
+        f.await("back at busybox:2 under its hash", () -> live("x").size() == 3 && runningNodes("x").size() == 3
+                && live("x").stream().allMatch(p -> p.path("metadata").path("labels").path("controller-revision-hash").asText().equals(newHash)
+                        && p.path("spec").path("containers").get(0).path("image").asText().equals("busybox:2")));
     }
 
     @Test

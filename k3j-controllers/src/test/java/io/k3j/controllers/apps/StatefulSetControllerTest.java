@@ -234,6 +234,13 @@ class StatefulSetControllerTest {
         assertThat(history.output()).containsPattern("(?m)^1\\s").containsPattern("(?m)^2\\s");
         List<String> revisions = f.cluster.list("apps", "v1", "controllerrevisions", "default").stream().map(Meta::name).toList();
         assertThat(revisions).containsExactlyInAnyOrder(rev1, rev2);
+
+        AppsFixture.Result undo = f.kubectl("rollout", "undo", "statefulset/web");
+        assertThat(undo.exit()).as(undo.output()).isZero();
+        f.await("rolled back to nginx:1 at the first revision", () -> allRunning(3) && status().path("updateRevision").asText().equals(rev1)
+                && status().path("currentRevision").asText().equals(rev1) && status().path("updatedReplicas").asInt() == 3
+                && image(f.pod("web-0")).equals("nginx:1") && image(f.pod("web-2")).equals("nginx:1"));
+        assertThat(f.cluster.get("apps", "v1", "controllerrevisions", "default", rev1).path("revision").asLong()).isEqualTo(3);
     }
 
     @Test
