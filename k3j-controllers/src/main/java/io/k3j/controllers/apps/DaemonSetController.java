@@ -2,6 +2,7 @@ package io.k3j.controllers.apps;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.api.Json;
 import io.k3j.apiserver.registry.Meta;
 import io.k3j.apiserver.resource.ResourceType;
 import io.k3j.controllers.ControllerContext;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs one pod of each DaemonSet on every eligible node (kube's {@code pkg/controller/daemon}).
@@ -157,7 +159,7 @@ public final class DaemonSetController implements ManagedController {
 
     /** What one sync found: the DaemonSet's pods grouped by the node they are for. */
     private record World(ObjectNode ds, String hash, Map<String, List<ObjectNode>> byNode, Map<String, ObjectNode> nodeObjects,
-                         java.util.concurrent.atomic.AtomicReference<Instant> retryAt) {
+                         AtomicReference<Instant> retryAt) {
         void retryAt(Instant t) {
             retryAt.accumulateAndGet(t, (a, b) -> a == null || b.isBefore(a) ? b : a);
         }
@@ -192,7 +194,7 @@ public final class DaemonSetController implements ManagedController {
             byNode.computeIfAbsent(DaemonPods.targetNode(p), n -> new ArrayList<>()).add(p);
         }
         for (List<ObjectNode> l : byNode.values()) l.sort(OLDEST_FIRST);
-        World w = new World(ds, hash, byNode, nodeObjects, new java.util.concurrent.atomic.AtomicReference<>());
+        World w = new World(ds, hash, byNode, nodeObjects, new AtomicReference<>());
 
         Expectations exp = expectations.get(key);
         if (exp == null || exp.satisfied()) {
@@ -210,8 +212,11 @@ public final class DaemonSetController implements ManagedController {
         return again == null || untilRetry.compareTo(again) < 0 ? untilRetry : again;
     }
 
-    /** Oldest first; among equals, running before pending before unknown (podByCreationTimestampAndPhase). */
-    private static final Comparator<ObjectNode> OLDEST_FIRST = Comparator.comparing((ObjectNode p) -> Pods.created(p)).thenComparing(p -> Meta.name(p));
+    /** podByCreationTimestampAndPhase: bound pods first, then oldest first, then by name. */
+    private static final Comparator<ObjectNode> OLDEST_FIRST = Comparator
+            .comparing((ObjectNode p) -> Json.text(p.get("spec"), "nodeName").isEmpty())
+            .thenComparing(p -> Pods.created(p))
+            .thenComparing(p -> Meta.name(p));
 
     /** podsShouldBeOnNode over every node, plus pods whose node is gone. */
     private boolean manage(World w) {
@@ -415,7 +420,7 @@ public final class DaemonSetController implements ManagedController {
     /** The template's pod spec with the daemon tolerations: what placement is judged on. */
     private static ObjectNode daemonPodSpec(ObjectNode ds) {
         JsonNode spec = ds.path("spec").path("template").path("spec");
-        ObjectNode podSpec = spec.isObject() ? ((ObjectNode) spec).deepCopy() : io.k3j.api.Json.object();
+        ObjectNode podSpec = spec.isObject() ? ((ObjectNode) spec).deepCopy() : Json.object();
         DaemonPods.addTolerations(podSpec);
         return podSpec;
     }
@@ -423,7 +428,7 @@ public final class DaemonSetController implements ManagedController {
     private static ObjectNode newPod(ObjectNode ds, String hash, String node) {
         ObjectNode pod = PodTemplates.newPod(ds.path("spec").path("template"), Owners.reference(ds, API_VERSION, KIND),
                 Meta.namespace(ds), null, Meta.name(ds) + "-");
-        ObjectNode labels = io.k3j.api.Json.obj(Meta.metadata(pod), "labels");
+        ObjectNode labels = Json.obj(Meta.metadata(pod), "labels");
         labels.put(ControllerRevisions.HASH_LABEL, hash);
         labels.put("pod-template-generation", Long.toString(ds.path("metadata").path("generation").asLong(1)));
         ObjectNode spec = (ObjectNode) pod.get("spec");
@@ -473,7 +478,7 @@ public final class DaemonSetController implements ManagedController {
                 misscheduled++;
             }
         }
-        ObjectNode status = io.k3j.api.Json.object();
+        ObjectNode status = Json.object();
         status.put("currentNumberScheduled", current).put("numberMisscheduled", misscheduled).put("desiredNumberScheduled", desired)
                 .put("numberReady", ready).put("observedGeneration", w.ds.path("metadata").path("generation").asLong(0))
                 .put("updatedNumberScheduled", updated).put("numberAvailable", available);
