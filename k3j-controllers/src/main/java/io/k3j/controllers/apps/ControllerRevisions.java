@@ -90,6 +90,15 @@ final class ControllerRevisions {
         return sb.toString();
     }
 
+    /**
+     * Equal JSON values, whatever the key order or numeric representation a round trip through the API gave them
+     * (revision data compared unequal would mint a new revision on every sync).
+     */
+    static boolean sameJson(JsonNode a, JsonNode b) {
+        if (a == null || b == null) return a == b;
+        return java.util.Arrays.equals(Json.bytes(canonical(a)), Json.bytes(canonical(b)));
+    }
+
     private static JsonNode canonical(JsonNode n) {
         if (n.isObject()) {
             TreeMap<String, JsonNode> sorted = new TreeMap<>();
@@ -136,7 +145,7 @@ final class ControllerRevisions {
         long max = existing.stream().mapToLong(ControllerRevisions::number).max().orElse(0);
         ObjectNode equal = null;
         for (ObjectNode r : existing) {
-            if (data.equals(r.get("data"))) equal = r;
+            if (sameJson(data, r.get("data"))) equal = r;
         }
         if (equal != null) {
             if (number(equal) == max) return new Update(equal, collisionCount);
@@ -167,7 +176,7 @@ final class ControllerRevisions {
             } catch (ApiException e) {
                 if (e.code() != 409) throw e;
                 ObjectNode taken = api.find(type, Meta.namespace(owner), name(Meta.name(owner), hash)).orElse(null);
-                if (taken != null && Owners.controlledBy(taken, owner) && data.equals(taken.get("data"))) {
+                if (taken != null && Owners.controlledBy(taken, owner) && sameJson(data, taken.get("data"))) {
                     // ours, made by an earlier sync the informer has not shown yet
                     return new Update(taken, collisions);
                 }

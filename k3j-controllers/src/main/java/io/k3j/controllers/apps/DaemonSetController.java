@@ -486,7 +486,7 @@ public final class DaemonSetController implements ManagedController {
         if (collisionCount > 0) status.put("collisionCount", collisionCount);
         JsonNode conditions = w.ds.path("status").path("conditions");
         if (conditions.isArray() && !conditions.isEmpty()) status.set("conditions", conditions.deepCopy());
-        if (!status.equals(w.ds.path("status"))) {
+        if (!ControllerRevisions.sameJson(status, w.ds.path("status"))) {
             api.modify(dsType, Meta.namespace(w.ds), Meta.name(w.ds), "status", d -> {
                 if (!Meta.uid(d).equals(Meta.uid(w.ds))) return d;
                 d.set("status", status);

@@ -446,7 +446,7 @@ public final class StatefulSetController implements ManagedController {
                 .put("collisionCount", collisionCount).put("availableReplicas", available);
         JsonNode conditions = set.path("status").path("conditions");
         if (conditions.isArray() && !conditions.isEmpty()) status.set("conditions", conditions.deepCopy());
-        if (!status.equals(set.path("status"))) {
+        if (!ControllerRevisions.sameJson(status, set.path("status"))) {
             api.modify(setType, Meta.namespace(set), Meta.name(set), "status", s -> {
                 if (!Meta.uid(s).equals(Meta.uid(set))) return s;
                 s.set("status", status);
