@@ -340,7 +340,9 @@ public final class StatefulSetController implements ManagedController {
             if (annotations.isObject() && !annotations.isEmpty()) meta.set("annotations", annotations.deepCopy());
             if (deleteWithSet) {
                 // the garbage collector removes the claim with its set (persistentVolumeClaimRetentionPolicy.whenDeleted)
-                meta.putArray("ownerReferences").add(Owners.reference(set, API_VERSION, KIND));
+                // a plain (non-controller) reference, as kube's setOwnerRef makes
+                meta.putArray("ownerReferences").addObject().put("apiVersion", API_VERSION).put("kind", KIND)
+                        .put("name", Meta.name(set)).put("uid", Meta.uid(set));
             }
             claim.set("spec", t.path("spec").isObject() ? t.get("spec").deepCopy() : Json.object());
             try {
@@ -360,23 +362,45 @@ public final class StatefulSetController implements ManagedController {
     private void repairIdentity(ObjectNode set, ObjectNode pod, int ord) {
         ObjectNode wanted = pod.deepCopy();
         setIdentity(set, wanted, ord);
-        boolean identityOk = wanted.path("metadata").path("labels").equals(pod.path("metadata").path("labels"))
-                && wanted.path("spec").path("hostname").equals(pod.path("spec").path("hostname"))
-                && wanted.path("spec").path("subdomain").equals(pod.path("spec").path("subdomain"));
-        boolean claimsOk = true;
+        // hostname, subdomain and volumes are immutable on a pod: only the identity labels can be put right in
+        // place; a pod whose spec disagrees keeps running until it is replaced
+        boolean labelsOk = wanted.path("metadata").path("labels").equals(pod.path("metadata").path("labels"));
+        boolean deleteWithSet = set.path("spec").path("persistentVolumeClaimRetentionPolicy").path("whenDeleted").asText("Retain")
+                .equals("Delete");
+        boolean claimsMissing = false;
         for (JsonNode t : set.path("spec").path("volumeClaimTemplates")) {
-            if (claims.get(Meta.namespace(set), claimName(Meta.name(t), set, ord)) == null) claimsOk = false;
+            ObjectNode claim = claims.get(Meta.namespace(set), claimName(Meta.name(t), set, ord));
+            if (claim == null) claimsMissing = true;
+            else if (ownedBy(claim, set) != deleteWithSet && !Meta.deleting(claim)) setClaimOwner(claim, set, deleteWithSet);
         }
-        if (!claimsOk) createClaims(set, pod, ord);
-        if (identityOk) return;
-        // volumes and hostname are immutable on a pod: only labels can be repaired in place, like kube does for the
-        // labels its identity check looks at; a pod whose spec disagrees keeps running until it is replaced
+        if (claimsMissing) createClaims(set, pod, ord);
+        if (labelsOk) return;
         api.modify(podType, Meta.namespace(pod), Meta.name(pod), "", p -> {
             if (!Meta.uid(p).equals(Meta.uid(pod))) throw ApiException.conflict("", "pods", Meta.name(pod), "replaced");
             ObjectNode labels = Json.obj(Meta.metadata(p), "labels");
             labels.put(POD_NAME_LABEL, Meta.name(pod));
             labels.put(POD_INDEX_LABEL, Integer.toString(ord));
             return p;
+        });
+    }
+
+    private static boolean ownedBy(JsonNode obj, JsonNode owner) {
+        for (JsonNode r : obj.path("metadata").path("ownerReferences")) if (r.path("uid").asText().equals(Meta.uid(owner))) return true;
+        return false;
+    }
+
+    /** whenDeleted changed: the claim gets (Delete) or loses (Retain) the reference the garbage collector follows. */
+    private void setClaimOwner(ObjectNode claim, ObjectNode set, boolean owned) {
+        api.modify(claimType, Meta.namespace(claim), Meta.name(claim), "", c -> {
+            ObjectNode meta = Meta.metadata(c);
+            ArrayNode refs = meta.path("ownerReferences").isArray()
+                    ? (ArrayNode) meta.get("ownerReferences") : meta.putArray("ownerReferences");
+            for (int i = refs.size() - 1; i >= 0; i--) if (refs.get(i).path("uid").asText().equals(Meta.uid(set))) refs.remove(i);
+            if (owned) {
+                refs.addObject().put("apiVersion", API_VERSION).put("kind", KIND).put("name", Meta.name(set)).put("uid", Meta.uid(set));
+            }
+            if (refs.isEmpty()) meta.remove("ownerReferences");
+            return c;
         });
     }
 

@@ -279,6 +279,14 @@ class StatefulSetControllerTest {
                 && f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-2") == null);
         assertThat(f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-0")).isNotNull();
         assertThat(f.cluster.list("", "v1", "pods", "default")).extracting(Meta::name).isEqualTo(List.of("web-0"));
+        assertThat(f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-0").path("metadata").has("ownerReferences")).isFalse();
+        // switching whenDeleted to Delete hands the remaining claim to the set
+        f.cluster.api().modify(sts, "default", "web", "", s -> {
+            ((ObjectNode) s.path("spec").path("persistentVolumeClaimRetentionPolicy")).put("whenDeleted", "Delete");
+            return s;
+        });
+        f.await("www-web-0 owned by the set", () -> f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-0")
+                .path("metadata").path("ownerReferences").path(0).path("name").asText().equals("web"));
     }
 
     @Test
@@ -303,5 +311,9 @@ class StatefulSetControllerTest {
         JsonNode ref = claim.path("metadata").path("ownerReferences").get(0);
         assertThat(ref.path("kind").asText()).isEqualTo("StatefulSet");
         assertThat(ref.path("name").asText()).isEqualTo("web");
+        assertThat(ref.path("controller").asBoolean(false)).isFalse();
+        f.cluster.api().delete(sts, "default", "web", new DeleteOptions(null, "Background", null, null, false));
+        f.await("the garbage collector removes the claims with the set", () -> f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-0") == null
+                && f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-1") == null);
     }
 }
