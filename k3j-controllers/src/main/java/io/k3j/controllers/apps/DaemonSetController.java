@@ -191,7 +191,9 @@ public final class DaemonSetController implements ManagedController {
         for (ObjectNode p : OrphanAdoption.claim(api, pods, ds, API_VERSION, KIND, p -> true)) {
             // a terminal pod being deleted is already gone as far as placement is concerned
             if (Meta.deleting(p) && Pods.terminal(p)) continue;
-            byNode.computeIfAbsent(DaemonPods.targetNode(p), n -> new ArrayList<>()).add(p);
+            String target = DaemonPods.targetNode(p);
+            if (target.isEmpty()) continue; // neither bound nor pinned (an adopted stray): kube leaves it alone too
+            byNode.computeIfAbsent(target, n -> new ArrayList<>()).add(p);
         }
         for (List<ObjectNode> l : byNode.values()) l.sort(OLDEST_FIRST);
         World w = new World(ds, hash, byNode, nodeObjects, new AtomicReference<>());
@@ -264,8 +266,8 @@ public final class DaemonSetController implements ManagedController {
                 for (ObjectNode p : here) if (!Meta.deleting(p)) delete.add(p);
             }
         }
-        // Pods meant for nodes that no longer exist: kube leaves bound ones to the pod garbage collector and
-        // deletes unbound ones itself; k3j has no pod GC in every configuration, so the controller removes both.
+        // Pods meant for nodes that no longer exist: kube deletes unbound ones here and leaves bound ones to the
+        // pod garbage collector; removing both here keeps a DaemonSet correct where no pod GC runs (and sooner).
         for (Map.Entry<String, List<ObjectNode>> e : w.byNode.entrySet()) {
             if (w.nodeObjects.containsKey(e.getKey())) continue;
             for (ObjectNode p : e.getValue()) if (!Meta.deleting(p)) delete.add(p);
