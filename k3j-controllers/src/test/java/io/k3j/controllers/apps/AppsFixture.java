@@ -34,10 +34,15 @@ final class AppsFixture implements AutoCloseable {
     private final SharedInformer pods;
 
     AppsFixture(ManagedController.Factory controller) throws Exception {
-        cluster = TestCluster.start(List.of(controller));
+        this(List.of(controller), true);
+    }
+
+    /** {@code testBinder} false: pods wait for a scheduler among {@code controllers}. */
+    AppsFixture(List<ManagedController.Factory> controllers, boolean testBinder) throws Exception {
+        cluster = TestCluster.start(controllers);
         nodes = new FakeNodes(cluster.api());
         kubelet = new FakeKubelet(cluster.api());
-        binder = new TestBinder(cluster.api());
+        binder = testBinder ? new TestBinder(cluster.api()) : null;
         watch = new InformerFactory(cluster.api().objects().cache(), Duration.ZERO);
         pods = watch.informer(cluster.type("", "v1", "pods"));
         pods.addHandler(new SharedInformer.Handler() {
@@ -168,7 +173,7 @@ final class AppsFixture implements AutoCloseable {
     @Override
     public void close() {
         watch.close();
-        binder.close();
+        if (binder != null) binder.close();
         kubelet.close();
         nodes.close();
         cluster.close();

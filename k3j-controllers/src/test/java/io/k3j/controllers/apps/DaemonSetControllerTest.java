@@ -328,6 +328,27 @@ class DaemonSetControllerTest {
                 && e.path("type").asText().equals("Warning") && e.path("message").asText().contains("on node n1"));
     }
 
+    @Test
+    @DisplayName("with the real scheduler, each daemon pod lands on the node its matchFields affinity names, a cordoned node included")
+    void realScheduler() throws Exception {
+        f.close();
+        f = new AppsFixture(List.of(DaemonSetController::new, io.k3j.controllers.scheduler.SchedulerController::new), false);
+        f.addNode("n1");
+        f.addNode("n2");
+        f.addNode("n3");
+        modifyNode("n2", n -> {
+            Json.obj(n, "spec").put("unschedulable", true).putArray("taints").addObject()
+                    .put("key", "node.kubernetes.io/unschedulable").put("effect", "NoSchedule");
+            return n;
+        });
+        f.cluster.create(ds("sched", "busybox:1", ""));
+        f.await("a pod running on every node", () -> runningNodes("sched").equals(Set.of("n1", "n2", "n3")) && live("sched").size() == 3);
+        for (ObjectNode p : live("sched")) {
+            JsonNode pinned = p.at("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchFields/0/values/0");
+            assertThat(Json.text(p.get("spec"), "nodeName")).isEqualTo(pinned.asText());
+        }
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
