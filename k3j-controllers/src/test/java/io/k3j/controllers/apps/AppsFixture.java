@@ -26,7 +26,7 @@ final class AppsFixture implements AutoCloseable {
     final TestCluster cluster;
     final FakeNodes nodes;
     final FakeKubelet kubelet;
-    final TestBinder binder;
+    final PinnedPodBinder binder;
     private final InformerFactory watch;
     /** Pod watch events as {@code ADDED web-0}, {@code READY web-0}, {@code DELETING web-2}, {@code DELETED web-2}. */
     final List<String> podEvents = new CopyOnWriteArrayList<>();
@@ -42,7 +42,7 @@ final class AppsFixture implements AutoCloseable {
         cluster = TestCluster.start(controllers);
         nodes = new FakeNodes(cluster.api());
         kubelet = new FakeKubelet(cluster.api());
-        binder = testBinder ? new TestBinder(cluster.api()) : null;
+        binder = testBinder ? new PinnedPodBinder(cluster.api()) : null;
         watch = new InformerFactory(cluster.api().objects().cache(), Duration.ZERO);
         pods = watch.informer(cluster.type("", "v1", "pods"));
         pods.addHandler(new SharedInformer.Handler() {

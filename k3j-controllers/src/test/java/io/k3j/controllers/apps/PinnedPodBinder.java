@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code metadata.name In [node]} names (how DaemonSet pods say where they belong), or round-robin to an
  * existing node when it names none. Pods for nodes that do not exist stay pending, as with the real scheduler.
  */
-final class TestBinder implements AutoCloseable {
+final class PinnedPodBinder implements AutoCloseable {
     private final ApiClient api;
     private final InformerFactory informers;
     private final SharedInformer pods;
@@ -29,7 +29,7 @@ final class TestBinder implements AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
 
-    TestBinder(ApiClient api) throws InterruptedException {
+    PinnedPodBinder(ApiClient api) throws InterruptedException {
         this.api = api.as("test-binder");
         this.informers = new InformerFactory(api.objects().cache(), Duration.ZERO);
         this.pods = informers.informer(api.type("", "v1", "pods"));
@@ -48,7 +48,7 @@ final class TestBinder implements AutoCloseable {
         nodes.addHandler(new SharedInformer.Handler() {
             @Override
             public void onAdd(ObjectNode obj) {
-                pods.list().forEach(TestBinder.this::consider);
+                pods.list().forEach(PinnedPodBinder.this::consider);
             }
         });
         informers.start();
