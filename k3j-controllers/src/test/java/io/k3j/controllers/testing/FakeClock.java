@@ -15,9 +15,9 @@ public final class FakeClock extends Clock {
         this.now = new AtomicReference<>(start);
     }
 
-    /** Starts at the real current time. */
+    /** Starts at the real current time, in whole seconds (as timestamps in objects are written). */
     public FakeClock() {
-        this(Instant.now());
+        this(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     }
 
     public Instant advance(Duration d) {
