@@ -188,7 +188,9 @@ public final class DaemonSetController implements ManagedController {
         Map<String, ObjectNode> nodeObjects = new LinkedHashMap<>();
         for (ObjectNode n : nodes.list()) nodeObjects.put(Meta.name(n), n);
         Map<String, List<ObjectNode>> byNode = new HashMap<>();
-        for (ObjectNode p : OrphanAdoption.claim(api, pods, ds, API_VERSION, KIND, p -> true)) {
+        List<ObjectNode> claimed = ControllerRefs.claim(api, podType, ds, API_VERSION, KIND, Owners.selector(ds),
+                pods.list(Meta.namespace(ds)), () -> stillLive(api, dsType, ds));
+        for (ObjectNode p : claimed) {
             // a terminal pod being deleted is already gone as far as placement is concerned
             if (Meta.deleting(p) && Pods.terminal(p)) continue;
             String target = DaemonPods.targetNode(p);
@@ -212,6 +214,12 @@ public final class DaemonSetController implements ManagedController {
         if (retry == null) return again;
         Duration untilRetry = Duration.between(clock.instant(), retry).plusMillis(10);
         return again == null || untilRetry.compareTo(again) < 0 ? untilRetry : again;
+    }
+
+    /** canAdopt: a fresh read that the owner still exists, is the same object, and is not being deleted. */
+    static boolean stillLive(ApiClient api, ResourceType type, ObjectNode owner) {
+        ObjectNode fresh = api.find(type, Meta.namespace(owner), Meta.name(owner)).orElse(null);
+        return fresh != null && Meta.uid(fresh).equals(Meta.uid(owner)) && !Meta.deleting(fresh);
     }
 
     /** podByCreationTimestampAndPhase: bound pods first, then oldest first, then by name. */

@@ -146,7 +146,11 @@ public final class StatefulSetController implements ManagedController {
         int start = spec.path("ordinals").path("start").asInt(0);
         ObjectNode[] slots = new ObjectNode[replicas];
         List<ObjectNode> condemned = new ArrayList<>();
-        List<ObjectNode> owned = OrphanAdoption.claim(api, pods, set, API_VERSION, KIND, p -> ordinal(name, Meta.name(p)) >= 0);
+        // only pods named like the set's own are claimed (isMemberOf)
+        List<ObjectNode> members = new ArrayList<>();
+        for (ObjectNode p : pods.list(ns)) if (ordinal(name, Meta.name(p)) >= 0) members.add(p);
+        List<ObjectNode> owned = ControllerRefs.claim(api, podType, set, API_VERSION, KIND, Owners.selector(set), members,
+                () -> DaemonSetController.stillLive(api, setType, set));
         for (ObjectNode p : owned) {
             int ord = ordinal(name, Meta.name(p));
             if (ord < 0) continue;
