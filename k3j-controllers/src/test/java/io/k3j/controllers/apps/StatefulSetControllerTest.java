@@ -180,6 +180,17 @@ class StatefulSetControllerTest {
     }
 
     @Test
+    @DisplayName("spec.ordinals.start numbers the pods and their claims from the start ordinal")
+    void ordinalsStart() {
+        f.cluster.create(web(2, "ordinals: {start: 3}"));
+        f.await("web-3 and web-4 running", () -> AppsFixture.running(f.pod("web-3")) && AppsFixture.running(f.pod("web-4")));
+        assertThat(f.pod("web-0")).isNull();
+        assertThat(f.pod("web-3").at("/metadata/labels/apps.kubernetes.io~1pod-index").asText()).isEqualTo("3");
+        assertThat(f.cluster.get("", "v1", "persistentvolumeclaims", "default", "www-web-4")).isNotNull();
+        f.await("status", () -> status().path("readyReplicas").asInt() == 2 && status().path("updatedReplicas").asInt() == 2);
+    }
+
+    @Test
     @DisplayName("a partitioned rolling update replaces only ordinals at or above the partition, then the rest from the highest down")
     void partitionedRollingUpdate() throws Exception {
         f.cluster.create(web(3, "updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}"));
