@@ -40,7 +40,9 @@ public final class Controllers implements AutoCloseable {
                 io.k3j.controllers.batch.TtlAfterFinishedController::new,
                 io.k3j.controllers.apps.DeploymentController::new,
                 io.k3j.controllers.apps.ReplicaSetController::replicaSets,
-                io.k3j.controllers.apps.ReplicaSetController::replicationControllers);
+                io.k3j.controllers.apps.ReplicaSetController::replicationControllers,
+                io.k3j.controllers.apps.DaemonSetController::new,
+                io.k3j.controllers.apps.StatefulSetController::new);
     }
 
     /** kube-scheduler's share. */
