@@ -23,6 +23,7 @@ final class BindWatch implements AutoCloseable {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final Set<String> bound = ConcurrentHashMap.newKeySet();
+    private final Set<String> unschedulable = ConcurrentHashMap.newKeySet();
     private final CountDownLatch done;
     private final Thread reader;
     private volatile InputStream body;
@@ -40,6 +41,11 @@ final class BindWatch implements AutoCloseable {
                     for (String line; (line = in.readLine()) != null; ) {
                         JsonNode e = MAPPER.readTree(line);
                         JsonNode obj = e.path("object");
+                        for (JsonNode c : obj.path("status").path("conditions")) {
+                            if (c.path("type").asText().equals("PodScheduled") && c.path("status").asText().equals("False")) {
+                                unschedulable.add(obj.path("metadata").path("name").asText());
+                            }
+                        }
                         if (!obj.path("spec").path("nodeName").asText("").isEmpty() && bound.add(obj.path("metadata").path("name").asText())) {
                             long now = System.nanoTime();
                             if (firstBindNanos == 0) firstBindNanos = now;
@@ -56,6 +62,11 @@ final class BindWatch implements AutoCloseable {
 
     boolean await(long seconds) throws InterruptedException {
         return done.await(seconds, TimeUnit.SECONDS);
+    }
+
+    /** Pods seen with PodScheduled=False: the scheduler has tried them and found no node. */
+    int unschedulable() {
+        return unschedulable.size();
     }
 
     int bound() {

@@ -82,9 +82,17 @@ final class FakeNodes implements AutoCloseable {
 
     /** Uncordons every node (spec.unschedulable false). */
     void uncordonAll() throws IOException, InterruptedException {
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
         for (int i = 0; i < count; i++) {
-            expect(http.send(patch(server.resolve("/api/v1/nodes/" + name(i)), "{\"spec\":{\"unschedulable\":false}}"),
-                    HttpResponse.BodyHandlers.ofString()), 200, "uncordoning " + name(i));
+            all.add(http.sendAsync(patch(server.resolve("/api/v1/nodes/" + name(i)), "{\"spec\":{\"unschedulable\":false}}"),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < count; i++) {
+            try {
+                expect(all.get(i).get(), 200, "uncordoning " + name(i));
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("uncordoning " + name(i), e.getCause());
+            }
         }
     }
 

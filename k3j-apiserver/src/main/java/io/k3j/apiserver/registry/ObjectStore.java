@@ -393,7 +393,8 @@ public final class ObjectStore {
             ObjectNode current = withTypeMeta(type, strategy.onRead(type, WatchCache.decode(currentKv.value(), currentKv.modRevision())));
             ObjectNode desired = mutate.apply(current.deepCopy());
             checkTypeMeta(type, desired); // shapes first: a patch may have made metadata a string
-            decode(type, strategy, desired, opts, put);
+            boolean binding = subresource.equals("binding");
+            if (!binding) decode(type, strategy, desired, opts, put);
             ObjectNode dmeta = Meta.metadata(desired);
             String precondition = Json.text(dmeta, "resourceVersion");
             if (!precondition.isEmpty() && !precondition.equals(Long.toString(currentKv.modRevision()))) {
@@ -407,7 +408,8 @@ public final class ObjectStore {
             List<Cause> causes = subresource.equals("status") ? strategy.validateStatusUpdate(type, updated, current)
                     : subresource.equals("binding") ? List.of() : strategy.validateUpdate(type, updated, current);
             if (!causes.isEmpty()) throw ApiException.invalid(type.group(), type.kind(), name, causes);
-            managedFields.onWrite(type, current, updated, opts, subresource);
+            // kube's BindingREST writes the pod directly: a binding leaves no managedFields entry on the pod
+            if (!binding) managedFields.onWrite(type, current, updated, opts, subresource);
             if (sameObject(updated, current)) return current;
             if (opts.dryRun()) return updated;
             boolean finalize = Meta.deleting(updated) && Meta.finalizers(updated).isEmpty() && !strategy.deletionBlocked(updated)

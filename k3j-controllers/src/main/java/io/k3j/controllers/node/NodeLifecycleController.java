@@ -246,7 +246,8 @@ final class NodeLifecycleController implements ManagedController {
         boolean hasNotReady = Taints.has(node, Taints.NOT_READY, Taints.NO_EXECUTE);
         boolean hasUnreachable = Taints.has(node, Taints.UNREACHABLE, Taints.NO_EXECUTE);
         String wantNoExecute = hasNotReady ? Taints.NOT_READY : hasUnreachable ? Taints.UNREACHABLE : null;
-        Map<String, ZoneState> zones = zoneStates();
+        // zone states cost a pass over every node: only a node that is not ready needs them
+        Map<String, ZoneState> zones = ready.equals("True") ? Map.of() : zoneStates();
         boolean allDisrupted = !zones.isEmpty() && zones.values().stream().allMatch(z -> z == ZoneState.FULL_DISRUPTION);
         if (allDisrupted || ready.equals("True")) {
             wantNoExecute = null;

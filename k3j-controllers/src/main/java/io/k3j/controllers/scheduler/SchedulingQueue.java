@@ -35,6 +35,7 @@ final class SchedulingQueue {
     private long schedulingCycle;
     /** The cycle during which the last cluster change was seen. */
     private long moveRequestCycle = -1;
+    private long lastScan;
 
     SchedulingQueue(Clock clock) {
         this.clock = clock;
@@ -146,7 +147,10 @@ final class SchedulingQueue {
         try {
             while (!closed) {
                 long now = clock.millis();
-                if (!backoff.isEmpty()) {
+                // scanning the parked pods costs O(parked): do it when idle, else at most every 100 ms
+                boolean scan = active.isEmpty() || now - lastScan >= 100 || now < lastScan;
+                if (scan) lastScan = now;
+                if (scan && !backoff.isEmpty()) {
                     var it = backoff.entrySet().iterator();
                     while (it.hasNext()) {
                         var en = it.next();
@@ -157,7 +161,7 @@ final class SchedulingQueue {
                         }
                     }
                 }
-                if (!unschedulable.isEmpty()) {
+                if (scan && !unschedulable.isEmpty()) {
                     var it = unschedulable.entrySet().iterator();
                     while (it.hasNext()) {
                         var en = it.next();
