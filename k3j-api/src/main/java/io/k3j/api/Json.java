@@ -37,6 +37,14 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
+    /** For trees kept in memory a long time: shared short strings, small tables ({@link CompactNodeFactory}). */
+    private static final ObjectMapper STORED = JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                    .build())
+            .nodeFactory(new CompactNodeFactory())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
     public static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder().maxDocumentLength(8L << 20).maxNestingDepth(MAX_NESTING_DEPTH).build())
                     .build())
@@ -75,6 +83,21 @@ public final class Json {
             throw ApiException.badRequest("expected a JSON object, got " + node.getNodeType().name().toLowerCase());
         }
         return o;
+    }
+
+    /**
+     * Parses a stored object into a tree meant to stay in memory (the watch cache): equal short strings are
+     * shared with other such trees. The tree is as mutable as any other, but like every cached object it must
+     * not be changed (copy first).
+     */
+    public static ObjectNode parseStored(byte[] bytes) {
+        try {
+            JsonNode node = STORED.readTree(bytes);
+            if (node instanceof ObjectNode o) return o;
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest("stored object is not JSON: " + e.getMessage());
+        }
+        throw ApiException.badRequest("stored value is not a JSON object");
     }
 
     /** Parses JSON, or YAML when it isn't JSON (one document). */

@@ -115,6 +115,10 @@ final class SchedulerBench {
                 double mb = rss / 1024.0;
                 System.out.printf("  VmRSS %d kB, VmHWM %d kB%n", rss, hwm);
                 System.out.println(RssBench.jcmd(s.pid(), "GC.heap_info").lines().map(l -> "    | " + l).reduce("", (a, b) -> a + b + "\n"));
+                System.out.println("  live objects after a full GC (top 12 classes):");
+                System.out.println(RssBench.jcmd(s.pid(), "GC.class_histogram").lines().limit(15).map(l -> "    | " + l)
+                        .reduce("", (a, b) -> a + b + "\n"));
+                System.out.println(RssBench.jcmd(s.pid(), "GC.heap_info").lines().map(l -> "    | " + l).reduce("", (a, b) -> a + b + "\n"));
                 System.out.printf("RESULT objects %d pods + %d deployments/replicasets on %d nodes: VmRSS %.0f MiB, target <= %d MB, ratio %.2fx of target -> %s%n",
                         deployments * per, deployments, nodes, mb, TARGET_RSS_MB, mb / TARGET_RSS_MB, mb <= TARGET_RSS_MB ? "MET" : "MISSED");
             }

@@ -1,5 +1,6 @@
 package io.k3j.apiserver.watch;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,7 +17,11 @@ public final class ResourceCache {
     private final String prefix;
     private final int windowSize;
     private final NavigableMap<String, CachedObject> objects = new TreeMap<>();
-    private final ArrayDeque<CacheEvent> window = new ArrayDeque<>();
+    /**
+     * Recent events as the store's bytes, not trees: a tree costs about eight times its JSON, and the window
+     * is read only when a watch resumes from an older revision, which then decodes what it replays.
+     */
+    private final ArrayDeque<WindowEvent> window = new ArrayDeque<>();
     private final List<CacheWatcher> watchers = new CopyOnWriteArrayList<>();
     /** Every event with a revision above this one is in the window. */
     private long windowStart;
@@ -37,10 +42,24 @@ public final class ResourceCache {
         objects.put(key, new CachedObject(key, obj, modRevision));
     }
 
-    synchronized void apply(CacheEvent e) {
+    /** One event of the window: enough to rebuild the {@link CacheEvent}. */
+    record WindowEvent(CacheEvent.Type type, String key, long revision, byte[] value, byte[] previous, long previousRevision) {
+        CacheEvent materialize() {
+            ObjectNode obj = WatchCache.decode(type == CacheEvent.Type.DELETED ? previous : value, revision);
+            ObjectNode prev = previous == null ? null : WatchCache.decode(previous, previousRevision);
+            return new CacheEvent(type, key, obj, prev, revision);
+        }
+    }
+
+    /** The current object, or null; for the dispatcher, which reuses it as the next event's previous state. */
+    synchronized CachedObject current(String key) {
+        return objects.get(key);
+    }
+
+    synchronized void apply(CacheEvent e, WindowEvent compact) {
         if (e.type() == CacheEvent.Type.DELETED) objects.remove(e.key());
         else objects.put(e.key(), new CachedObject(e.key(), e.object(), e.revision(), e.json()));
-        window.addLast(e);
+        window.addLast(compact);
         while (window.size() > windowSize) windowStart = window.removeFirst().revision();
         revision = e.revision();
         for (CacheWatcher w : watchers) w.offer(e);
@@ -87,8 +106,8 @@ public final class ResourceCache {
             if (afterRevision < windowStart) {
                 throw ApiException.gone("too old resource version: " + afterRevision + " (" + windowStart + ")");
             }
-            for (CacheEvent e : window) {
-                if (e.revision() > afterRevision) w.initial(e);
+            for (WindowEvent e : window) {
+                if (e.revision() > afterRevision) w.initial(e.materialize());
             }
         }
         watchers.add(w);

@@ -132,12 +132,25 @@ public final class WatchCache implements AutoCloseable, WatchListener {
                 rev = Math.max(rev, e.revision());
                 ResourceCache c = caches.get(prefixOf(e.kv().key()));
                 if (c == null) continue;
-                ObjectNode prev = e.prevKv() == null ? null : decode(e.prevKv().value(), e.prevKv().modRevision());
+                String key = e.kv().key();
+                ObjectNode prev = null;
+                if (e.prevKv() != null) {
+                    // the cached tree is the previous state: share it rather than parse the same bytes again
+                    CachedObject cur = c.current(key);
+                    prev = cur != null && cur.modRevision() == e.prevKv().modRevision() ? cur.object()
+                            : decode(e.prevKv().value(), e.prevKv().modRevision());
+                }
+                byte[] prevBytes = e.prevKv() == null ? null : e.prevKv().value();
+                long prevRev = e.prevKv() == null ? 0 : e.prevKv().modRevision();
                 if (e.type() == Event.Type.DELETE) {
-                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, e.kv().key(), decode(e.prevKv().value(), e.revision()), prev, e.revision()));
+                    ObjectNode gone = prev.deepCopy();
+                    Json.obj(gone, "metadata").put("resourceVersion", Long.toString(e.revision()));
+                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, key, gone, prev, e.revision()),
+                            new ResourceCache.WindowEvent(CacheEvent.Type.DELETED, key, e.revision(), null, prevBytes, prevRev));
                 } else {
                     CacheEvent.Type t = prev == null ? CacheEvent.Type.ADDED : CacheEvent.Type.MODIFIED;
-                    c.apply(new CacheEvent(t, e.kv().key(), decode(e.kv().value(), e.revision()), prev, e.revision()));
+                    c.apply(new CacheEvent(t, key, decode(e.kv().value(), e.revision()), prev, e.revision()),
+                            new ResourceCache.WindowEvent(t, key, e.revision(), e.kv().value(), prevBytes, prevRev));
                 }
             }
             revision = rev;
@@ -165,7 +178,7 @@ public final class WatchCache implements AutoCloseable, WatchListener {
 
     /** Stored bytes to the object clients see: resourceVersion is the revision, never stored. */
     public static ObjectNode decode(byte[] value, long revision) {
-        ObjectNode obj = Json.parseObject(value);
+        ObjectNode obj = Json.parseStored(value);
         Json.obj(obj, "metadata").put("resourceVersion", Long.toString(revision));
         return obj;
     }
