@@ -307,9 +307,29 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private void startControllers() {
-        closeables.add(new NamespaceController(objects, registry, pki.serverCaPem()).start());
-        closeables.add(new GarbageCollector(objects, registry).start());
+        runSystemControllers(true);
+        closeables.add(() -> runSystemControllers(false));
         closeables.add(startCompactor());
+    }
+
+    private NamespaceController namespaceController;
+    private GarbageCollector garbageCollector;
+
+    /**
+     * Starts or stops the namespace and garbage-collection controllers. They run from the start so that a
+     * control plane on its own keeps the API's invariants; a server whose controllers are leader-elected stops
+     * them here and runs them only while it holds the kube-controller-manager Lease.
+     */
+    public synchronized void runSystemControllers(boolean run) {
+        if (run && namespaceController == null) {
+            namespaceController = new NamespaceController(objects, registry, pki.serverCaPem()).start();
+            garbageCollector = new GarbageCollector(objects, registry).start();
+        } else if (!run && namespaceController != null) {
+            namespaceController.close();
+            garbageCollector.close();
+            namespaceController = null;
+            garbageCollector = null;
+        }
     }
 
     /**

@@ -66,7 +66,21 @@ public final class Controllers implements AutoCloseable {
                 .withManifestsDir(sc.serverDir().resolve("manifests"))
                 .withLocalPathDir(sc.dataDir().resolve("storage"));
         ApiClient api = new ApiClient(cp.objects(), cp.registry(), "k3j");
-        ControllerManager kcm = new ControllerManager("kube-controller-manager", api, config, controllerManagerControllers()).start();
+        // the namespace and garbage collectors join the leader-elected group: one active server runs them
+        cp.runSystemControllers(false);
+        List<ManagedController.Factory> kcmControllers = new java.util.ArrayList<>(controllerManagerControllers());
+        kcmControllers.add(ctx -> new ManagedController() {
+            @Override
+            public void start() {
+                cp.runSystemControllers(true);
+            }
+
+            @Override
+            public void close() {
+                cp.runSystemControllers(false);
+            }
+        });
+        ControllerManager kcm = new ControllerManager("kube-controller-manager", api, config, kcmControllers).start();
         ControllerManager sched = new ControllerManager("kube-scheduler", api, config, schedulerControllers()).start();
         return new Controllers(kcm, sched);
     }
