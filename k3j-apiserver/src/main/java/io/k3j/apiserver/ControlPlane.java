@@ -310,6 +310,8 @@ public final class ControlPlane implements AutoCloseable {
         runSystemControllers(true);
         closeables.add(() -> runSystemControllers(false));
         closeables.add(startCompactor());
+        closeables.add(new io.k3j.apiserver.system.EventReaper(objects, registry, clock, io.k3j.apiserver.system.EventReaper.DEFAULT_TTL)
+                .start(java.time.Duration.ofMinutes(1)));
     }
 
     private NamespaceController namespaceController;
