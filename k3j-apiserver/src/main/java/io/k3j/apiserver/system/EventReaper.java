@@ -56,6 +56,7 @@ public final class EventReaper implements AutoCloseable {
     /** Deletes every Event last recorded more than the TTL ago; returns how many. */
     public int reap() {
         Instant cutoff = clock.instant().minus(ttl);
+        objects.cache().sync(); // every Event written so far
         int deleted = 0;
         for (CachedObject o : objects.cache().cache(events.storagePrefix()).list(events.storagePrefix()).objects()) {
             if (!lastRecorded(o.object()).isBefore(cutoff)) continue;
