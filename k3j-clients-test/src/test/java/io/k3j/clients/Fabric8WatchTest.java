@@ -225,8 +225,13 @@ class Fabric8WatchTest {
         }
 
         String next() throws InterruptedException {
-            String s = calls.poll(10, TimeUnit.SECONDS);
-            assertThat(s).as("an informer callback within 10s").isNotNull();
+            return next(10);
+        }
+
+        /** The next callback, waiting up to {@code seconds} (longer after a restart: the watch re-connects with backoff). */
+        String next(int seconds) throws InterruptedException {
+            String s = calls.poll(seconds, TimeUnit.SECONDS);
+            assertThat(s).as("an informer callback within " + seconds + "s").isNotNull();
             return s;
         }
 
