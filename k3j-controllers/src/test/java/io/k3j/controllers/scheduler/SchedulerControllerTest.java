@@ -88,9 +88,9 @@ class SchedulerControllerTest {
         nodes.add("s2-small-1", "1", "2Gi", Map.of("pool", "s2"));
         nodes.add("s2-small-2", "1", "2Gi", Map.of("pool", "s2"));
         createPod("s2", "big", "2", "\"nodeSelector\":{\"pool\":\"s2\"},");
-        cluster.await("PodScheduled=False", Duration.ofSeconds(20), () -> {
+        cluster.await("PodScheduled=False for lack of cpu", Duration.ofSeconds(20), () -> {
             JsonNode c = Pods.condition(pod("s2", "big"), "PodScheduled");
-            return c != null && c.path("status").asText().equals("False");
+            return c != null && c.path("status").asText().equals("False") && c.path("message").asText().contains("2 Insufficient cpu");
         });
         JsonNode c = Pods.condition(pod("s2", "big"), "PodScheduled");
         assertThat(c.path("reason").asText()).isEqualTo("Unschedulable");
@@ -118,7 +118,10 @@ class SchedulerControllerTest {
         createPod("s3", "want2", "2", "\"nodeSelector\":{\"pool\":\"s3\"},");
         cluster.await("PodScheduled=False", Duration.ofSeconds(20), () -> {
             JsonNode c = Pods.condition(pod("s3", "want2"), "PodScheduled");
-            return c != null && c.path("message").asText().contains("untolerated taint");
+            // nodes register before they report Ready, so an early attempt may see s3-c as not-ready: wait for the
+            // attempt that sees all three as they end up
+            return c != null && c.path("message").asText().contains("untolerated taint {dedicated: gpu}")
+                    && c.path("message").asText().contains("2 Insufficient cpu");
         });
         String msg = Pods.condition(pod("s3", "want2"), "PodScheduled").path("message").asText();
         int all = cluster.list("", "v1", "nodes", null).size();
