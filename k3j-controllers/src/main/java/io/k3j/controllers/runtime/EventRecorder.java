@@ -24,6 +24,7 @@ public final class EventRecorder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EventRecorder.class.getName());
     private static final long DEDUP_MILLIS = 10 * 60 * 1000;
     private static final int MAX_REMEMBERED = 4096;
+    private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
 
     private final ApiClient api;
     private final ResourceType events;
@@ -91,11 +92,28 @@ public final class EventRecorder implements AutoCloseable {
                 return;
             }
             if (e == null) continue;
-            try {
-                write(e);
-            } catch (RuntimeException ex) {
-                // the namespace may be terminating, or the server closing: events are best effort
-                LOG.log(System.Logger.Level.DEBUG, "writing event: {0}", ex.getMessage());
+            // as client-go's recorder: a failed write is retried a few times, then dropped (events are best effort)
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    write(e);
+                    break;
+                } catch (ApiException ex) {
+                    if (ex.code() == 404 || ex.code() == 403 || attempt >= 4) {
+                        // 404/403: the namespace is gone or terminating
+                        LOG.log(System.Logger.Level.INFO, "dropping event {0} {1}: {2}", e.path("reason").asText(),
+                                e.path("involvedObject").path("name").asText(), ex.getMessage());
+                        break;
+                    }
+                } catch (RuntimeException ex) {
+                    LOG.log(System.Logger.Level.WARNING, "writing event " + e.path("reason").asText() + " failed", ex);
+                    break;
+                }
+                try {
+                    Thread.sleep(100L << (2 * attempt));
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                e.remove("metadata"); // a new name next time (a 409 may have been a name collision)
             }
         }
     }
@@ -127,7 +145,8 @@ public final class EventRecorder implements AutoCloseable {
                 if (ex.code() != 404) throw ex;
             }
         }
-        String name = ref.path("name").asText() + "." + Long.toHexString(now.toEpochMilli() * 1_000_000L + System.nanoTime() % 1_000_000L);
+        // kube names events <object>.<unix nanos in hex>; the sequence keeps two events of one instant apart
+        String name = ref.path("name").asText() + "." + Long.toHexString(now.toEpochMilli() * 1_000_000L + SEQ.incrementAndGet() % 1_000_000L);
         ObjectNode meta = e.putObject("metadata");
         meta.put("name", name);
         meta.put("namespace", ns);
