@@ -2,7 +2,7 @@ package io.k3j.apiserver.watch;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -15,6 +15,7 @@ public final class CacheWatcher implements AutoCloseable {
     private static final CacheEvent END = new CacheEvent(CacheEvent.Type.BOOKMARK, "", null, null, -1);
 
     private final ResourceCache cache;
+    /** Linked, not an array: a bound of 200,000 events must not cost 800 KB per idle watcher. */
     private final BlockingQueue<CacheEvent> queue;
     private final List<CacheEvent> initial = new ArrayList<>();
     private volatile boolean ended;
@@ -23,7 +24,7 @@ public final class CacheWatcher implements AutoCloseable {
 
     CacheWatcher(ResourceCache cache, int queueSize) {
         this.cache = cache;
-        this.queue = new ArrayBlockingQueue<>(queueSize);
+        this.queue = new LinkedBlockingQueue<>(queueSize);
     }
 
     void initial(CacheEvent e) {
