@@ -87,22 +87,7 @@ public final class DeploymentController implements ManagedController {
         this.pods.addIndexer(Indexers.CONTROLLER_UID, Indexers.BY_CONTROLLER_UID);
         this.events = ctx.events(COMPONENT);
         this.controller = new Controller(COMPONENT, clock, 5, this::sync);
-        deployments.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                controller.enqueue(Keys.of(newObj));
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-        });
+        deployments.addHandler(SharedInformer.Handler.onEvery(o -> controller.enqueue(Keys.of(o))));
         replicaSets.addHandler(new SharedInformer.Handler() {
             @Override
             public void onAdd(ObjectNode rs) {

@@ -70,33 +70,8 @@ public final class StatefulSetController implements ManagedController {
         this.setType = sets.type();
         this.controller = new Controller(NAME, clock, 2, this::sync);
         pods.addIndexer(Indexers.CONTROLLER_UID, Indexers.BY_CONTROLLER_UID);
-        sets.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                controller.enqueue(Keys.of(newObj));
-            }
-        });
-        pods.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                enqueueOwner(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                enqueueOwner(newObj);
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                enqueueOwner(obj);
-            }
-        });
+        sets.addHandler(SharedInformer.Handler.onAddOrUpdate(o -> controller.enqueue(Keys.of(o))));
+        pods.addHandler(SharedInformer.Handler.onEvery(this::enqueueOwner));
     }
 
     private void enqueueOwner(ObjectNode pod) {

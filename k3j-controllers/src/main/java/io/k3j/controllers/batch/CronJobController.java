@@ -70,33 +70,8 @@ public final class CronJobController implements ManagedController {
             if (ref == null || !ref.path("kind").asText().equals("CronJob")) return List.of();
             return List.of(Keys.of(Meta.namespace(j), ref.path("name").asText()));
         });
-        cronJobs.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                controller.enqueue(Keys.of(newObj));
-            }
-        });
-        jobs.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                jobChanged(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                jobChanged(newObj);
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                jobChanged(obj);
-            }
-        });
+        cronJobs.addHandler(SharedInformer.Handler.onAddOrUpdate(o -> controller.enqueue(Keys.of(o))));
+        jobs.addHandler(SharedInformer.Handler.onEvery(this::jobChanged));
     }
 
     private void jobChanged(ObjectNode job) {

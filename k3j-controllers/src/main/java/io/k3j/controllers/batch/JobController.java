@@ -95,38 +95,8 @@ public final class JobController implements ManagedController {
             }
             return List.of(Keys.of(Meta.namespace(p), ref.path("name").asText()));
         });
-        jobs.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                controller.enqueue(Keys.of(newObj));
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-        });
-        pods.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                podChanged(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                podChanged(newObj);
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                podChanged(obj);
-            }
-        });
+        jobs.addHandler(SharedInformer.Handler.onEvery(o -> controller.enqueue(Keys.of(o))));
+        pods.addHandler(SharedInformer.Handler.onEvery(this::podChanged));
     }
 
     private void podChanged(ObjectNode pod) {

@@ -34,17 +34,7 @@ public final class TtlAfterFinishedController implements ManagedController {
         this.jobs = ctx.informer("batch", "v1", "jobs");
         this.clock = ctx.clock();
         this.controller = new Controller("ttl-after-finished-controller", clock, 5, this::sync);
-        jobs.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                consider(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                consider(newObj);
-            }
-        });
+        jobs.addHandler(SharedInformer.Handler.onAddOrUpdate(this::consider));
     }
 
     private void consider(ObjectNode job) {

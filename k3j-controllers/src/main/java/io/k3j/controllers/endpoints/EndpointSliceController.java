@@ -67,39 +67,9 @@ final class EndpointSliceController implements ManagedController {
             String svc = ServicePods.labelsOf(s).path(SERVICE_NAME).asText("");
             return svc.isEmpty() ? List.of() : List.of(Keys.of(Meta.namespace(s), svc));
         });
-        services.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                controller.enqueue(Keys.of(newObj));
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-        });
+        services.addHandler(SharedInformer.Handler.onEvery(o -> controller.enqueue(Keys.of(o))));
         pods.addHandler(new PodToServices(services, controller::enqueue));
-        slices.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                onSlice(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                onSlice(newObj);
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                onSlice(obj);
-            }
-        });
+        slices.addHandler(SharedInformer.Handler.onEvery(this::onSlice));
         nodes.addHandler(new SharedInformer.Handler() {
             @Override
             public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {

@@ -48,22 +48,7 @@ final class EndpointsController implements ManagedController {
         this.pods = ctx.informer("", "v1", "pods");
         this.endpoints = ctx.informer("", "v1", "endpoints");
         this.controller = new Controller("endpoint-controller", ctx.clock(), 3, this::sync);
-        services.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                controller.enqueue(Keys.of(newObj));
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                controller.enqueue(Keys.of(obj));
-            }
-        });
+        services.addHandler(SharedInformer.Handler.onEvery(o -> controller.enqueue(Keys.of(o))));
         pods.addHandler(new PodToServices(services, controller::enqueue));
         endpoints.addHandler(new SharedInformer.Handler() {
             @Override

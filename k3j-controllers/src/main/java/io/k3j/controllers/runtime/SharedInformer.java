@@ -40,6 +40,41 @@ public final class SharedInformer implements AutoCloseable {
         default void onUpdate(ObjectNode oldObj, ObjectNode newObj) { }
 
         default void onDelete(ObjectNode obj) { }
+
+        /** Passes every added object, every update's new state, and every deleted object to {@code f}. */
+        static Handler onEvery(java.util.function.Consumer<ObjectNode> f) {
+            return new Handler() {
+                @Override
+                public void onAdd(ObjectNode obj) {
+                    f.accept(obj);
+                }
+
+                @Override
+                public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
+                    f.accept(newObj);
+                }
+
+                @Override
+                public void onDelete(ObjectNode obj) {
+                    f.accept(obj);
+                }
+            };
+        }
+
+        /** Passes every added object and every update's new state (not deletions) to {@code f}. */
+        static Handler onAddOrUpdate(java.util.function.Consumer<ObjectNode> f) {
+            return new Handler() {
+                @Override
+                public void onAdd(ObjectNode obj) {
+                    f.accept(obj);
+                }
+
+                @Override
+                public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
+                    f.accept(newObj);
+                }
+            };
+        }
     }
 
     private final WatchCache cache;

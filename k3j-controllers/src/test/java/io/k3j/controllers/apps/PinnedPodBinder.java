@@ -34,17 +34,7 @@ final class PinnedPodBinder implements AutoCloseable {
         this.informers = new InformerFactory(api.objects().cache(), Duration.ZERO);
         this.pods = informers.informer(api.type("", "v1", "pods"));
         this.nodes = informers.informer(api.type("", "v1", "nodes"));
-        pods.addHandler(new SharedInformer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                consider(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-                consider(newObj);
-            }
-        });
+        pods.addHandler(SharedInformer.Handler.onAddOrUpdate(this::consider));
         nodes.addHandler(new SharedInformer.Handler() {
             @Override
             public void onAdd(ObjectNode obj) {
