@@ -1,0 +1,21 @@
+/**
+ * The node agent: what kubelet and the node-side parts of k3s are. It joins a cluster with the token, registers
+ * its Node, supervises containerd and runs the pods bound to it through CRI, reports their status exactly as kubelet
+ * does, serves the kubelet API (logs, exec, attach, port-forward, stats) and keeps a local cache so that pods survive
+ * an unreachable server and a reboot.
+ *
+ * <pre>
+ * io.k3j.agent            Agent (wires the parts), AgentConfig
+ * io.k3j.agent.host       Debian packages, processes, machine facts (cpu, memory, disk, addresses)
+ * io.k3j.agent.cri        CRI v1 client over containerd's unix socket (gRPC on Netty HTTP/2), the runtime.v1 protos
+ * io.k3j.agent.containerd containerd started and supervised with a generated config
+ * io.k3j.agent.image      OCI archives (build, import), the pause image, air-gap folder
+ * io.k3j.agent.join       token check, CA fetch, node certificates
+ * io.k3j.agent.kube       API client over HTTPS (list, watch, write) and informers with a local cache
+ * io.k3j.agent.node       Node registration, Lease heartbeat, conditions
+ * io.k3j.agent.pod        pod workers: sandboxes, containers, restarts, probes, hooks, status
+ * io.k3j.agent.volume     volumes and environment of a pod's containers
+ * io.k3j.agent.kubelet    the kubelet API on :10250: logs, exec, attach, port-forward, stats
+ * </pre>
+ */
+package io.k3j.agent;
