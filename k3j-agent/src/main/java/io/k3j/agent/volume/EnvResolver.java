@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * the service link variables no declared variable overrides.
  *
  * <p>Kubelet returns the variables in map order; this returns them in declaration order (envFrom, env, services),
- * each name once, its value the last one assigned.
+ * each name once at its first
+ * position, with the last value assigned to it.
  */
 public final class EnvResolver {
 
@@ -82,7 +83,6 @@ public final class EnvResolver {
                     invalid.add(key);
                     continue;
                 }
-                env.remove(key);
                 env.put(key, isConfigMap ? e.getValue().asText("") : decode(e.getValue()));
             }
             if (!invalid.isEmpty() && warnings != null) {
@@ -102,7 +102,6 @@ public final class EnvResolver {
                 if (resolved == null) continue; // an optional reference that is missing
                 value = resolved;
             }
-            env.remove(name);
             env.put(name, value);
         }
 
