@@ -8,6 +8,7 @@ import io.k3j.agent.volume.PreparedVolumes.Volume;
 import io.k3j.api.Quantity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -226,10 +227,7 @@ public final class VolumeManager {
         Files.createDirectories(dir);
         String medium = spec.path("medium").asText("");
         if (medium.equals("Memory")) {
-            long size = 0;
-            String limit = spec.path("sizeLimit").asText("");
-            if (!limit.isEmpty()) size = Quantity.parse(limit).value().setScale(0, RoundingMode.UP).longValueExact();
-            HostMounts.mountTmpfs(dir, size);
+            HostMounts.mountTmpfs(dir, tmpfsSize(pod, spec.path("sizeLimit").asText("")));
             created = true;
         } else if (!medium.isEmpty()) {
             throw new IllegalArgumentException("emptyDir medium " + medium + " is not supported by k3j (supported: \"\", Memory)");
@@ -244,6 +242,31 @@ public final class VolumeManager {
             }
         }
         return new Volume(name, EMPTY_DIR, dir, false);
+    }
+
+    /**
+     * SizeMemoryBackedVolumes (KEP-1967): the smaller of sizeLimit and what the pod may use in memory, which is the sum
+     * of its containers' memory limits (or the largest init container's) when all have one, else the node's allocatable.
+     * 0 leaves the kernel's default (half of RAM) when nothing is known.
+     */
+    private long tmpfsSize(ObjectNode pod, String sizeLimit) {
+        BigDecimal podLimit = BigDecimal.ZERO;
+        boolean allLimited = pod.path("spec").path("containers").size() > 0;
+        for (JsonNode c : pod.path("spec").path("containers")) {
+            String m = c.path("resources").path("limits").path("memory").asText("");
+            if (m.isEmpty()) allLimited = false;
+            else podLimit = podLimit.add(Quantity.parse(m).value());
+        }
+        for (JsonNode c : pod.path("spec").path("initContainers")) {
+            String m = c.path("resources").path("limits").path("memory").asText("");
+            if (m.isEmpty()) allLimited = false;
+            else podLimit = podLimit.max(Quantity.parse(m).value());
+        }
+        BigDecimal bound = allLimited ? podLimit
+                : node.allocatable().containsKey("memory") ? node.allocatable().get("memory").value() : null;
+        BigDecimal size = sizeLimit.isEmpty() ? bound : Quantity.parse(sizeLimit).value();
+        if (size != null && bound != null) size = size.min(bound);
+        return size == null ? 0 : size.setScale(0, RoundingMode.UP).longValueExact();
     }
 
     private Volume claim(ObjectNode pod, String name, JsonNode ref) throws IOException {

@@ -364,6 +364,16 @@ class VolumeManagerTest {
         volumes.cleanup("u-1");
         assertThat(HostMounts.mountPoints()).doesNotContain(dir.toString());
         assertThat(Files.exists(pods.resolve("u-1"))).isFalse();
+
+        // Without sizeLimit the tmpfs is bounded by the pod's memory limits (KEP-1967).
+        volumes.prepare(pod("""
+                containers: [{name: a, resources: {limits: {memory: 1Mi}}}, {name: b, resources: {limits: {memory: 3Mi}}}]
+                volumes: [{name: mem, emptyDir: {medium: Memory}}]
+                """));
+        assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.split(" ")[4].equals(dir.toString())).toList()).singleElement().asString().contains("size=4096k");
+        volumes.cleanup("u-1");
+        assertThat(HostMounts.mountPoints()).doesNotContain(dir.toString());
     }
 
     @Test
