@@ -297,7 +297,7 @@ public final class VolumeManager {
 
     private boolean writeAtomic(ObjectNode pod, String uid, String name, ObjectNode v, String plugin) throws IOException {
         Map<String, FileContent> payload = switch (plugin) {
-            case CONFIG_MAP -> configMapPayload(pod, v.path("configMap"), mode(v.path("configMap")), true);
+            case CONFIG_MAP -> configMapPayload(pod, v.path("configMap"), mode(v.path("configMap")));
             case SECRET -> secretPayload(pod, v.path("secret"), mode(v.path("secret")), true);
             case DOWNWARD_API -> downwardPayload(pod, v.path("downwardAPI"), mode(v.path("downwardAPI")));
             case PROJECTED -> projectedPayload(pod, uid, name, v.path("projected"));
@@ -308,7 +308,7 @@ public final class VolumeManager {
 
     // ---- payloads
 
-    private Map<String, FileContent> configMapPayload(ObjectNode pod, JsonNode src, int defaultMode, boolean standalone) {
+    private Map<String, FileContent> configMapPayload(ObjectNode pod, JsonNode src, int defaultMode) {
         String ns = pod.path("metadata").path("namespace").asText("");
         String cmName = src.path("name").asText("");
         boolean optional = src.path("optional").asBoolean(false);
@@ -387,7 +387,7 @@ public final class VolumeManager {
         int index = 0;
         for (JsonNode source : src.path("sources")) {
             if (source.has("configMap")) {
-                out.putAll(configMapPayload(pod, source.path("configMap"), defaultMode, false));
+                out.putAll(configMapPayload(pod, source.path("configMap"), defaultMode));
             } else if (source.has("secret")) {
                 out.putAll(secretPayload(pod, source.path("secret"), defaultMode, false));
             } else if (source.has("downwardAPI")) {
