@@ -113,6 +113,19 @@ public final class EnvResolver {
         return result;
     }
 
+    /**
+     * Kubelet's ExpandContainerCommandAndArgs for one list ({@code command} or {@code args}): each element with
+     * {@code $(VAR)} replaced from the container's resolved environment, unknown names kept verbatim, {@code $$}
+     * unescaped.
+     */
+    public static List<String> expandCommand(List<String> commandOrArgs, List<Map.Entry<String, String>> env) {
+        Map<String, String> vars = new HashMap<>();
+        for (Map.Entry<String, String> e : env) vars.put(e.getKey(), e.getValue());
+        List<String> out = new ArrayList<>(commandOrArgs.size());
+        for (String arg : commandOrArgs) out.add(Expansion.expand(arg, vars::get));
+        return out;
+    }
+
     private String valueFrom(ObjectNode pod, ObjectNode container, String ns, JsonNode from, List<String> podIPs,
             Map<String, Optional<ObjectNode>> configMaps, Map<String, Optional<ObjectNode>> secrets) {
         if (from.has("fieldRef")) {

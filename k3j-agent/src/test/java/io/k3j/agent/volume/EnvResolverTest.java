@@ -65,6 +65,8 @@ class EnvResolverTest {
                 - {name: D, value: four}
                 - {name: A, value: "again-$(A)"}
                 """));
+        assertThat(EnvResolver.expandCommand(List.of("echo", "$(A) $(B)", "$$(A)", "$(NOPE)"), List.copyOf(env.entrySet())))
+                .containsExactly("echo", "again-one one-two", "$(A)", "$(NOPE)");
         assertThat(env).containsExactly(Map.entry("A", "again-one"), Map.entry("B", "one-two"),
                 Map.entry("C", "$(D) $(UNDEFINED) $(A)"), Map.entry("D", "four"));
     }
