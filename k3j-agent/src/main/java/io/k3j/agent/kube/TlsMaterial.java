@@ -103,7 +103,7 @@ public final class TlsMaterial {
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
-                if (o instanceof PEMKeyPair pair) return fixAlgorithm(converter.getKeyPair(pair).getPrivate());
+                if (o instanceof PEMKeyPair pair) return fixAlgorithm(converter.getPrivateKey(pair.getPrivateKeyInfo()));
                 if (o instanceof PrivateKeyInfo info) return fixAlgorithm(converter.getPrivateKey(info));
             }
             throw new IllegalArgumentException("no private key block in PEM");
