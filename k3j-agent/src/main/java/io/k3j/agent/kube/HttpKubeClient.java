@@ -246,6 +246,7 @@ public final class HttpKubeClient implements KubeClient {
 
     private static String describe(IOException e) {
         String m = e.getMessage();
+        if (m == null && e.getCause() != null) m = e.getCause().toString();
         return e.getClass().getSimpleName() + (m == null ? "" : " " + m);
     }
 
