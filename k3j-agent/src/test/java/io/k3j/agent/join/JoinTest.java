@@ -68,6 +68,10 @@ class JoinTest {
         Join.Joined j = Join.bootstrap(server, token(), "edge-1", List.of("10.9.8.7"), dir);
         try (KubeClient c = j.client()) {
             X509Certificate client = TlsMaterial.certificates(j.clientCertPem()).getFirst();
+            assertEquals(cluster.controlPlane().pki().clientCaPem(), j.clientCaPem());
+            // the API server's identity towards kubelets is signed by that client CA
+            TlsMaterial.certificates(cluster.controlPlane().pki().kubeletClientCredentials().certificatePem()).getFirst()
+                    .verify(TlsMaterial.certificates(j.clientCaPem()).getFirst().getPublicKey());
             assertEquals("CN=system:node:edge-1,O=system:nodes", client.getSubjectX500Principal().getName());
             X509Certificate serving = TlsMaterial.certificates(j.servingCertPem()).getFirst();
             String sans = serving.getSubjectAlternativeNames().toString();
