@@ -199,19 +199,23 @@ class ContainerdRuntimeTest {
         } catch (CriException e) {
             assertThat(e.notFound()).as(e.getMessage()).isTrue();
         }
+        long t6 = System.nanoTime();
         cri.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+        long stopSandboxMs = ms(t6);
         cri.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
         assertThat(cri.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
 
         System.out.printf("containerd ready %d ms; build images %d ms; import %d ms; RunPodSandbox %d ms; create+start %d ms;"
-                        + " SIGKILL -> restarted and answering %d ms; containerd RSS %d KiB (1 pod)%n",
-                readyMs, buildMs, importMs, sandboxMs, containerMs, restartMs, rssKb);
+                        + " SIGKILL -> restarted and answering %d ms; containerd RSS %d KiB (1 pod); StopPodSandbox %d ms%n",
+                readyMs, buildMs, importMs, sandboxMs, containerMs, restartMs, rssKb, stopSandboxMs);
     }
 
     @Test
     @DisplayName("a second start on the same directories adopts the running containerd instead of starting another")
     void adoptsRunningContainerd() throws Exception {
+        long t0 = System.nanoTime();
         Containerd first = Containerd.start(ContainerdConfig.under(dir));
+        System.out.printf("containerd start -> CRI Version answered: %d ms%n", ms(t0));
         long pid = first.pid();
         containerd = first;
         // an agent that goes away without stopping containerd

@@ -48,6 +48,7 @@ class CriClientTest {
     private EventLoopGroup group;
     private Channel server;
     private final Map<String, Http2Headers> seen = new ConcurrentHashMap<>();
+    private final java.util.List<Channel> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
     void setUp() {
@@ -119,13 +120,26 @@ class CriClientTest {
     void reconnect() throws Exception {
         try (CriClient cri = CriClient.connect(socket, Duration.ofSeconds(5))) {
             assertThat(cri.version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("fake");
+            var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    cri.withTimeout(Duration.ofSeconds(20)).listImages(ListImagesRequest.getDefaultInstance());
+                    return null;
+                } catch (CriException e) {
+                    return e;
+                }
+            });
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (!seen.containsKey("/runtime.v1.ImageService/ListImages") && System.nanoTime() < until) Thread.sleep(10);
+            // the runtime dies: its listening socket and its connections close (as the kernel does for a killed process)
             server.close().sync();
+            for (Channel c : accepted) c.close().sync();
             Files.deleteIfExists(socket);
-            // the accepted connection dies with the server's event loop only when closed: close it by restarting the group
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+            // the call in flight fails at once, not at its deadline
+            CriException inFlight = pending.get(3, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(inFlight).isNotNull();
+            assertThat(inFlight.unavailable()).as(inFlight.getMessage()).isTrue();
             assertThatThrownBy(() -> cri.version(VersionRequest.getDefaultInstance()))
                     .isInstanceOfSatisfying(CriException.class, e -> assertThat(e.unavailable()).as(e.getMessage()).isTrue());
-            group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
             startServer();
             assertThat(cri.version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("fake");
         }
@@ -138,6 +152,7 @@ class CriClientTest {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        accepted.add(ch);
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build());
                         ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                             @Override
