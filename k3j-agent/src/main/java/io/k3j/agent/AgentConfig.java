@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param pauseImage     {@code --pause-image}: the sandbox image; k3j builds and imports its own
  * @param allowPull      whether containerd may pull missing images from registries (never in tests)
  * @param kubeletVersion the version a Node reports as kubeletVersion (the server's)
+ * @param cniBridge      the pod network's bridge ({@code cni0}; tests and local clusters use their own)
  */
 public record AgentConfig(
         URI server,
@@ -40,7 +41,8 @@ public record AgentConfig(
         int kubeletPort,
         String pauseImage,
         boolean allowPull,
-        String kubeletVersion) {
+        String kubeletVersion,
+        String cniBridge) {
 
     public static final String DEFAULT_PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
 
@@ -52,7 +54,21 @@ public record AgentConfig(
         nodeIps = List.copyOf(nodeIps);
         nodeLabels = Map.copyOf(nodeLabels);
         nodeTaints = List.copyOf(nodeTaints);
+        if (cniBridge == null || cniBridge.isBlank()) cniBridge = "cni0";
+        if (cniBridge.length() > 15) throw new IllegalArgumentException("bridge name " + cniBridge + " (expected at most 15 characters)");
         if (kubeletPort < 0 || kubeletPort > 65535) throw new IllegalArgumentException("kubelet port " + kubeletPort + " (expected 0-65535)");
+    }
+
+    /** The same node with another kubelet port (tests run several agents on one host). */
+    public AgentConfig withKubeletPort(int port) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge);
+    }
+
+    /** The same node without registry pulls (tests: an image that is not imported fails instead of being pulled). */
+    public AgentConfig withAllowPull(boolean allow) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge);
     }
 
     /** containerd's root (images, snapshots). */

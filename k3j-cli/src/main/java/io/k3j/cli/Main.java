@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = {"k3j: a lightweight Kubernetes in Java, with a built-in local cluster tool.", ""},
         subcommands = {
             ServerCommand.class,
+            AgentCommand.class,
             KubectlCommand.class,
             VersionCommand.class,
             CompletionCommand.class,
