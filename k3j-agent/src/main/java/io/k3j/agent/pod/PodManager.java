@@ -119,6 +119,33 @@ public final class PodManager implements AutoCloseable {
         if (w != null) w.remove();
     }
 
+    /**
+     * A handler for an {@link io.k3j.agent.kube.Informer} on {@code /api/v1/pods} with
+     * {@code fieldSelector=spec.nodeName=<node>}: adds and updates apply, deletes remove. Call {@link #sourceSynced()}
+     * once the informer has synced.
+     */
+    public io.k3j.agent.kube.Informer.Handler informerHandler() {
+        return new io.k3j.agent.kube.Informer.Handler() {
+            @Override
+            public void onAdd(ObjectNode obj) {
+                apply(obj);
+            }
+
+            @Override
+            public void onUpdate(ObjectNode old, ObjectNode obj) {
+                if (!old.path("metadata").path("uid").asText().equals(obj.path("metadata").path("uid").asText())) {
+                    remove(old.path("metadata").path("uid").asText());
+                }
+                apply(obj);
+            }
+
+            @Override
+            public void onDelete(ObjectNode obj) {
+                remove(obj.path("metadata").path("uid").asText());
+            }
+        };
+    }
+
     /** The source has delivered its first full list: runtime sandboxes of unknown pods may now be removed. */
     public void sourceSynced() {
         synced = true;
