@@ -160,7 +160,17 @@ class PodManagerTest {
                 return last[0] != null && cond.test(last[0]);
             });
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; last seen: " + (last[0] == null ? null : Json.string(last[0].path("status"))), e);
+            StringBuilder ev = new StringBuilder();
+            for (JsonNode x : events(name)) ev.append("\n  ").append(x.path("reason").asText()).append(": ").append(x.path("message").asText())
+                    .append(" x").append(x.path("count").asInt());
+            String log = read(containerd.config().logFile());
+            try {
+                Files.writeString(Path.of("/tmp/k3jpod-last-containerd.log"), log);
+            } catch (java.io.IOException io) {
+                // diagnostics only
+            }
+            throw new AssertionError(e.getMessage() + "; last seen: " + (last[0] == null ? null : Json.string(last[0].path("status")))
+                    + "\nevents:" + ev + "\ncontainerd log tail:\n" + log.substring(Math.max(0, log.length() - 3000)), e);
         }
         return last[0];
     }
