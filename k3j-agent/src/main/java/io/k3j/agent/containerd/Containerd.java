@@ -129,13 +129,15 @@ public final class Containerd implements AutoCloseable {
      */
     @Override
     public void close() {
+        ProcessHandle p;
         synchronized (lock) {
             if (closed) return;
             closed = true;
             lock.notifyAll();
+            // the supervisor launches under the lock: this is the latest containerd, none can follow
+            p = process;
         }
         supervisor.interrupt();
-        ProcessHandle p = process;
         if (p != null) Processes.terminate(p, STOP_GRACE);
         try {
             supervisor.join(5000);
@@ -148,6 +150,25 @@ public final class Containerd implements AutoCloseable {
         } catch (IOException ignored) {
             // a stale pid file is checked against /proc on the next start
         }
+    }
+
+    /**
+     * Stops supervising and closes the client but leaves containerd running, for a next agent process to
+     * {@linkplain #start adopt} (an agent upgrade, or a test standing in for an agent that died).
+     */
+    public void detach() {
+        synchronized (lock) {
+            if (closed) return;
+            closed = true;
+            lock.notifyAll();
+        }
+        supervisor.interrupt();
+        try {
+            supervisor.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cri.close();
     }
 
     private void supervise() {
@@ -169,19 +190,21 @@ public final class Containerd implements AutoCloseable {
             long startedAt = System.nanoTime();
             while (!closed) {
                 try {
+                    ProcessHandle next;
                     synchronized (lock) {
                         if (closed) return;
                         lock.wait(backoff.toMillis());
                         if (closed) return;
+                        next = launch(config);
+                        process = next;
                     }
-                    ProcessHandle next = launch(config);
-                    process = next;
                     awaitReady(next, READY_TIMEOUT);
                     notify(() -> listener.restarted(next.pid()));
                     break;
                 } catch (InterruptedException e) {
                     if (closed) return;
                 } catch (RuntimeException e) {
+                    if (closed) return;
                     LOG.log(Level.WARNING, "restarting containerd failed", e);
                     notify(() -> listener.restartFailed(e));
                     backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);

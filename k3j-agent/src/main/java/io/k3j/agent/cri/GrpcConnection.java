@@ -6,6 +6,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -108,7 +109,8 @@ final class GrpcConnection implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CriException(path, CriException.CANCELLED, "interrupted", e);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof CriException c) throw c;
+            // again on the caller's thread, so that its stack shows which call failed
+            if (e.getCause() instanceof CriException c) throw new CriException(c.method(), c.code(), c.statusMessage(), c);
             throw new CriException(path, CriException.INTERNAL, String.valueOf(e.getCause()), e.getCause());
         } finally {
             // closing an unfinished stream resets it (RST_STREAM CANCEL), so the runtime can stop working on it
@@ -139,6 +141,13 @@ final class GrpcConnection implements AutoCloseable {
                                     // runtimes never push streams to a client
                                 }
                             }));
+                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    // the runtime went away (reset by peer): its calls fail UNAVAILABLE, the next reconnects
+                                    ctx.close();
+                                }
+                            });
                         }
                     })
                     .connect(new DomainSocketAddress(socket.toFile()));
