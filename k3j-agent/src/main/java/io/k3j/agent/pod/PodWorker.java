@@ -1061,6 +1061,10 @@ final class PodWorker {
         }
         conds.add(condition("Ready", ready, ready ? null : readyReason, ready ? null : readyMessage));
         conds.add(condition("ContainersReady", containersReady, containersReady ? null : notReadyReason, containersReady ? null : notReadyMessage));
+        // kubelet keeps the scheduler's PodScheduled and adds it for pods created with spec.nodeName
+        JsonNode scheduled = null;
+        for (JsonNode c : p.path("status").path("conditions")) if (c.path("type").asText().equals("PodScheduled")) scheduled = c;
+        conds.add(scheduled != null ? scheduled.deepCopy() : condition("PodScheduled", true, null, null));
         if (!m.config.hostIPs().isEmpty()) {
             st.put("hostIP", m.config.hostIPs().get(0));
             ArrayNode hips = st.putArray("hostIPs");

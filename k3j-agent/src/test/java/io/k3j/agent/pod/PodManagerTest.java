@@ -164,11 +164,7 @@ class PodManagerTest {
             for (JsonNode x : events(name)) ev.append("\n  ").append(x.path("reason").asText()).append(": ").append(x.path("message").asText())
                     .append(" x").append(x.path("count").asInt());
             String log = read(containerd.config().logFile());
-            try {
-                Files.writeString(Path.of("/tmp/k3jpod-last-containerd.log"), log);
-            } catch (java.io.IOException io) {
-                // diagnostics only
-            }
+
             throw new AssertionError(e.getMessage() + "; last seen: " + (last[0] == null ? null : Json.string(last[0].path("status")))
                     + "\nevents:" + ev + "\ncontainerd log tail:\n" + log.substring(Math.max(0, log.length() - 3000)), e);
         }
@@ -395,11 +391,14 @@ class PodManagerTest {
         cluster.await("del to be gone", Duration.ofSeconds(30), () -> pod("del") == null);
         long took = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(took >= 2500, "took " + took + " ms");
-        assertEquals(0, cri.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
-                .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getItemsCount());
-        assertEquals(0, cri.listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
-                .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getContainersCount());
-        assertTrue(hasEvent("del", "Killing", "Stopping container c"));
+        // kubelet's order: containers stopped, status sent, the API object deleted, then the runtime's leftovers removed
+        cluster.await("the sandbox and containers to be removed", Duration.ofSeconds(10), () ->
+                cri.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                        .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getItemsCount() == 0
+                && cri.listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
+                        .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getContainersCount() == 0);
+        assertFalse(Files.exists(config.dataDir().resolve("pods").resolve(uid)));
+        cluster.await("a Killing event", Duration.ofSeconds(10), () -> hasEvent("del", "Killing", "Stopping container c"));
     }
 
     @Test
