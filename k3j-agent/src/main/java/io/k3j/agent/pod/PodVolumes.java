@@ -23,8 +23,12 @@ public interface PodVolumes {
      */
     void prepare(ObjectNode pod);
 
-    /** The host mounts of {@code container} (its volumeMounts resolved to host paths). */
-    List<Mount> mounts(ObjectNode pod, JsonNode container);
+    /**
+     * The host mounts of {@code container} (its volumeMounts resolved to host paths; {@code env} serves subPathExpr).
+     *
+     * @throws Failure with reason CreateContainerConfigError for a bad mount (unknown volume, bad subPath)
+     */
+    List<Mount> mounts(ObjectNode pod, JsonNode container, List<Env> env);
 
     /**
      * The environment of {@code container} in order (env and envFrom resolved, $(VAR) expanded).
@@ -55,6 +59,15 @@ public interface PodVolumes {
         }
     }
 
+    /**
+     * The volume package's {@link io.k3j.agent.volume.VolumeManager} and {@link io.k3j.agent.volume.EnvResolver}:
+     * volumes set up on the first sync of a pod and their contents (configMaps, secrets, downward API, tokens)
+     * refreshed at most every {@code refreshPeriod} after that.
+     */
+    static PodVolumes of(io.k3j.agent.volume.VolumeManager volumes, io.k3j.agent.volume.EnvResolver env, java.time.Duration refreshPeriod) {
+        return new VolumeAdapter(volumes, env, refreshPeriod);
+    }
+
     /** No volumes; env from values and downward API fieldRefs. */
     static PodVolumes none() {
         return new PodVolumes() {
@@ -73,7 +86,7 @@ public interface PodVolumes {
             }
 
             @Override
-            public List<Mount> mounts(ObjectNode pod, JsonNode container) {
+            public List<Mount> mounts(ObjectNode pod, JsonNode container, List<Env> env) {
                 return List.of();
             }
 

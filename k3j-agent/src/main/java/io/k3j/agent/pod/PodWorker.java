@@ -533,7 +533,7 @@ final class PodWorker {
         ContainerConfig cfg;
         try {
             env = m.volumes.env(p, c, podIP, m.config.hostIPs());
-            mounts = m.volumes.mounts(p, c);
+            mounts = m.volumes.mounts(p, c, env);
             Path hosts = Specs.hostNetwork(p) ? null : m.config.podDir(uid).resolve("etc-hosts");
             Path term = m.specs.terminationFile(uid, name, restartCount);
             cfg = m.specs.container(p, c, r.init, restartCount, env, mounts, hosts, term);

@@ -23,6 +23,10 @@ import io.k3j.agent.image.TestImages;
 import io.k3j.agent.kube.HttpKubeClient;
 import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
+import io.k3j.agent.volume.ApiPodSources;
+import io.k3j.agent.volume.EnvResolver;
+import io.k3j.agent.volume.NodeFacts;
+import io.k3j.agent.volume.VolumeManager;
 import io.k3j.api.Json;
 import io.k3j.controllers.testing.FakeClock;
 import io.k3j.controllers.testing.TestCluster;
@@ -91,8 +95,16 @@ class PodManagerTest {
         clock = new FakeClock();
         config = new PodConfig(NODE, dir.resolve("agent"), List.of("127.0.0.1"), List.of("10.43.0.10"), "cluster.local",
                 Path.of("/etc/resolv.conf"), "/k3jpods-test", false, clock, Duration.ofMillis(500), PodConfig.Machine.memoryBytes());
-        pods = new PodManager(config, cri, cri, kube, PodVolumes.none()).start();
+        pods = new PodManager(config, cri, cri, kube, volumes()).start();
         informer = source(pods);
+    }
+
+    /** The volume package's real manager and env resolver, reading ConfigMaps and Secrets from the API. */
+    private PodVolumes volumes() {
+        ApiPodSources sources = new ApiPodSources(kube, clock);
+        NodeFacts facts = new NodeFacts(NODE, config.hostIPs(), Map.of());
+        return PodVolumes.of(new VolumeManager(config.dataDir().resolve("pods"), sources, facts), new EnvResolver(sources, facts),
+                Duration.ofSeconds(1));
     }
 
     private Informer source(PodManager m) throws InterruptedException {
@@ -378,6 +390,36 @@ class PodManagerTest {
     }
 
     @Test
+    @DisplayName("a configMap volume, env from a configMap key and hostAliases reach the container; a missing configMap is a FailedMount")
+    void volumesAndEnv() {
+        cluster.create("""
+                {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"default"},"data":{"greeting":"hello"}}""");
+        create("vol", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":2,"hostAliases":[{"ip":"10.1.2.3","hostnames":["foo.local","bar.local"]}],
+                 "volumes":[{"name":"cfg","configMap":{"name":"cfg"}},{"name":"scratch","emptyDir":{}}],
+                 "containers":[{"name":"c","image":"docker.io/library/busybox:1.35",
+                  "command":["sh","-c","echo \\"$GREETING $(cat /cfg/greeting)\\" > /scratch/out; trap 'exit 0' TERM; while true; do sleep 1; done"],
+                  "env":[{"name":"GREETING","valueFrom":{"configMapKeyRef":{"name":"cfg","key":"greeting"}}}],
+                  "volumeMounts":[{"name":"cfg","mountPath":"/cfg"},{"name":"scratch","mountPath":"/scratch"}]}]}""");
+        ObjectNode p = await("vol", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        String id = cs(p, 0).path("containerID").asText().substring(13);
+        cluster.await("the container's output", Duration.ofSeconds(10), () -> exec(id, "cat", "/scratch/out").equals("hello hello\n"));
+        String hosts = exec(id, "cat", "/etc/hosts");
+        assertTrue(hosts.contains("# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar.local\n"), hosts);
+        create("novol", """
+                {"nodeName":"NODE","volumes":[{"name":"cfg","configMap":{"name":"missing"}}],
+                 "containers":[{"name":"c","image":"docker.io/library/busybox:1.35","volumeMounts":[{"name":"cfg","mountPath":"/cfg"}]}]}""");
+        cluster.await("a FailedMount event", Duration.ofSeconds(20), () -> events("novol").stream()
+                .anyMatch(e -> e.path("reason").asText().equals("FailedMount") && e.path("message").asText().contains("\"missing\" not found")));
+        p = pod("novol");
+        assertEquals("Pending", p.path("status").path("phase").asText());
+        assertEquals("ContainerCreating", cs(p, 0).path("state").path("waiting").path("reason").asText(), p.path("status").toString());
+        delete("vol");
+        delete("novol");
+        cluster.await("both to be gone", Duration.ofSeconds(30), () -> pod("vol") == null && pod("novol") == null);
+    }
+
+    @Test
     @DisplayName("a deleted pod is stopped within its grace period, then finalized and gone from the API and the runtime")
     void deletion() {
         ObjectNode created = create("del", """
@@ -396,8 +438,8 @@ class PodManagerTest {
                 cri.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
                         .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getItemsCount() == 0
                 && cri.listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
-                        .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getContainersCount() == 0);
-        assertFalse(Files.exists(config.dataDir().resolve("pods").resolve(uid)));
+                        .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getContainersCount() == 0
+                && !Files.exists(config.dataDir().resolve("pods").resolve(uid)));
         cluster.await("a Killing event", Duration.ofSeconds(10), () -> hasEvent("del", "Killing", "Stopping container c"));
     }
 
@@ -410,7 +452,7 @@ class PodManagerTest {
         String started = cs(before, 0).path("state").path("running").path("startedAt").asText();
         informer.close();
         pods.close();
-        pods = new PodManager(config, cri, cri, kube, PodVolumes.none()).start();
+        pods = new PodManager(config, cri, cri, kube, volumes()).start();
         informer = source(pods);
         sleep(3000);
         ObjectNode after = await("adopt", "Ready again", Duration.ofSeconds(20), x -> condition(x, "Ready").equals("True"));
