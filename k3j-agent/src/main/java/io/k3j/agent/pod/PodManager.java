@@ -115,6 +115,7 @@ public final class PodManager implements AutoCloseable {
     public void remove(String uid) {
         terminated.remove(uid);
         published.remove(uid);
+        status.forget(uid);
         PodWorker w = workers.get(uid);
         if (w != null) w.remove();
     }

@@ -61,6 +61,8 @@ class PodManagerTest {
     private CriClient cri;
     private TestCluster cluster;
     private KubeClient kube;
+    /** The PodManager's client: the tests can make the server unreachable for it. */
+    private Flaky flaky;
     private FakeClock clock;
     private PodConfig config;
     private PodManager pods;
@@ -92,10 +94,11 @@ class PodManagerTest {
                  "status":{"conditions":[{"type":"Ready","status":"True"}],"addresses":[{"type":"InternalIP","address":"127.0.0.1"}]}}
                 """.formatted(NODE, NODE));
         kube = client(cluster.kubeconfig());
+        flaky = new Flaky(kube);
         clock = new FakeClock();
         config = new PodConfig(NODE, dir.resolve("agent"), List.of("127.0.0.1"), List.of("10.43.0.10"), "cluster.local",
                 Path.of("/etc/resolv.conf"), "/k3jpods-test", false, clock, Duration.ofMillis(500), PodConfig.Machine.memoryBytes());
-        pods = new PodManager(config, cri, cri, kube, volumes()).start();
+        pods = new PodManager(config, cri, cri, flaky, volumes()).start();
         informer = source(pods);
     }
 
@@ -420,6 +423,122 @@ class PodManagerTest {
     }
 
     @Test
+    @DisplayName("httpGet and tcpSocket probes reach the pod IP, named ports resolve, a postStart hook runs, a 404 is Unhealthy")
+    void httpProbes() {
+        create("http", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":1,"containers":[{"name":"web","image":"docker.io/library/busybox:1.35",
+                 "command":["sh","-c","echo ok > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"],
+                 "ports":[{"name":"http","containerPort":8080}],
+                 "lifecycle":{"postStart":{"exec":{"command":["sh","-c","echo post > /tmp/post"]}}},
+                 "readinessProbe":{"httpGet":{"path":"/index.html","port":"http","httpHeaders":[{"name":"X-Test","value":"1"}]},"periodSeconds":1},
+                 "livenessProbe":{"tcpSocket":{"port":8080},"periodSeconds":1}}]}""");
+        ObjectNode p = await("http", "Ready", Duration.ofSeconds(30), x -> condition(x, "Ready").equals("True"));
+        assertEquals("post\n", exec(cs(p, 0).path("containerID").asText().substring(13), "cat", "/tmp/post"));
+        create("http404", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":1,"containers":[{"name":"web","image":"docker.io/library/busybox:1.35",
+                 "command":["sh","-c","echo ok > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"],
+                 "readinessProbe":{"httpGet":{"path":"/nope","port":8080},"periodSeconds":1}}]}""");
+        cluster.await("an Unhealthy event", Duration.ofSeconds(20),
+                () -> hasEvent("http404", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404"));
+        assertEquals("False", condition(pod("http404"), "Ready"));
+        assertEquals(0, cs(pod("http"), 0).path("restartCount").asInt());
+        delete("http");
+        delete("http404");
+        cluster.await("both to be gone", Duration.ofSeconds(30), () -> pod("http") == null && pod("http404") == null);
+    }
+
+    @Test
+    @DisplayName("statuses computed while the server is unreachable are sent when it answers again")
+    void unreachable() {
+        flaky.offline = true;
+        try {
+            create("off", SLEEPER);
+            sleep(3000);
+            JsonNode st = pod("off").path("status");
+            assertFalse(st.has("containerStatuses"), st.toString());
+        } finally {
+            flaky.offline = false;
+        }
+        await("off", "Running and Ready", Duration.ofSeconds(20), x -> condition(x, "Ready").equals("True"));
+        delete("off");
+        cluster.await("off to be gone", Duration.ofSeconds(30), () -> pod("off") == null);
+    }
+
+    @Test
+    @DisplayName("a sandbox of a pod the source does not know is removed once the source has synced")
+    void orphans() {
+        String sid = cri.runPodSandbox(io.k3j.agent.cri.v1.RunPodSandboxRequest.newBuilder().setConfig(
+                io.k3j.agent.cri.v1.PodSandboxConfig.newBuilder()
+                        .setMetadata(io.k3j.agent.cri.v1.PodSandboxMetadata.newBuilder().setName("orphan").setNamespace("default")
+                                .setUid("0rphan-uid").setAttempt(0))
+                        .putLabels("io.kubernetes.pod.uid", "0rphan-uid")
+                        .setLinux(io.k3j.agent.cri.v1.LinuxPodSandboxConfig.newBuilder().setCgroupParent("/k3jpods-test/besteffort/pod0rphan")))
+                .build()).getPodSandboxId();
+        cluster.await("the orphan sandbox to be removed", Duration.ofSeconds(20), () -> cri.listPodSandbox(ListPodSandboxRequest.newBuilder()
+                .setFilter(PodSandboxFilter.newBuilder().setId(sid)).build()).getItemsCount() == 0);
+    }
+
+    /** Delegates to the real client, or fails as an unreachable server does. */
+    private static final class Flaky implements KubeClient {
+        private final KubeClient real;
+        volatile boolean offline;
+
+        Flaky(KubeClient real) {
+            this.real = real;
+        }
+
+        private void check() {
+            if (offline) throw new KubeClient.Unreachable("connection refused (test)", null);
+        }
+
+        @Override
+        public ObjectNode get(String path) {
+            check();
+            return real.get(path);
+        }
+
+        @Override
+        public ObjectNode list(String collectionPath, Map<String, String> query) {
+            check();
+            return real.list(collectionPath, query);
+        }
+
+        @Override
+        public ObjectNode create(String collectionPath, ObjectNode obj) {
+            check();
+            return real.create(collectionPath, obj);
+        }
+
+        @Override
+        public ObjectNode update(String path, ObjectNode obj) {
+            check();
+            return real.update(path, obj);
+        }
+
+        @Override
+        public ObjectNode patch(String path, String contentType, String body) {
+            check();
+            return real.patch(path, contentType, body);
+        }
+
+        @Override
+        public void delete(String path, ObjectNode options) {
+            check();
+            real.delete(path, options);
+        }
+
+        @Override
+        public Watch watch(String collectionPath, Map<String, String> query, java.util.function.Consumer<WatchEvent> events,
+                           java.util.function.Consumer<Throwable> onClose) {
+            return real.watch(collectionPath, query, events, onClose);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
     @DisplayName("a deleted pod is stopped within its grace period, then finalized and gone from the API and the runtime")
     void deletion() {
         ObjectNode created = create("del", """
@@ -452,7 +571,7 @@ class PodManagerTest {
         String started = cs(before, 0).path("state").path("running").path("startedAt").asText();
         informer.close();
         pods.close();
-        pods = new PodManager(config, cri, cri, kube, volumes()).start();
+        pods = new PodManager(config, cri, cri, flaky, volumes()).start();
         informer = source(pods);
         sleep(3000);
         ObjectNode after = await("adopt", "Ready again", Duration.ofSeconds(20), x -> condition(x, "Ready").equals("True"));
