@@ -230,10 +230,12 @@ public final class ControlPlane implements AutoCloseable {
         String advertise = advertiseAddress();
         Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
+        io.k3j.apiserver.proxy.KubeletProxy kubelets = io.k3j.apiserver.proxy.KubeletProxy.create(objects, registry, pki);
+        closeables.add(kubelets);
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(rbac), rbac::rulesFor, patcher,
                 tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
-                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn));
+                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn), kubelets);
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,
                 MAX_BODY_BYTES);
         http.start();
