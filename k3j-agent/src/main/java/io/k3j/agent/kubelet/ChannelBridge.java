@@ -20,7 +20,6 @@ import io.netty.handler.codec.spdy.SpdyRstStreamFrame;
 import io.netty.handler.codec.spdy.SpdySynStreamFrame;
 import io.netty.handler.codec.spdy.SpdyVersion;
 import io.netty.util.ReferenceCountUtil;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -46,8 +45,8 @@ final class ChannelBridge {
     private final Channel client;
     private final Channel runtime;
     /** SPDY stream id → v5 channel, and back. */
-    private final Map<Integer, Integer> channelOf = new HashMap<>();
-    private final Map<Integer, Integer> streamOf = new HashMap<>();
+    private final Map<Integer, Integer> channelOf = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Integer> streamOf = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ChannelBridge(Channel client, Channel runtime) {
         this.client = client;
@@ -60,16 +59,34 @@ final class ChannelBridge {
      */
     static void start(Channel client, Channel runtime, List<ByteBuf> early, boolean stdin, boolean stdout, boolean stderr, boolean tty) {
         ChannelBridge b = new ChannelBridge(client, runtime);
+        // the same streams, in the same order, as client-go's SPDY v4 executor creates them; numbered here, before
+        // either side runs, so that stdin arriving at once from kubectl already has its stream
+        List<String> types = new java.util.ArrayList<>(List.of("error"));
+        if (stdin) types.add("stdin");
+        if (stdout) types.add("stdout");
+        if (stderr && !tty) types.add("stderr");
+        if (tty) types.add("resize");
+        int id = 1;
+        for (String type : types) {
+            int channel = switch (type) {
+                case "error" -> ERROR;
+                case "stdin" -> STDIN;
+                case "stdout" -> STDOUT;
+                case "stderr" -> STDERR;
+                default -> RESIZE;
+            };
+            b.channelOf.put(id, channel);
+            b.streamOf.put(channel, id);
+            id += 2;
+        }
         runtime.eventLoop().execute(() -> {
             runtime.pipeline().addLast("spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
             runtime.pipeline().addLast("bridge", b.new FromRuntime());
-            // the same streams, in the same order, as client-go's SPDY v4 executor creates them
-            int id = 1;
-            id = b.open(id, "error", ERROR);
-            if (stdin) id = b.open(id, "stdin", STDIN);
-            if (stdout) id = b.open(id, "stdout", STDOUT);
-            if (stderr && !tty) id = b.open(id, "stderr", STDERR);
-            if (tty) b.open(id, "resize", RESIZE);
+            for (int i = 0; i < types.size(); i++) {
+                SpdySynStreamFrame syn = new DefaultSpdySynStreamFrame(1 + 2 * i, 0, (byte) 0);
+                syn.headers().set("streamtype", types.get(i));
+                runtime.write(syn);
+            }
             runtime.flush();
             for (ByteBuf buf : early) runtime.pipeline().fireChannelRead(buf);
             runtime.config().setAutoRead(true);
@@ -80,15 +97,6 @@ final class ChannelBridge {
             client.config().setAutoRead(true);
             client.read();
         });
-    }
-
-    private int open(int id, String type, int channel) {
-        SpdySynStreamFrame syn = new DefaultSpdySynStreamFrame(id, 0, (byte) 0);
-        syn.headers().set("streamtype", type);
-        runtime.write(syn);
-        channelOf.put(id, channel);
-        streamOf.put(channel, id);
-        return id + 2;
     }
 
     private void closeBoth() {

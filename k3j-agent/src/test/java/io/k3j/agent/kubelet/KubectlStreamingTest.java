@@ -166,7 +166,7 @@ class KubectlStreamingTest {
         assertEquals("previous run\n", kubectl(version, null, "logs", "web", "-p").out());
         assertEquals("2026-01-01T00:00:03.000000001Z line three\n", kubectl(version, null, "logs", "web", "--tail=1", "--timestamps").out());
         assertEquals("line", kubectl(version, null, "logs", "web", "--limit-bytes=4").out());
-        assertEquals("line three\n", kubectl(version, null, "logs", "web", "--since-time=2026-01-01T00:00:02.9Z").out());
+        assertEquals("line three\n", kubectl(version, null, "logs", "web", "--since-time=2026-01-01T00:00:03Z").out());
     }
 
     @Test
