@@ -3,7 +3,6 @@ package io.k3j.agent;
 import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.RuntimeService;
 import io.k3j.agent.cri.v1.AttachRequest;
-import io.k3j.agent.cri.v1.Container;
 import io.k3j.agent.cri.v1.ContainerFilter;
 import io.k3j.agent.cri.v1.ContainerState;
 import io.k3j.agent.cri.v1.ExecRequest;
@@ -52,8 +51,8 @@ final class CriPods implements PodLookup, StreamingRuntime {
         PodSandbox sandbox = newest.get();
         String uid = sandbox.getMetadata().getUid();
         Path podLogs = logsDir.resolve(namespace + "_" + name + "_" + uid);
-        Map<String, Container> latest = new HashMap<>();
-        for (Container c : cri.listContainers(ListContainersRequest.newBuilder()
+        Map<String, io.k3j.agent.cri.v1.Container> latest = new HashMap<>();
+        for (io.k3j.agent.cri.v1.Container c : cri.listContainers(ListContainersRequest.newBuilder()
                 .setFilter(ContainerFilter.newBuilder().setPodSandboxId(sandbox.getId())).build()).getContainersList()) {
             latest.merge(c.getMetadata().getName(), c, (a, b) -> b.getMetadata().getAttempt() > a.getMetadata().getAttempt() ? b : a);
         }
