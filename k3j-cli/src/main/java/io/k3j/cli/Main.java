@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             ServerCommand.class,
             AgentCommand.class,
+            ImageCommand.class,
             KubectlCommand.class,
             VersionCommand.class,
             CompletionCommand.class,
