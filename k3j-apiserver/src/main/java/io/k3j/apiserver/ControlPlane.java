@@ -232,10 +232,14 @@ public final class ControlPlane implements AutoCloseable {
         objects.managedFields(patcher.updateTracker());
         io.k3j.apiserver.proxy.KubeletProxy kubelets = io.k3j.apiserver.proxy.KubeletProxy.create(objects, registry, pki);
         closeables.add(kubelets);
+        io.k3j.apiserver.metrics.MetricsApi metricsApi = io.k3j.apiserver.metrics.MetricsApi.create(objects, registry,
+                (node, path) -> kubelets.get(node, path, 16 << 20), clock);
+        closeables.add(metricsApi);
+        registry.replace(List.of(), io.k3j.apiserver.metrics.MetricsApi.TYPES);
         ApiHandler handler = new ApiHandler(registry, objects, authn, Authorizer.defaultChain(rbac), rbac::rulesFor, patcher,
                 tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
-                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn), kubelets);
+                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn), kubelets, metricsApi);
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(), handler,
                 MAX_BODY_BYTES);
         http.start();
