@@ -33,7 +33,10 @@ public final class Containerd implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
-    /** What the supervisor tells: a containerd exit it did not ask for, and the start that replaced it. */
+    /**
+     * What the supervisor tells: a containerd exit it did not ask for, and the start that replaced it. Called on the
+     * supervisor's thread: return quickly (hand work to another thread); an exception is logged and ignored.
+     */
     public interface Listener {
         /** containerd {@code pid} exited on its own ({@code exitCode} -1 when it was not our child). */
         default void exited(long pid, int exitCode) {
@@ -129,13 +132,15 @@ public final class Containerd implements AutoCloseable {
      */
     @Override
     public void close() {
+        ProcessHandle p;
         synchronized (lock) {
             if (closed) return;
             closed = true;
             lock.notifyAll();
+            // the supervisor launches under the lock: this is the latest containerd, none can follow
+            p = process;
         }
         supervisor.interrupt();
-        ProcessHandle p = process;
         if (p != null) Processes.terminate(p, STOP_GRACE);
         try {
             supervisor.join(5000);
@@ -148,6 +153,25 @@ public final class Containerd implements AutoCloseable {
         } catch (IOException ignored) {
             // a stale pid file is checked against /proc on the next start
         }
+    }
+
+    /**
+     * Stops supervising and closes the client but leaves containerd running, for a next agent process to
+     * {@linkplain #start adopt} (an agent upgrade, or a test standing in for an agent that died).
+     */
+    public void detach() {
+        synchronized (lock) {
+            if (closed) return;
+            closed = true;
+            lock.notifyAll();
+        }
+        supervisor.interrupt();
+        try {
+            supervisor.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cri.close();
     }
 
     private void supervise() {
@@ -169,19 +193,21 @@ public final class Containerd implements AutoCloseable {
             long startedAt = System.nanoTime();
             while (!closed) {
                 try {
+                    ProcessHandle next;
                     synchronized (lock) {
                         if (closed) return;
                         lock.wait(backoff.toMillis());
                         if (closed) return;
+                        next = launch(config);
+                        process = next;
                     }
-                    ProcessHandle next = launch(config);
-                    process = next;
                     awaitReady(next, READY_TIMEOUT);
                     notify(() -> listener.restarted(next.pid()));
                     break;
                 } catch (InterruptedException e) {
                     if (closed) return;
                 } catch (RuntimeException e) {
+                    if (closed) return;
                     LOG.log(Level.WARNING, "restarting containerd failed", e);
                     notify(() -> listener.restartFailed(e));
                     backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);

@@ -26,10 +26,10 @@ public final class TestImages {
     /**
      * The pause process: busybox's sh as the sandbox's PID 1. It waits on a sleeping child so that signals interrupt
      * the wait (a PID 1 without handlers ignores SIGTERM), exits 0 on SIGTERM/SIGINT, and its {@code wait} reaps the
-     * orphans the kernel hands to PID 1.
+     * orphans the kernel hands to PID 1. busybox picks the applet from the name it is called by, hence the symlinks.
      */
-    static final List<String> PAUSE_ENTRYPOINT = List.of("/pause", "sh", "-c",
-            "trap 'exit 0' TERM INT; while :; do /pause sleep 2147483647 & wait; done");
+    static final List<String> PAUSE_ENTRYPOINT = List.of("/bin/sh", "-c",
+            "trap 'exit 0' TERM INT; while :; do sleep 2147483647 & wait; done");
 
     private TestImages() {
     }
@@ -59,13 +59,20 @@ public final class TestImages {
                 .writeTo(workDir.resolve("busybox-1.35.oci.tar"));
     }
 
-    /** Writes {@code workDir/pause-3.10.oci.tar}: /pause (busybox) sleeping until signalled, see {@link #PAUSE_ENTRYPOINT}. */
+    /**
+     * Writes {@code workDir/pause-3.10.oci.tar}: /bin/busybox with just the sh and sleep applets, sleeping until
+     * signalled (see {@link #PAUSE_ENTRYPOINT}).
+     */
     public static OciArchive.Written pause(Path workDir) {
         List<OciArchive.Entry> e = List.of(
-                OciArchive.Entry.file("pause", 0755, binary()),
+                OciArchive.Entry.directory("bin", 0755),
+                OciArchive.Entry.file("bin/busybox", 0755, binary()),
+                OciArchive.Entry.symlink("bin/sh", "busybox"),
+                OciArchive.Entry.symlink("bin/sleep", "busybox"),
                 OciArchive.Entry.directory("tmp", 01777));
         return OciArchive.image(PAUSE)
                 .layer(OciArchive.Layer.of(e))
+                .env("PATH=/bin")
                 .entrypoint(PAUSE_ENTRYPOINT.toArray(String[]::new))
                 .writeTo(workDir.resolve("pause-3.10.oci.tar"));
     }
