@@ -192,6 +192,10 @@ class KubectlTopTest {
         assertTrue(resource.contains("\nnode_cpu_usage_seconds_total "), resource);
         assertTrue(resource.contains("container_memory_working_set_bytes{container=\"web\",namespace=\"default\",pod=\"web-1\"} 20971520 "), resource);
 
+        Kubectl.Result unknown = Kubectl.run(cluster.kubeconfig(), "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/node-2");
+        assertNotEquals(0, unknown.exit());
+        assertTrue(unknown.out().contains("NotFound") || unknown.out().contains("not found"), unknown.out());
+
         String resources = kubectl("api-resources", "--api-group=metrics.k8s.io");
         assertTrue(resources.contains("NodeMetrics") && resources.contains("PodMetrics"), resources);
     }
