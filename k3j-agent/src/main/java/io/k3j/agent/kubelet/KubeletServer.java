@@ -239,7 +239,7 @@ public final class KubeletServer implements AutoCloseable {
         String[] p = q.path().substring(1).split("/");
         switch (p[0]) {
             case "healthz" -> send(ch, 200, "ok");
-            case "stats", "metrics" -> io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), q.path(), config.stats());
+            case "stats", "metrics" -> io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
             case "containerLogs" -> {
                 if (p.length != 4) throw new HttpError(404, "404 page not found");
                 logs(ch, q, p[1], p[2], p[3]);

@@ -8,13 +8,14 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The kubelet API's stats endpoints, for {@code io.k3j.agent.kubelet.KubeletServer}'s router:
  *
  * <pre>
- * GET /stats/summary        Summary API JSON
+ * GET /stats/summary        Summary API JSON (?only_cpu_and_memory=true leaves file systems out)
  * GET /metrics/resource     resource metrics in the Prometheus text format
  * </pre>
  */
@@ -23,11 +24,14 @@ public final class StatsHttp {
     }
 
     /**
-     * Answers {@code path} on {@code ch}: 200 with the document, 404 for other paths or when {@code stats} is null
+     * Answers {@code uri} (path and query) on {@code ch}: 200 with the document, 404 for other paths or when {@code stats} is null
      * (a kubelet without stats), 405 for methods other than GET, 500 with the reason when the runtime failed
      * ({@code /stats/summary} only: the resource metrics report it as {@code resource_scrape_error 1}).
      */
-    public static void respond(Channel ch, String method, String path, StatsProvider stats) {
+    public static void respond(Channel ch, String method, String uri, StatsProvider stats) {
+        QueryStringDecoder q = new QueryStringDecoder(uri);
+        String path = q.path();
+        boolean cpuAndMemoryOnly = "true".equals(q.parameters().getOrDefault("only_cpu_and_memory", java.util.List.of("")).get(0));
         if (path.endsWith("/") && path.length() > 1) path = path.substring(0, path.length() - 1);
         if (stats == null || !(path.equals("/stats/summary") || path.equals("/metrics/resource"))) {
             send(ch, 404, "text/plain; charset=utf-8", "404 page not found\n");
@@ -49,7 +53,7 @@ public final class StatsHttp {
         } else if (scrape.podError() != null) {
             send(ch, 500, "text/plain; charset=utf-8", "Internal Error: failed to list pod stats: " + scrape.podError().getMessage() + "\n");
         } else {
-            send(ch, 200, "application/json", Json.string(SummaryJson.render(scrape.summary())));
+            send(ch, 200, "application/json", Json.string(SummaryJson.render(scrape.summary(), cpuAndMemoryOnly)));
         }
     }
 

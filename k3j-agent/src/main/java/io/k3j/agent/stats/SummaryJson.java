@@ -15,6 +15,11 @@ final class SummaryJson {
     }
 
     static ObjectNode render(Stats.Summary s) {
+        return render(s, false);
+    }
+
+    /** @param cpuAndMemoryOnly leave file systems out ({@code ?only_cpu_and_memory=true}, what metrics-server before 0.6 asked) */
+    static ObjectNode render(Stats.Summary s, boolean cpuAndMemoryOnly) {
         ObjectNode root = Json.object();
         ObjectNode node = root.putObject("node");
         node.put("nodeName", s.nodeName());
@@ -22,8 +27,10 @@ final class SummaryJson {
         Stats.Node n = s.node();
         cpu(node, n.cpu());
         memory(node, n.memory());
-        fs(node, "fs", n.fs());
-        if (n.imageFs() != null) fs(node.putObject("runtime"), "imageFs", n.imageFs());
+        if (!cpuAndMemoryOnly) {
+            fs(node, "fs", n.fs());
+            if (n.imageFs() != null) fs(node.putObject("runtime"), "imageFs", n.imageFs());
+        }
         ArrayNode pods = root.putArray("pods");
         for (Stats.Pod p : s.pods()) {
             ObjectNode pod = pods.addObject();
@@ -41,7 +48,7 @@ final class SummaryJson {
                 if (c.startTime() != null) cn.put("startTime", time(c.startTime()));
                 cpu(cn, c.cpu());
                 memory(cn, c.memory());
-                if (c.rootfs() != null) {
+                if (c.rootfs() != null && !cpuAndMemoryOnly) {
                     Stats.Fs capacity = n.fs();
                     // a writable layer shares the node's file system: its capacity and free space are the node's
                     Stats.Fs rootfs = capacity == null ? c.rootfs() : new Stats.Fs(c.rootfs().time(), capacity.availableBytes(),

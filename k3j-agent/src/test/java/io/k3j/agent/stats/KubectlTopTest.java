@@ -30,6 +30,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * kubectl top against a real in-process API server serving metrics.k8s.io, which scrapes a {@link KubeletServer} on
@@ -147,6 +149,28 @@ class KubectlTopTest {
         assertTrue(selected.startsWith("node-1") && !selected.contains("node-2"), selected);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"1.27", "1.33"})
+    @DisplayName("older and newer kubectl minors find the API and print the same figures")
+    void otherKubectlVersions(String version) throws Exception {
+        Path binary = Path.of("/usr/lib/google-cloud-sdk/bin/kubectl." + version);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(binary), binary + " is not installed");
+        Path out = Files.createTempFile("kubectl", ".out");
+        try {
+            Process p = new ProcessBuilder(binary.toString(), "--kubeconfig", cluster.kubeconfig().toString(), "top", "pod", "-A", "--no-headers")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("kubectl " + version + " top pod hung");
+            }
+            String text = Files.readString(out);
+            assertEquals(0, p.exitValue(), text);
+            assertTrue(Pattern.compile("(?m)^default\\s+web-1\\s+(4\\d|5\\d)m\\s+20Mi\\s*$").matcher(text).find(), text);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
     @Test
     @DisplayName("kubectl top pod -A prints each pod's CPU and memory; selectors and --containers work")
     void topPod() {
@@ -188,6 +212,10 @@ class KubectlTopTest {
         assertTrue(summary.path("node").path("cpu").path("usageCoreNanoSeconds").asLong() > 0, summary.toString());
         assertTrue(summary.path("node").path("memory").path("workingSetBytes").asLong() > 0);
         assertEquals(2, summary.path("pods").size());
+        assertTrue(summary.path("node").has("fs"));
+        JsonNode slim = Json.parse(kubectl("get", "--raw", "/api/v1/nodes/node-1/proxy/stats/summary?only_cpu_and_memory=true")
+                .getBytes(StandardCharsets.UTF_8));
+        assertTrue(slim.path("node").has("cpu") && !slim.path("node").has("fs"), slim.toString());
         String resource = kubectl("get", "--raw", "/api/v1/nodes/node-1/proxy/metrics/resource");
         assertTrue(resource.contains("\nnode_cpu_usage_seconds_total "), resource);
         assertTrue(resource.contains("container_memory_working_set_bytes{container=\"web\",namespace=\"default\",pod=\"web-1\"} 20971520 "), resource);
