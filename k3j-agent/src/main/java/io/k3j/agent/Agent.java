@@ -28,6 +28,9 @@ import io.k3j.agent.node.NodeAgent;
 import io.k3j.agent.pod.PodConfig;
 import io.k3j.agent.pod.PodManager;
 import io.k3j.agent.pod.PodVolumes;
+import io.k3j.agent.stats.CriPodStats;
+import io.k3j.agent.stats.NodeStatsSource;
+import io.k3j.agent.stats.StatsProvider;
 import io.k3j.agent.volume.ApiPodSources;
 import io.k3j.agent.volume.CachedPodSources;
 import io.k3j.agent.volume.EnvResolver;
@@ -160,7 +163,8 @@ public final class Agent implements AutoCloseable {
 
             CriPods criPods = new CriPods(cri, config.logsDir());
             KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
-                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods));
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
+                    new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
             started.add(kubelet);
 
             Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));

@@ -78,6 +78,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * *    /exec/{ns}/{pod}/{container}?command=..&amp;stdin&amp;stdout&amp;stderr&amp;tty   (also /exec/{ns}/{pod}/{uid}/{container})
  * *    /attach/{ns}/{pod}/{container}?stdin&amp;stdout&amp;stderr&amp;tty
  * *    /portForward/{ns}/{pod}
+ * GET  /stats/summary, /metrics/resource   (io.k3j.agent.stats, when the config has a StatsProvider)
  * </pre>
  *
  * Exec, attach and port-forward ask the runtime for a streaming URL, then: a SPDY upgrade is forwarded to it and
@@ -94,7 +95,13 @@ public final class KubeletServer implements AutoCloseable {
      * @param clientCaPem    the CA whose client certificates may call (the cluster's client CA), PEM
      */
     public record Config(InetSocketAddress bindAddress, String servingCertPem, String servingKeyPem, String clientCaPem,
-                         StreamingRuntime runtime, PodLookup pods) {
+                         StreamingRuntime runtime, PodLookup pods, io.k3j.agent.stats.StatsProvider stats) {
+        /** A kubelet API without {@code /stats/summary} and {@code /metrics/resource} (they answer 404). */
+        public Config(InetSocketAddress bindAddress, String servingCertPem, String servingKeyPem, String clientCaPem,
+                      StreamingRuntime runtime, PodLookup pods) {
+            this(bindAddress, servingCertPem, servingKeyPem, clientCaPem, runtime, pods, null);
+        }
+
         public Config {
             Objects.requireNonNull(bindAddress, "bindAddress");
             Objects.requireNonNull(servingCertPem, "servingCertPem");
@@ -232,6 +239,7 @@ public final class KubeletServer implements AutoCloseable {
         String[] p = q.path().substring(1).split("/");
         switch (p[0]) {
             case "healthz" -> send(ch, 200, "ok");
+            case "stats", "metrics" -> io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
             case "containerLogs" -> {
                 if (p.length != 4) throw new HttpError(404, "404 page not found");
                 logs(ch, q, p[1], p[2], p[3]);
