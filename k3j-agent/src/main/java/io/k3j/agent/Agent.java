@@ -231,6 +231,24 @@ public final class Agent implements AutoCloseable {
         removeAllSandboxes(containerd.cri());
         close();
         runQuietly("ip", "link", "delete", config.cniBridge());
+        removeCgroups("/k3j/" + config.nodeName());
+    }
+
+    /** Removes a cgroup subtree (deepest first) in every v1 hierarchy: runc leaves the pods' parent cgroups behind. */
+    static void removeCgroups(String cgroup) {
+        Path root = Path.of("/sys/fs/cgroup");
+        try (var hierarchies = Files.list(root)) {
+            for (Path h : (Iterable<Path>) hierarchies::iterator) {
+                Path dir = h.resolve(cgroup.substring(1));
+                if (!Files.isDirectory(dir) || Files.isSymbolicLink(h)) continue;
+                try (var tree = Files.walk(dir)) {
+                    // cgroup directories are removed with rmdir, their files vanish with them
+                    tree.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).forEach(d -> d.toFile().delete());
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "removing cgroup {0}: {1}", cgroup, e.toString());
+        }
     }
 
     /** Stops and removes every sandbox (and so every container) through CRI. */

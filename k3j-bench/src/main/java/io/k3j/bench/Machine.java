@@ -29,7 +29,10 @@ final class Machine {
 
     static String read(String file) {
         try {
-            return Files.readString(Path.of(file)).strip();
+            // /proc files report size 0: read them as a stream (Files.readString returns only the first byte here)
+            try (var in = Files.newInputStream(Path.of(file))) {
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            }
         } catch (IOException e) {
             return "?";
         }

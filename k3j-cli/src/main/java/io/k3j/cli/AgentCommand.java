@@ -99,7 +99,7 @@ final class AgentCommand implements Callable<Integer> {
         static String nodeName(String given) {
             if (given != null && !given.isBlank()) return given.strip().toLowerCase(java.util.Locale.ROOT);
             try {
-                return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip().toLowerCase(java.util.Locale.ROOT);
+                return io.k3j.agent.host.KernelFiles.read(Path.of("/proc/sys/kernel/hostname")).toLowerCase(java.util.Locale.ROOT);
             } catch (java.io.IOException e) {
                 return "localhost";
             }

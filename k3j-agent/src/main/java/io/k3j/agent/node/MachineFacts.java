@@ -119,7 +119,7 @@ public record MachineFacts(int cpus, long memoryBytes, String machineId, String 
 
     private static String first(Path file, String fallback) {
         try {
-            String s = Files.readString(file, StandardCharsets.US_ASCII).strip();
+            String s = io.k3j.agent.host.KernelFiles.read(file);
             return s.isEmpty() ? fallback : s.lines().findFirst().orElse(fallback);
         } catch (IOException | RuntimeException e) {
             return fallback;

@@ -67,7 +67,7 @@ final class HostStats implements NodeStatsSource {
         long workingSet;
         Long rss;
         if (Files.exists(v1.resolve("memory.usage_in_bytes"))) {
-            usage = Long.parseLong(Files.readString(v1.resolve("memory.usage_in_bytes")).trim());
+            usage = Long.parseLong(io.k3j.agent.host.KernelFiles.read(v1.resolve("memory.usage_in_bytes")));
             Map<String, Long> stat = keyed(v1.resolve("memory.stat"), " ");
             long inactiveFile = stat.getOrDefault("total_inactive_file", 0L);
             workingSet = Math.max(0, usage - inactiveFile);
