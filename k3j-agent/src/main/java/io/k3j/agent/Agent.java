@@ -123,12 +123,19 @@ public final class Agent implements AutoCloseable {
             CriClient cri = containerd.cri();
             importImages(config, containerd);
 
+            // the kubelet API is bound before the Node registers: the Node advertises the bound port (a configured 0
+            // means an ephemeral one, as tests and several nodes on one host use)
+            CriPods criPods = new CriPods(cri, config.logsDir());
+            KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
+                    new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
+            started.add(kubelet);
             String runtimeVersion = "containerd://" + cri.version(VersionRequest.newBuilder().setVersion("v1").build()).getRuntimeVersion();
             NodeAgent.Config nodeConfig = NodeAgent.Config.of(config.nodeName(), ips, config.controlPlane(), config.kubeletVersion(),
                     runtimeVersion, config.dataDir());
             nodeConfig = new NodeAgent.Config(nodeConfig.nodeName(), nodeConfig.nodeIps(), nodeConfig.controlPlane(), config.nodeLabels(),
                     config.nodeTaints(), nodeConfig.kubeletVersion(), nodeConfig.kubeProxyVersion(), nodeConfig.containerRuntimeVersion(),
-                    nodeConfig.dataDir(), nodeConfig.imageFsDir(), config.kubeletPort(), nodeConfig.syncInterval());
+                    nodeConfig.dataDir(), nodeConfig.imageFsDir(), kubelet.port(), nodeConfig.syncInterval());
             NodeAgent node = NodeAgent.forThisMachine(kube, nodeConfig, () -> runtimeProblem(cri), () -> nodeImages(cri));
             started.add(node);
             node.start();
@@ -161,11 +168,6 @@ public final class Agent implements AutoCloseable {
                 }
             });
 
-            CriPods criPods = new CriPods(cri, config.logsDir());
-            KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
-                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
-                    new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
-            started.add(kubelet);
 
             Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
