@@ -230,6 +230,9 @@ public final class Agent implements AutoCloseable {
      * machine is left as before the agent ran, except for the data dir.
      */
     public void killAll() {
+        // the pod workers stop first: still running, they would recreate the sandboxes being removed
+        closeQuietly(podSource);
+        closeQuietly(pods);
         removeAllSandboxes(containerd.cri());
         close();
         runQuietly("ip", "link", "delete", config.cniBridge());
