@@ -51,6 +51,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -74,6 +75,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  *
  * <pre>
  * GET  /healthz
+ * GET  /metrics            requests served, by endpoint (Prometheus text)
  * GET  /containerLogs/{ns}/{pod}/{container}?follow&amp;previous&amp;tailLines&amp;sinceSeconds&amp;sinceTime&amp;timestamps&amp;limitBytes
  * *    /exec/{ns}/{pod}/{container}?command=..&amp;stdin&amp;stdout&amp;stderr&amp;tty   (also /exec/{ns}/{pod}/{uid}/{container})
  * *    /attach/{ns}/{pod}/{container}?stdin&amp;stdout&amp;stderr&amp;tty
@@ -230,8 +232,10 @@ public final class KubeletServer implements AutoCloseable {
     private void route(Channel ch, FullHttpRequest req) throws Exception {
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
         String[] p = q.path().substring(1).split("/");
+        requests.computeIfAbsent(METERED.contains(p[0]) ? p[0] : "other", k -> new java.util.concurrent.atomic.LongAdder()).increment();
         switch (p[0]) {
             case "healthz" -> send(ch, 200, "ok");
+            case "metrics" -> sendMetrics(ch);
             case "containerLogs" -> {
                 if (p.length != 4) throw new HttpError(404, "404 page not found");
                 logs(ch, q, p[1], p[2], p[3]);
@@ -247,6 +251,22 @@ public final class KubeletServer implements AutoCloseable {
             }
             default -> throw new HttpError(404, "404 page not found");
         }
+    }
+
+    private static final java.util.Set<String> METERED = java.util.Set.of("healthz", "metrics", "containerLogs", "exec", "attach", "portForward");
+    private final Map<String, java.util.concurrent.atomic.LongAdder> requests = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Prometheus text: requests served by endpoint (kubelet's kubelet_http_requests_total, without its other labels). */
+    private void sendMetrics(Channel ch) {
+        StringBuilder b = new StringBuilder("# HELP kubelet_http_requests_total Number of the http requests received since the server started\n"
+                + "# TYPE kubelet_http_requests_total counter\n");
+        new java.util.TreeMap<>(requests).forEach((path, n) -> b.append("kubelet_http_requests_total{path=\"").append(path)
+                .append("\",server_type=\"readwrite\"} ").append(n.sum()).append('\n'));
+        byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
+        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+        HttpUtil.setContentLength(r, body.length);
+        ch.writeAndFlush(r);
     }
 
     // ------------------------------------------------------------------ logs

@@ -259,21 +259,24 @@ class KubectlStreamingTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"1.27", "1.33"})
-    @DisplayName("kubectl cp copies a file out of and into the container (tar over exec)")
+    @DisplayName("kubectl cp copies a 3 MiB file into and out of the container (tar over exec)")
     void cp(String version) throws Exception {
         Path dir = Files.createTempDirectory("k3j-cp");
         try {
             Path src = dir.resolve("in.txt");
-            Files.writeString(src, "copied content\n");
+            StringBuilder big = new StringBuilder("copied content\n");
+            java.util.Random random = new java.util.Random(7);
+            while (big.length() < 3 << 20) big.append(Long.toHexString(random.nextLong())).append('\n');
+            Files.writeString(src, big);
             // the "container" is this machine: copy the file to a path inside dir and back out
             Path inside = dir.resolve("inside.txt");
             Run up = kubectl(version, null, "cp", src.toString(), "web:" + inside);
             assertEquals(0, up.exit(), up.err());
-            assertEquals("copied content\n", Files.readString(inside));
+            assertEquals(Files.readString(src), Files.readString(inside));
             Path back = dir.resolve("back.txt");
             Run down = kubectl(version, null, "cp", "web:" + inside, back.toString());
             assertEquals(0, down.exit(), down.err());
-            assertEquals("copied content\n", Files.readString(back));
+            assertEquals(Files.readString(src), Files.readString(back));
         } finally {
             try (var files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -325,6 +328,8 @@ class KubectlStreamingTest {
     void nodeProxyAndAuth() throws Exception {
         Run health = kubectl("1.32", null, "get", "--raw", "/api/v1/nodes/node-1/proxy/healthz");
         assertEquals("ok\n", health.out(), health.err());
+        Run metrics = kubectl("1.32", null, "get", "--raw", "/api/v1/nodes/node-1/proxy/metrics");
+        assertTrue(metrics.out().contains("kubelet_http_requests_total{path=\"healthz\",server_type=\"readwrite\"} "), metrics.out() + metrics.err());
         Path dir = Files.createTempDirectory("k3j-kubelet-auth");
         try {
             var pki = cluster.controlPlane().pki();
