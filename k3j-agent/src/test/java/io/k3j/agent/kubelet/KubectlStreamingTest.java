@@ -222,7 +222,7 @@ class KubectlStreamingTest {
     // ------------------------------------------------------------------ exec, attach, cp
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.27", "1.30", "1.32", "1.33"})
+    @ValueSource(strings = {"1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"})
     @DisplayName("kubectl exec runs the command, passes stdin, and exits with the command's exit code")
     void exec(String version) throws Exception {
         Run hi = kubectl(version, null, "exec", "web", "--", "echo", "hi");
@@ -287,7 +287,7 @@ class KubectlStreamingTest {
     // ------------------------------------------------------------------ port-forward
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.27", "1.30", "1.31", "1.33"})
+    @ValueSource(strings = {"1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"})
     @DisplayName("kubectl port-forward carries HTTP requests to the pod's port")
     void portForward(String version) throws Exception {
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
