@@ -80,6 +80,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * *    /exec/{ns}/{pod}/{container}?command=..&amp;stdin&amp;stdout&amp;stderr&amp;tty   (also /exec/{ns}/{pod}/{uid}/{container})
  * *    /attach/{ns}/{pod}/{container}?stdin&amp;stdout&amp;stderr&amp;tty
  * *    /portForward/{ns}/{pod}
+ * GET  /stats/summary, /metrics/resource   (io.k3j.agent.stats, when the config has a StatsProvider)
  * </pre>
  *
  * Exec, attach and port-forward ask the runtime for a streaming URL, then: a SPDY upgrade is forwarded to it and
@@ -96,7 +97,13 @@ public final class KubeletServer implements AutoCloseable {
      * @param clientCaPem    the CA whose client certificates may call (the cluster's client CA), PEM
      */
     public record Config(InetSocketAddress bindAddress, String servingCertPem, String servingKeyPem, String clientCaPem,
-                         StreamingRuntime runtime, PodLookup pods) {
+                         StreamingRuntime runtime, PodLookup pods, io.k3j.agent.stats.StatsProvider stats) {
+        /** A kubelet API without {@code /stats/summary} and {@code /metrics/resource} (they answer 404). */
+        public Config(InetSocketAddress bindAddress, String servingCertPem, String servingKeyPem, String clientCaPem,
+                      StreamingRuntime runtime, PodLookup pods) {
+            this(bindAddress, servingCertPem, servingKeyPem, clientCaPem, runtime, pods, null);
+        }
+
         public Config {
             Objects.requireNonNull(bindAddress, "bindAddress");
             Objects.requireNonNull(servingCertPem, "servingCertPem");
@@ -235,7 +242,12 @@ public final class KubeletServer implements AutoCloseable {
         requests.computeIfAbsent(METERED.contains(p[0]) ? p[0] : "other", k -> new java.util.concurrent.atomic.LongAdder()).increment();
         switch (p[0]) {
             case "healthz" -> send(ch, 200, "ok");
-            case "metrics" -> sendMetrics(ch);
+            case "metrics" -> {
+                // /metrics: this server's own counters; /metrics/resource: the stats provider's resource metrics
+                if (p.length == 1) sendMetrics(ch);
+                else io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
+            }
+            case "stats" -> io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
             case "containerLogs" -> {
                 if (p.length != 4) throw new HttpError(404, "404 page not found");
                 logs(ch, q, p[1], p[2], p[3]);
@@ -253,7 +265,7 @@ public final class KubeletServer implements AutoCloseable {
         }
     }
 
-    private static final java.util.Set<String> METERED = java.util.Set.of("healthz", "metrics", "containerLogs", "exec", "attach", "portForward");
+    private static final java.util.Set<String> METERED = java.util.Set.of("healthz", "metrics", "stats", "containerLogs", "exec", "attach", "portForward");
     private final Map<String, java.util.concurrent.atomic.LongAdder> requests = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Prometheus text: requests served by endpoint (kubelet's kubelet_http_requests_total, without its other labels). */

@@ -49,6 +49,7 @@ public final class ApiHandler implements HttpHandler {
     private final AuthenticationEndpoints authentication;
     private final java.time.Clock clock;
     private final io.k3j.apiserver.proxy.KubeletProxy kubelets;
+    private final io.k3j.apiserver.metrics.MetricsApi metricsApi;
 
     /**
      * @param rules the rules that apply to a user in a namespace (empty: cluster-wide only), for
@@ -69,7 +70,18 @@ public final class ApiHandler implements HttpHandler {
                       OpenApiService openApi, Metrics metrics, VersionInfo version,
                       String serverAddress, BooleanSupplier ready, AuthenticationEndpoints authentication,
                       io.k3j.apiserver.proxy.KubeletProxy kubelets) {
+        this(registry, objects, authenticator, authorizer, rules, patcher, tables, openApi, metrics, version, serverAddress, ready,
+                authentication, kubelets, null);
+    }
+
+    /** @param metricsApi serves metrics.k8s.io (registered in {@code registry}); null answers it 404 */
+    public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
+                      BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables,
+                      OpenApiService openApi, Metrics metrics, VersionInfo version,
+                      String serverAddress, BooleanSupplier ready, AuthenticationEndpoints authentication,
+                      io.k3j.apiserver.proxy.KubeletProxy kubelets, io.k3j.apiserver.metrics.MetricsApi metricsApi) {
         this.kubelets = kubelets;
+        this.metricsApi = metricsApi;
         this.registry = registry;
         this.authenticator = authenticator;
         this.authorizer = authorizer;
@@ -257,6 +269,11 @@ public final class ApiHandler implements HttpHandler {
         String verb = verb(req, name, legacyWatch);
         ResourceHandler.Target target = new ResourceHandler.Target(type, namespace, name, sub);
         RequestAttributes attrs = RequestAttributes.resource(verb, group, plural, sub, namespace, name, path);
+        if (io.k3j.apiserver.metrics.MetricsApi.serves(type)) {
+            if (metricsApi == null || sub != null || legacyWatch) throw notFound();
+            String ns = namespace, nm = name;
+            return new Route(verb, attrs, target, (r, ex, u) -> metricsApi.serve(r, ex, type, ns, nm));
+        }
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectAccessReview")) {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u, type));
         }

@@ -35,6 +35,8 @@ import javax.net.ssl.SSLException;
  * client-ca.crt / .key               signs client certificates; the API server trusts it for client auth
  * serving-kube-apiserver.crt / .key  the API server's serving certificate (leaf + server CA)
  * client-admin.crt / .key            CN=system:admin, O=system:masters (leaf + client CA), for the admin kubeconfig
+ * client-kube-apiserver.crt / .key   CN=system:apiserver, O=system:masters (leaf + client CA): the API server's
+ *                                    identity when it calls kubelets (logs, exec, port-forward), as in k3s
  * service.key                        RSA key that signs (and verifies) service-account tokens
  * </pre>
  *
@@ -65,6 +67,7 @@ public final class ClusterPki {
     private final X509Certificate[] servingChain;
     private final PrivateKey servingKey;
     private final CertAndKey admin;
+    private final CertAndKey kubeletClient;
     private final KeyPair serviceAccountKey;
     private final List<String> servingSans;
     private volatile SslContext sslContext;
@@ -74,7 +77,7 @@ public final class ClusterPki {
 
     private ClusterPki(Path tlsDir, PkiOptions options, Authority serverCa, Authority clientCa,
                        X509Certificate[] servingChain, PrivateKey servingKey, CertAndKey admin,
-                       KeyPair serviceAccountKey) {
+                       CertAndKey kubeletClient, KeyPair serviceAccountKey) {
         this.tlsDir = tlsDir;
         this.options = options;
         this.serverCa = serverCa;
@@ -82,6 +85,7 @@ public final class ClusterPki {
         this.servingChain = servingChain;
         this.servingKey = servingKey;
         this.admin = admin;
+        this.kubeletClient = kubeletClient;
         this.serviceAccountKey = serviceAccountKey;
         this.servingSans = List.copyOf(SubjectAltNames.namesOf(servingChain[0]));
     }
@@ -108,10 +112,13 @@ public final class ClusterPki {
                 Certificates.Usage.SERVER, serverCa, now);
         Leaf admin = loadOrIssueLeaf(tls, "client-admin", "system:admin", List.of("system:masters"),
                 SubjectAltNames.of(List.of()), Certificates.Usage.CLIENT, clientCa, now);
+        Leaf kubeletClient = loadOrIssueLeaf(tls, "client-kube-apiserver", "system:apiserver",
+                List.of("system:masters"), SubjectAltNames.of(List.of()), Certificates.Usage.CLIENT, clientCa, now);
         KeyPair serviceKey = loadOrCreateServiceKey(tls.resolve("service.key"));
 
         return new ClusterPki(tls, opts, serverCa, clientCa, serving.chain.toArray(X509Certificate[]::new),
-                serving.key, new CertAndKey(admin.certPem, admin.keyPem), serviceKey);
+                serving.key, new CertAndKey(admin.certPem, admin.keyPem),
+                new CertAndKey(kubeletClient.certPem, kubeletClient.keyPem), serviceKey);
     }
 
     /** The fixed names every API server certificate carries, then the configured ones. */
@@ -158,6 +165,14 @@ public final class ClusterPki {
     /** The admin client certificate (CN=system:admin, O=system:masters; chain with the client CA) and its key. */
     public CertAndKey adminCredentials() {
         return admin;
+    }
+
+    /**
+     * The API server's client certificate for calling kubelets (CN=system:apiserver, O=system:masters; chain with
+     * the client CA) and its key; a kubelet API trusts the client CA and this identity.
+     */
+    public CertAndKey kubeletClientCredentials() {
+        return kubeletClient;
     }
 
     /** The API server's serving chain: leaf first, then the server CA. */
@@ -235,6 +250,39 @@ public final class ClusterPki {
         checkSubject(cn, List.of(), validity);
         return issue(cn, List.of(), SubjectAltNames.of(requireNonNull(sans, "sans")), Certificates.Usage.SERVER,
                 serverCa, validity);
+    }
+
+    /**
+     * Signs a client certificate for a key the requester keeps (an agent sends its public key in a CSR, so its
+     * private key never leaves the node).
+     *
+     * @return the certificate chain (leaf, client CA) as PEM
+     * @throws IllegalArgumentException as {@link #issueClientCert}
+     */
+    public String signClientCert(String cn, List<String> orgs, java.security.PublicKey key, Duration validity) {
+        checkSubject(cn, orgs, validity);
+        return sign(cn, orgs, SubjectAltNames.of(List.of()), Certificates.Usage.CLIENT, clientCa,
+                requireNonNull(key, "key"), validity);
+    }
+
+    /**
+     * Signs a serving certificate (server CA) for a key the requester keeps.
+     *
+     * @return the certificate chain (leaf, server CA) as PEM
+     * @throws IllegalArgumentException as {@link #issueServingCert}
+     */
+    public String signServingCert(String cn, List<String> sans, java.security.PublicKey key, Duration validity) {
+        checkSubject(cn, List.of(), validity);
+        return sign(cn, List.of(), SubjectAltNames.of(requireNonNull(sans, "sans")), Certificates.Usage.SERVER,
+                serverCa, requireNonNull(key, "key"), validity);
+    }
+
+    private String sign(String cn, List<String> orgs, SubjectAltNames sans, Certificates.Usage usage, Authority ca,
+                        java.security.PublicKey key, Duration validity) {
+        Instant now = options.clock().instant();
+        X509Certificate cert = Certificates.newLeaf(cn, orgs, sans, usage, key, ca.cert, ca.key,
+                notBefore(now, ca.cert), now.plus(validity));
+        return Pem.encode(cert, ca.cert);
     }
 
     private CertAndKey issue(String cn, List<String> orgs, SubjectAltNames sans, Certificates.Usage usage,

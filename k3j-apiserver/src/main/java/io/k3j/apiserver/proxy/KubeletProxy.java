@@ -470,6 +470,30 @@ public final class KubeletProxy implements AutoCloseable {
         return v != null && (v.equals("true") || v.equals("1") || v.equalsIgnoreCase("t"));
     }
 
+    /**
+     * GETs {@code path} from a node's kubelet (TLS verified, as {@value #CLIENT_NAME}) and answers the body, for the
+     * API server's own scrapes (io.k3j.apiserver.metrics).
+     *
+     * @param maxBytes the most of the body kept
+     * @throws IOException naming the kubelet when it can't be reached or answers other than 200
+     * @throws ApiException 404 when the node doesn't exist, 500 when it has no address
+     */
+    public byte[] get(String nodeName, String path, int maxBytes) throws IOException {
+        Endpoint kubelet = kubelet(nodeName);
+        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER);
+        out.headers().set(HttpHeaderNames.HOST, hostHeader(kubelet));
+        HttpUtil.setContentLength(out, 0);
+        try (KubeletClient.Call call = client.send(verifying, kubelet.host, kubelet.port, out)) {
+            byte[] body = call.readAll(maxBytes);
+            int code = call.head().status().code();
+            if (code != 200) {
+                throw new IOException("kubelet " + hostHeader(kubelet) + " answered " + path + " with " + code + ": "
+                        + new String(body, 0, Math.min(body.length, 512), StandardCharsets.UTF_8).trim());
+            }
+            return body;
+        }
+    }
+
     @Override
     public void close() {
         client.close();

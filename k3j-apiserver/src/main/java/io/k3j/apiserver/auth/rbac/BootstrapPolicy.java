@@ -74,6 +74,7 @@ public final class BootstrapPolicy {
                 role("system:k3j:agent-join", List.of(urls(List.of("get", "post"), List.of("/cacerts", "/ping",
                         "/v1-k3s/client-*", "/v1-k3s/serving-kubelet.crt", "/v1-k3s/config", "/v1-k3s/readyz",
                         "/v1-k3s/connect", "/v1-k3s/apiservers")))),
+                role("system:node", nodeRules()),
                 role("system:k3j:server-join", List.of(urls(List.of("get", "post"), List.of("/cacerts", "/ping", "/v1-k3s/*")))));
     }
 
@@ -93,7 +94,33 @@ public final class BootstrapPolicy {
                 rule(READ, List.of("events.k8s.io"), List.of("events")),
                 rule(READ, List.of("networking.k8s.io"), List.of("ingresses", "ingresses/status", "networkpolicies")),
                 rule(READ, List.of("policy"), List.of("poddisruptionbudgets", "poddisruptionbudgets/status")),
-                rule(READ, List.of("coordination.k8s.io"), List.of("leases")));
+                rule(READ, List.of("coordination.k8s.io"), List.of("leases")),
+                // metrics-server's system:aggregated-metrics-reader, aggregated into view, edit and admin
+                rule(READ, List.of("metrics.k8s.io"), List.of("nodes", "pods")));
+    }
+
+    /**
+     * What a kubelet does (kube-apiserver's bootstrappolicy NodeRules); k3j binds it to the {@code system:nodes}
+     * group since it has no Node authorizer yet, so a node can read every pod, secret and configmap, not only its own.
+     */
+    private static List<ObjectNode> nodeRules() {
+        return List.of(
+                rule(List.of("create", "delete", "get", "list", "patch", "update", "watch"), List.of(""), List.of("nodes")),
+                rule(List.of("patch", "update"), List.of(""), List.of("nodes/status", "pods/status")),
+                rule(List.of("create", "delete", "get", "list", "watch"), List.of(""), List.of("pods")),
+                rule(List.of("create"), List.of(""), List.of("pods/eviction", "serviceaccounts/token")),
+                rule(READ, List.of(""), List.of("configmaps", "secrets", "services", "endpoints")),
+                rule(List.of("get"), List.of(""), List.of("persistentvolumeclaims", "persistentvolumes")),
+                rule(List.of("get", "patch", "update"), List.of(""), List.of("persistentvolumeclaims/status")),
+                rule(List.of("create", "patch", "update"), List.of("", "events.k8s.io"), List.of("events")),
+                rule(List.of("create", "delete", "get", "list", "patch", "update", "watch"), List.of("coordination.k8s.io"),
+                        List.of("leases")),
+                rule(READ, List.of("discovery.k8s.io"), List.of("endpointslices")),
+                rule(READ, List.of("storage.k8s.io"), List.of("csidrivers", "csinodes", "volumeattachments")),
+                rule(READ, List.of("node.k8s.io"), List.of("runtimeclasses")),
+                rule(List.of("create", "get", "list", "watch"), List.of("certificates.k8s.io"), List.of("certificatesigningrequests")),
+                rule(List.of("create"), List.of("authentication.k8s.io"), List.of("tokenreviews")),
+                rule(List.of("create"), List.of("authorization.k8s.io"), List.of("subjectaccessreviews", "localsubjectaccessreviews")));
     }
 
     private static List<ObjectNode> editRules() {
@@ -124,6 +151,7 @@ public final class BootstrapPolicy {
                 binding("system:public-info-viewer", "system:public-info-viewer",
                         List.of(UserInfo.ALL_AUTHENTICATED, "system:unauthenticated")),
                 binding("system:k3j:agent-join", "system:k3j:agent-join", List.of(JoinTokenAuthenticator.AGENTS_GROUP)),
+                binding("system:node", "system:node", List.of("system:nodes")),
                 binding("system:k3j:server-join", "system:k3j:server-join", List.of(JoinTokenAuthenticator.SERVERS_GROUP)));
     }
 

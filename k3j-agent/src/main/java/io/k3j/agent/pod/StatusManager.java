@@ -1,0 +1,169 @@
+package io.k3j.agent.pod;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.agent.kube.KubeClient;
+import io.k3j.api.ApiException;
+import io.k3j.api.Json;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Sends pod statuses to the API server (kubelet's status manager): a strategic merge patch of pods/status carrying
+ * metadata.uid as a guard, only when the status differs from what was last sent. While the server cannot be
+ * reached the latest status per pod is kept and sent when it answers again; workers never wait for it.
+ */
+final class StatusManager implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(StatusManager.class.getName());
+
+    private final KubeClient kube;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final Thread sender;
+    private volatile boolean closed;
+
+    private static final class Entry {
+        final String namespace;
+        final String name;
+        final String uid;
+        ObjectNode wanted;
+        String sent;
+
+        Entry(String namespace, String name, String uid) {
+            this.namespace = namespace;
+            this.name = name;
+            this.uid = uid;
+        }
+    }
+
+    StatusManager(KubeClient kube) {
+        this.kube = kube;
+        this.sender = Thread.ofVirtual().name("pod-status").start(this::run);
+    }
+
+    /** Sets the status to report for a pod; sent soon if it differs from the last one sent. */
+    void set(String namespace, String name, String uid, ObjectNode status, String serverStatus) {
+        lock.lock();
+        try {
+            Entry e = entries.computeIfAbsent(uid, u -> new Entry(namespace, name, uid));
+            if (e.sent == null && serverStatus != null) e.sent = serverStatus;
+            e.wanted = status;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends the pod's pending status now (before a deletion is finalized); false when it could not. */
+    boolean flush(String uid) {
+        Entry e;
+        lock.lock();
+        try {
+            e = entries.get(uid);
+        } finally {
+            lock.unlock();
+        }
+        return e == null || send(e);
+    }
+
+    void forget(String uid) {
+        lock.lock();
+        try {
+            entries.remove(uid);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        while (!closed) {
+            boolean pendingFailed = false;
+            for (Entry e : snapshot()) {
+                if (!send(e)) pendingFailed = true;
+            }
+            lock.lock();
+            try {
+                if (closed) return;
+                if (!dirty()) changed.await(pendingFailed ? 1000 : 5000, java.util.concurrent.TimeUnit.MILLISECONDS);
+                else if (pendingFailed) changed.await(1000, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ex) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private boolean dirty() {
+        for (Entry e : entries.values()) if (e.wanted != null && !Json.string(e.wanted).equals(e.sent)) return true;
+        return false;
+    }
+
+    private java.util.List<Entry> snapshot() {
+        lock.lock();
+        try {
+            return new java.util.ArrayList<>(entries.values());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean send(Entry e) {
+        ObjectNode wanted;
+        lock.lock();
+        try {
+            wanted = e.wanted;
+        } finally {
+            lock.unlock();
+        }
+        if (wanted == null) return true;
+        String body = Json.string(wanted);
+        if (body.equals(e.sent)) return true;
+        ObjectNode patch = Json.object();
+        patch.putObject("metadata").put("uid", e.uid);
+        patch.set("status", wanted);
+        try {
+            kube.patch("/api/v1/namespaces/" + e.namespace + "/pods/" + e.name + "/status", "application/strategic-merge-patch+json",
+                    Json.string(patch));
+            lock.lock();
+            try {
+                e.sent = body;
+            } finally {
+                lock.unlock();
+            }
+            return true;
+        } catch (KubeClient.Unreachable ex) {
+            return false;
+        } catch (ApiException ex) {
+            if (ex.code() == 404 || ex.code() == 409 || ex.code() == 422) {
+                // the pod is gone or is another pod of the same name now: nothing to report to
+                LOG.log(System.Logger.Level.DEBUG, "status of {0}/{1} not sent: {2}", e.namespace, e.name, ex.getMessage());
+                lock.lock();
+                try {
+                    e.sent = body;
+                } finally {
+                    lock.unlock();
+                }
+                return true;
+            }
+            LOG.log(System.Logger.Level.WARNING, "status of " + e.namespace + "/" + e.name + " not sent: " + ex.getMessage());
+            return false;
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.WARNING, "status of " + e.namespace + "/" + e.name + " not sent", ex);
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        sender.interrupt();
+        try {
+            sender.join(2000);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
