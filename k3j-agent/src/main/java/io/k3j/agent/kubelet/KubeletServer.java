@@ -358,9 +358,11 @@ public final class KubeletServer implements AutoCloseable {
         PodLookup.Pod pod = config.pods().pod(ns, podName).orElseThrow(() -> new HttpError(404, "pod \"" + podName + "\" not found"));
         PodLookup.Container c = pod.containers().get(containerName);
         if (c == null || c.id().isEmpty()) throw new HttpError(404, "container \"" + containerName + "\" in pod \"" + podName + "\" not found");
-        boolean stdin = bool(q, "stdin"), stdout = bool(q, "stdout"), stderr = bool(q, "stderr"), tty = bool(q, "tty");
+        boolean stdin = bool(q, "stdin"), stdout = bool(q, "stdout"), tty = bool(q, "tty");
+        // with a TTY stderr is merged into stdout: kubelet drops the flag (CRI runtimes refuse tty and stderr together)
+        boolean stderr = bool(q, "stderr") && !tty;
         if (exec && q.parameters().getOrDefault("command", List.of()).isEmpty()) throw new HttpError(400, "you must specify at least 1 command");
-        if (!stdin && !stdout && !stderr) throw new HttpError(400, "you must specify at least 1 of stdin, stdout, stderr");
+        if (!stdin && !stdout && !bool(q, "stderr")) throw new HttpError(400, "you must specify at least 1 of stdin, stdout, stderr");
         Protocol protocol = protocol(req, ChannelBridge.V5);
         URI url = runtimeCall(() -> exec
                 ? config.runtime().exec(c.id(), q.parameters().get("command"), tty, stdin, stdout, stderr)

@@ -225,8 +225,14 @@ class ContainerdStreamingTest {
         assertTrue(exit3.err().contains("err"), exit3.err());
         Run cat = kubectl(version, "hello\nstdin\n", "exec", "-i", "web", "--", "cat");
         assertEquals("hello\nstdin\n", cat.out(), cat.err());
-        Run tty = kubectl(version, null, "exec", "-t", "web", "--", "echo", "tty");
-        assertTrue(tty.out().contains("tty"), tty.out() + tty.err());
+        // a real terminal for kubectl (script gives it a pty), so -it means a TTY in the container (stty answers its size)
+        Process script = new ProcessBuilder("script", "-qec", SDK + version + " --kubeconfig " + cluster.kubeconfig()
+                + " exec -it web -- sh -c 'tty; stty size'", "/dev/null").redirectErrorStream(true).start();
+        script.getOutputStream().close();
+        assertTrue(script.waitFor(60, TimeUnit.SECONDS));
+        String ttyOut = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(ttyOut.contains("/dev/pts/"), "exit " + script.exitValue() + ": [" + ttyOut + "]");
+        assertEquals(0, script.exitValue(), ttyOut);
 
         Path out = Files.createTempFile("pf", ".out");
         Process pf = new ProcessBuilder(SDK + version, "--kubeconfig", cluster.kubeconfig().toString(), "port-forward", "pod/web", ":8080")
