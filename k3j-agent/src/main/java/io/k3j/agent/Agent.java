@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.containerd.Containerd;
 import io.k3j.agent.containerd.ContainerdConfig;
+import io.k3j.agent.containerd.Registries;
 import io.k3j.agent.cri.CriClient;
 import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.v1.Image;
@@ -108,7 +109,7 @@ public final class Agent implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
-                    .withSandboxImage(config.pauseImage()), new Containerd.Listener() {
+                    .withSandboxImage(config.pauseImage()).withRegistries(Registries.read(config.privateRegistry())), new Containerd.Listener() {
                         @Override
                         public void exited(long pid, int exitCode) {
                             LOG.log(System.Logger.Level.WARNING, "containerd (pid {0}) exited with {1}: restarting it", pid, exitCode);
