@@ -22,6 +22,7 @@ import io.k3j.agent.image.TestImages;
 import io.k3j.agent.join.Join;
 import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
+import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
 import io.k3j.agent.network.CniConfig;
 import io.k3j.agent.node.MachineFacts;
@@ -164,7 +165,7 @@ public final class Agent implements AutoCloseable {
 
             CriPods criPods = new CriPods(cri, config.logsDir());
             KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
-                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), new CriStreamingRuntime(cri), criPods,
                     new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
             started.add(kubelet);
 
