@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.containerd.Containerd;
 import io.k3j.agent.containerd.ContainerdConfig;
+import io.k3j.agent.containerd.Registries;
 import io.k3j.agent.cri.CriClient;
 import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.v1.Image;
@@ -21,6 +22,7 @@ import io.k3j.agent.image.TestImages;
 import io.k3j.agent.join.Join;
 import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
+import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
 import io.k3j.agent.network.CniConfig;
 import io.k3j.agent.node.MachineFacts;
@@ -108,7 +110,7 @@ public final class Agent implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
-                    .withSandboxImage(config.pauseImage()), new Containerd.Listener() {
+                    .withSandboxImage(config.pauseImage()).withRegistries(Registries.read(config.privateRegistry())), new Containerd.Listener() {
                         @Override
                         public void exited(long pid, int exitCode) {
                             LOG.log(System.Logger.Level.WARNING, "containerd (pid {0}) exited with {1}: restarting it", pid, exitCode);
@@ -127,9 +129,10 @@ public final class Agent implements AutoCloseable {
             // means an ephemeral one, as tests and several nodes on one host use)
             CriPods criPods = new CriPods(cri, config.logsDir());
             KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
-                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), new CriStreamingRuntime(cri), criPods,
                     new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
             started.add(kubelet);
+
             String runtimeVersion = "containerd://" + cri.version(VersionRequest.newBuilder().setVersion("v1").build()).getRuntimeVersion();
             NodeAgent.Config nodeConfig = NodeAgent.Config.of(config.nodeName(), ips, config.controlPlane(), config.kubeletVersion(),
                     runtimeVersion, config.dataDir());
@@ -167,7 +170,6 @@ public final class Agent implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             });
-
 
             Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",

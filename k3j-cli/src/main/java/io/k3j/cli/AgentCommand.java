@@ -54,6 +54,10 @@ final class AgentCommand implements Callable<Integer> {
             description = "Customized pause image for containerd sandbox (default: ${DEFAULT-VALUE}, built and imported by k3j)")
     String pauseImage;
 
+    @Option(names = "--private-registry", paramLabel = "FILE", defaultValue = "/etc/k3j/registries.yaml",
+            description = "Private registry configuration file (default: ${DEFAULT-VALUE})")
+    Path privateRegistry;
+
     @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N)")
     List<String> kubeletArgs = new ArrayList<>();
 
@@ -75,7 +79,7 @@ final class AgentCommand implements Callable<Integer> {
         Path dir = Nodes.dataDir(dataDir).resolve("agent");
         String name = Nodes.nodeName(nodeName);
         AgentConfig config = new AgentConfig(url, tok, dir, Nodes.runDir(name), name, nodeIps, Nodes.labels(spec, nodeLabels), nodeTaints,
-                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, "cni0");
+                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry);
         Agent agent = Agent.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -84,6 +84,10 @@ final class ServerCommand implements Callable<Integer> {
             description = "Customized pause image for containerd sandbox (default: ${DEFAULT-VALUE}, built and imported by k3j)")
     String pauseImage;
 
+    @Option(names = "--private-registry", paramLabel = "FILE", defaultValue = "/etc/k3j/registries.yaml",
+            description = "Private registry configuration file (default: ${DEFAULT-VALUE})")
+    Path privateRegistry;
+
     @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N)")
     List<String> kubeletArgs = new ArrayList<>();
 
@@ -123,7 +127,7 @@ final class ServerCommand implements Callable<Integer> {
         AgentConfig agentConfig = new AgentConfig(java.net.URI.create("https://127.0.0.1:" + cp.port()), cp.token().token().encoded(),
                 config.dataDir().resolve("agent"), AgentCommand.Nodes.runDir(name), name, nodeIps, AgentCommand.Nodes.labels(spec, nodeLabels),
                 nodeTaints, true, clusterDns, clusterDomain, AgentCommand.Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true,
-                VersionInfo.KUBERNETES_VERSION, "cni0");
+                VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry);
         return Agent.start(agentConfig);
     }
 
