@@ -167,6 +167,9 @@ final class PodWorker {
         this.pod = pod;
         JsonNode st = pod.path("status");
         for (JsonNode c : st.path("conditions")) conditions.put(c.path("type").asText(), (ObjectNode) c.deepCopy());
+        String phase = st.path("phase").asText("");
+        // a pod this node already finished is never run again (kubelet: terminal pods stay terminal)
+        if (phase.equals("Succeeded") || phase.equals("Failed")) finalPhase = phase;
         String start = st.path("startTime").asText("");
         if (!start.isEmpty()) startTime = Instant.parse(start);
     }
@@ -463,7 +466,13 @@ final class PodWorker {
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = ctr(p, c.path("name").asText());
             if (r.exited() && r.status.getExitCode() == 0) continue;
-            if (r.running() || r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) return false;
+            if (r.running()) return false;
+            if (r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) {
+                // created but never started (an agent died between create and start): start it over
+                removeContainer(r.id);
+                r.id = null;
+                r.status = null;
+            }
             if (r.exited()) {
                 // a failed init container: Never fails the pod, otherwise it is retried with back-off
                 if (restartPolicy(p).equals("Never")) return false;
@@ -487,7 +496,10 @@ final class PodWorker {
                 else if (live != null && Boolean.FALSE.equals(live.result())) why = "Container " + r.name + " failed liveness probe, will be restarted";
                 else if (startup != null && Boolean.FALSE.equals(startup.result())) why = "Container " + r.name + " failed startup probe, will be restarted";
                 if (why == null) continue;
-                killContainer(p, c, r, gracePeriod(p), why);
+                long grace = gracePeriod(p);
+                JsonNode probe = why.contains("liveness") ? c.path("livenessProbe") : why.contains("startup") ? c.path("startupProbe") : null;
+                if (probe != null && probe.path("terminationGracePeriodSeconds").isNumber()) grace = probe.path("terminationGracePeriodSeconds").asLong();
+                killContainer(p, c, r, grace, why);
                 refresh(p);
                 if (r.running()) continue;
             }
@@ -790,14 +802,7 @@ final class PodWorker {
             ObjectNode opts = Json.object();
             opts.put("apiVersion", "v1").put("kind", "DeleteOptions").put("gracePeriodSeconds", 0);
             opts.putObject("preconditions").put("uid", uid);
-            try {
-                m.kube.delete("/api/v1/namespaces/" + ns + "/pods/" + name, opts);
-            } catch (ApiException e) {
-                if (e.code() != 404 && e.code() != 409) throw e;
-            } catch (KubeClient.Unreachable e) {
-                // the server will see the containers gone when it returns; the informer's delete ends the pod
-                LOG.log(System.Logger.Level.INFO, "pod {0} stopped; its deletion will be sent when the server answers", name());
-            }
+            finalizeDeletion(ns, name, opts);
         }
         for (Ctr r : containers.values()) {
             if (r.id != null) removeContainer(r.id);
@@ -814,6 +819,32 @@ final class PodWorker {
         deleteTree(m.config.podDir(uid));
         m.cleanupCgroups(Resources.cgroupParent(m.config.cgroupRoot(), Resources.qosClass(p), uid));
         if (removed) m.status.forget(uid);
+    }
+
+    /**
+     * DELETE with grace 0 and the uid as precondition, as kubelet finalizes a pod it has stopped. While the server
+     * cannot be reached the worker keeps trying (its pod is stopped already; nothing else is waiting for it).
+     */
+    private void finalizeDeletion(String ns, String name, ObjectNode opts) {
+        boolean logged = false;
+        while (!stopped && !removed) {
+            try {
+                m.status.flush(uid);
+                m.kube.delete("/api/v1/namespaces/" + ns + "/pods/" + name, opts);
+                return;
+            } catch (ApiException e) {
+                if (e.code() == 404 || e.code() == 409) return;
+                LOG.log(System.Logger.Level.WARNING, "deleting pod " + name() + " failed: " + e.getMessage());
+            } catch (KubeClient.Unreachable e) {
+                if (!logged) LOG.log(System.Logger.Level.INFO, "pod {0} stopped; its deletion is sent when the server answers", name());
+                logged = true;
+            }
+            try {
+                Thread.sleep(2000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     /** A pod stopped by deletion: Succeeded if every container ended with 0, Failed otherwise (kubelet 1.27+). */
