@@ -574,7 +574,7 @@ final class PodWorker {
             nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(2));
             return;
         }
-        m.events.normal(p, r.fieldPath(), "Created", "Created container " + name);
+        m.events.normal(p, r.fieldPath(), "Created", "Created container: " + name);
         // the instance being replaced becomes lastState; the one before it is removed (kubelet keeps one dead instance)
         if (r.id != null) {
             if (r.lastTerminatedId != null) removeContainer(r.lastTerminatedId);
@@ -607,7 +607,8 @@ final class PodWorker {
         if (!postStart.isMissingNode() && !postStart.isNull() && r.running()) {
             Prober.Result res = m.prober.run(postStart, c, id, podIP, (int) Math.max(MIN_GRACE, gracePeriod(p)));
             if (!res.success()) {
-                m.events.warning(p, r.fieldPath(), "FailedPostStartHook", res.output());
+                // kubelet leaves the hook's output out of the event: it may hold secrets
+                m.events.warning(p, r.fieldPath(), "FailedPostStartHook", "PostStartHook failed");
                 killContainer(p, c, r, gracePeriod(p), "FailedPostStartHook");
                 r.status = containerStatus(id);
                 return;
@@ -918,8 +919,10 @@ final class PodWorker {
         String reason = s.getReason();
         if (reason.isEmpty()) reason = s.getExitCode() == 0 ? "Completed" : "Error";
         t.put("reason", reason);
-        String message = terminationMessage(s);
-        if (message.isEmpty()) message = s.getMessage();
+        // the runtime's message, then what the container left in its termination-message file (kubelet joins them)
+        String message = s.getMessage();
+        String own = terminationMessage(s, reason);
+        if (!own.isEmpty()) message = message.isEmpty() ? own : message + ": " + own;
         if (!message.isEmpty()) t.put("message", message);
         String started = time(s.getStartedAt());
         t.put("startedAt", started);
@@ -928,7 +931,7 @@ final class PodWorker {
         return t;
     }
 
-    private String terminationMessage(ContainerStatus s) {
+    private String terminationMessage(ContainerStatus s, String reason) {
         String file = s.getAnnotationsOrDefault(Specs.TERMINATION_HOST_FILE, "");
         String msg = "";
         if (!file.isEmpty()) {
@@ -939,7 +942,7 @@ final class PodWorker {
                 msg = "";
             }
         }
-        if (msg.isEmpty() && s.getExitCode() != 0
+        if (msg.isEmpty() && s.getExitCode() != 0 && !reason.equals("ContainerCannotRun")
                 && s.getAnnotationsOrDefault(Specs.TERMINATION_POLICY, "File").equals("FallbackToLogsOnError")) {
             msg = Logs.tail(Path.of(s.getLogPath()), 80, 2048);
         }
@@ -971,7 +974,8 @@ final class PodWorker {
             state.set("terminated", r.terminated != null ? r.terminated.deepCopy() : terminatedState(r.status, p));
             if (r.init && r.status.getExitCode() == 0) ready = true;
         } else {
-            state.putObject("waiting").put("reason", "ContainerCreating");
+            // created but not running: kubelet reports an empty waiting state
+            state.putObject("waiting");
         }
         o.set("lastState", last);
         o.put("ready", ready);
@@ -980,6 +984,15 @@ final class PodWorker {
         o.put("imageID", r.status != null ? r.status.getImageRef() : "");
         if (r.id != null) o.put("containerID", "containerd://" + r.id);
         o.put("started", started);
+        // RecursiveReadOnlyMounts (on by default since 1.31) makes kubelet list the mounts; this runtime does not do
+        // recursive read-only mounts, so read-only ones say Disabled
+        if (c.path("volumeMounts").size() > 0) {
+            ArrayNode vms = o.putArray("volumeMounts");
+            for (JsonNode vm : c.path("volumeMounts")) {
+                ObjectNode v = vms.addObject().put("name", vm.path("name").asText()).put("mountPath", vm.path("mountPath").asText());
+                if (vm.path("readOnly").asBoolean(false)) v.put("readOnly", true).put("recursiveReadOnly", "Disabled");
+            }
+        }
         return o;
     }
 

@@ -301,7 +301,7 @@ final class Specs {
         for (PodVolumes.Env e : env) envMap.put(e.name(), e.value());
         ContainerConfig.Builder b = ContainerConfig.newBuilder()
                 .setMetadata(ContainerMetadata.newBuilder().setName(name).setAttempt(restartCount))
-                .setImage(ImageSpec.newBuilder().setImage(c.path("image").asText()))
+                .setImage(ImageSpec.newBuilder().setImage(c.path("image").asText()).setUserSpecifiedImage(c.path("image").asText()))
                 .setWorkingDir(c.path("workingDir").asText(""))
                 .setLogPath(name + "/" + restartCount + ".log")
                 .setStdin(c.path("stdin").asBoolean(false)).setStdinOnce(c.path("stdinOnce").asBoolean(false)).setTty(c.path("tty").asBoolean(false));

@@ -250,7 +250,7 @@ class PodManagerTest {
         cluster.await("the container's log", Duration.ofSeconds(10), () -> Files.exists(log) && read(log).contains("stdout F hello"));
         cluster.await("events", Duration.ofSeconds(10), () -> hasEvent("web", "Started", "Started container c")
                 && hasEvent("web", "Pulled", "Container image \"docker.io/library/busybox:1.35\" already present on machine")
-                && hasEvent("web", "Created", "Created container c"));
+                && hasEvent("web", "Created", "Created container: c"));
         // /etc/hosts names the pod, resolv.conf points at the cluster DNS
         String hosts = exec(c.path("containerID").asText().substring(13), "cat", "/etc/hosts");
         assertTrue(hosts.contains(st.path("podIP").asText() + "\tweb"), hosts);
@@ -405,6 +405,9 @@ class PodManagerTest {
                   "env":[{"name":"GREETING","valueFrom":{"configMapKeyRef":{"name":"cfg","key":"greeting"}}}],
                   "volumeMounts":[{"name":"cfg","mountPath":"/cfg"},{"name":"scratch","mountPath":"/scratch"}]}]}""");
         ObjectNode p = await("vol", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        JsonNode mounts = cs(p, 0).path("volumeMounts");
+        assertEquals("cfg", mounts.path(0).path("name").asText(), cs(p, 0).toString());
+        assertEquals("/scratch", mounts.path(1).path("mountPath").asText());
         String id = cs(p, 0).path("containerID").asText().substring(13);
         cluster.await("the container's output", Duration.ofSeconds(10), () -> exec(id, "cat", "/scratch/out").equals("hello hello\n"));
         String hosts = exec(id, "cat", "/etc/hosts");
