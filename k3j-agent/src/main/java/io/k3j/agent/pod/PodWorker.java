@@ -72,7 +72,8 @@ final class PodWorker {
     private boolean sandboxReady;
     private volatile String podIP = "";
     private List<String> podIPs = List.of();
-    private final Map<String, Ctr> containers = new LinkedHashMap<>();
+    /** By container name; concurrent because {@link #stop()} walks it from the closing thread. */
+    private final Map<String, Ctr> containers = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean discovered;
     /** The pod reached Succeeded/Failed: nothing is started again. */
     private String finalPhase;
@@ -96,7 +97,8 @@ final class PodWorker {
         Instant exitSeenAt;
         String waitingReason;
         String waitingMessage;
-        final List<ProbeRunner> probes = new ArrayList<>();
+        /** Written by the worker, read by the probe threads and by {@link #stop()}. */
+        final List<ProbeRunner> probes = new java.util.concurrent.CopyOnWriteArrayList<>();
         Boolean adoptedReady;
 
         Ctr(String name, boolean init) {
@@ -130,8 +132,10 @@ final class PodWorker {
         }
 
         void stopProbes() {
-            probes.forEach(ProbeRunner::close);
-            probes.clear();
+            for (ProbeRunner p : probes) {
+                p.close();
+                probes.remove(p);
+            }
         }
 
         String fieldPath() {
@@ -760,7 +764,7 @@ final class PodWorker {
         }
     }
 
-    /** Stops all running containers in parallel (app containers first, as kubelet), then the sandbox. */
+    /** Stops all running containers in parallel, each within the grace period, then the sandbox. */
     private void killPod(ObjectNode p, long grace, String message) {
         List<Thread> stops = new ArrayList<>();
         for (Ctr r : containers.values()) {

@@ -124,8 +124,9 @@ final class Specs {
 
     String hostname(JsonNode pod) {
         if (hostNetwork(pod)) {
+            // the kernel's hostname, not InetAddress.getLocalHost(), which may ask DNS
             try {
-                return java.net.InetAddress.getLocalHost().getHostName();
+                return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
             } catch (IOException e) {
                 return config.nodeName();
             }
