@@ -77,6 +77,9 @@ final class PodWorker {
     private boolean discovered;
     /** The pod reached Succeeded/Failed: nothing is started again. */
     private String finalPhase;
+    /** status.reason/message of a pod this node failed (DeadlineExceeded; Evicted later). */
+    private String statusReason;
+    private String statusMessage;
     private Instant startTime;
     private final Map<String, ObjectNode> conditions = new LinkedHashMap<>();
     private boolean hostsWritten;
@@ -279,6 +282,15 @@ final class PodWorker {
         }
         refresh(p);
         if (startTime == null) startTime = m.config.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        if (finalPhase == null && pastDeadline(p)) {
+            // activeDeadlineSeconds: kubelet's active deadline handler fails the pod and kills it
+            m.events.normal(p, null, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
+            finalPhase = "Failed";
+            statusReason = "DeadlineExceeded";
+            statusMessage = "Pod was active on the node longer than the specified deadline";
+            killPod(p, gracePeriod(p), null);
+            refresh(p);
+        }
         if (finalPhase == null) {
             if (ensureSandbox(p) && prepareVolumes(p)) {
                 if (runInitContainers(p)) runContainers(p);
@@ -292,6 +304,17 @@ final class PodWorker {
         }
         report(p);
         return false;
+    }
+
+    private boolean pastDeadline(JsonNode p) {
+        JsonNode d = p.path("spec").get("activeDeadlineSeconds");
+        if (d == null || !d.isNumber() || startTime == null) return false;
+        Instant end = startTime.plusSeconds(d.asLong());
+        if (m.config.clock().instant().isBefore(end)) {
+            nextWake = earliest(nextWake, end);
+            return false;
+        }
+        return true;
     }
 
     /** Finds the pod's sandbox and containers already in the runtime (a restarted agent adopts them). */
@@ -403,6 +426,11 @@ final class PodWorker {
         if (sandboxId != null && sandboxReady) {
             if (!hostsWritten) writeHosts(p);
             return true;
+        }
+        if (sandboxId != null && restartPolicy(p).equals("Never") && containers.values().stream().anyMatch(r -> r.id != null)) {
+            // kubelet gives a pod that must not restart no new sandbox once its containers ran; it just ends
+            killPod(p, 0, null);
+            return false;
         }
         if (sandboxId != null) {
             // the sandbox died (its network or pause container is gone): kubelet kills the pod and starts over
@@ -645,6 +673,7 @@ final class PodWorker {
             r.waitingReason = "ErrImageNeverPull";
             r.waitingMessage = msg;
             m.events.warning(p, r.fieldPath(), "ErrImageNeverPull", msg);
+            m.events.warning(p, r.fieldPath(), "Failed", "Error: ErrImageNeverPull");
             nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(10));
             return false;
         }
@@ -1063,6 +1092,7 @@ final class PodWorker {
         String defaultWaiting = hasInit ? "PodInitializing" : "ContainerCreating";
         ObjectNode st = Json.object();
         st.put("phase", phase);
+        if (statusReason != null) st.put("reason", statusReason).put("message", statusMessage);
         ArrayNode conds = st.putArray("conditions");
         boolean network = sandboxReady && (Specs.hostNetwork(p) || !podIP.isEmpty());
         conds.add(condition("PodReadyToStartContainers", network && !terminal, null, null));

@@ -542,6 +542,20 @@ class PodManagerTest {
     }
 
     @Test
+    @DisplayName("a pod past its activeDeadlineSeconds is killed and fails with reason DeadlineExceeded")
+    void activeDeadline() {
+        create("deadline", SLEEPER.replace("\"nodeName\"", "\"activeDeadlineSeconds\":30,\"nodeName\""));
+        await("deadline", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        clock.advance(Duration.ofSeconds(31));
+        ObjectNode p = await("deadline", "Failed", Duration.ofSeconds(20), x -> x.path("status").path("phase").asText().equals("Failed"));
+        assertEquals("DeadlineExceeded", p.path("status").path("reason").asText());
+        assertEquals("Pod was active on the node longer than the specified deadline", p.path("status").path("message").asText());
+        assertTrue(cs(p, 0).path("state").has("terminated"), cs(p, 0).toString());
+        delete("deadline");
+        cluster.await("deadline to be gone", Duration.ofSeconds(30), () -> pod("deadline") == null);
+    }
+
+    @Test
     @DisplayName("a deleted pod is stopped within its grace period, then finalized and gone from the API and the runtime")
     void deletion() {
         ObjectNode created = create("del", """
