@@ -75,6 +75,8 @@ final class PodWorker {
     /** By container name; concurrent because {@link #stop()} walks it from the closing thread. */
     private final Map<String, Ctr> containers = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean discovered;
+    /** The pod has been initialized once: regular init containers are done for good. */
+    private boolean initDone;
     /** The pod reached Succeeded/Failed: nothing is started again. */
     private String finalPhase;
     /** status.reason/message of a pod this node failed (DeadlineExceeded; Evicted later). */
@@ -354,6 +356,8 @@ final class PodWorker {
         }
         for (Ctr r : containers.values()) {
             if (r.id == null) continue;
+            // kubelet: a pod whose app containers were ever created has been initialized
+            if (!r.init) initDone = true;
             r.status = containerStatus(r.id);
             if (r.running()) startProbes(p, r, true);
             else if (r.exited()) r.exitSeenAt = m.config.clock().instant();
@@ -494,17 +498,32 @@ final class PodWorker {
     }
 
     /** Runs init containers in order; true once all have succeeded. */
+    /** A restartable init container (a sidecar, KEP-753): it keeps running beside the app containers. */
+    static boolean sidecar(JsonNode initContainer) {
+        return initContainer.path("restartPolicy").asText("").equals("Always");
+    }
+
+    /**
+     * Runs init containers in order; true once the pod is initialized (every regular one succeeded, every sidecar
+     * started). After that, regular init containers never run again and sidecars are only kept running.
+     */
     private boolean runInitContainers(ObjectNode p) {
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = ctr(p, c.path("name").asText());
+            if (sidecar(c)) {
+                if (r.running() && keepRunning(p, c, r)) {
+                    if (r.started() || initDone) continue;
+                    return false;
+                }
+                dropCreated(r);
+                startContainer(p, c, r);
+                if (initDone) continue;
+                return false;
+            }
+            if (initDone) continue;
             if (r.exited() && r.status.getExitCode() == 0) continue;
             if (r.running()) return false;
-            if (r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) {
-                // created but never started (an agent died between create and start): start it over
-                removeContainer(r.id);
-                r.id = null;
-                r.status = null;
-            }
+            dropCreated(r);
             if (r.exited()) {
                 // a failed init container: Never fails the pod, otherwise it is retried with back-off
                 if (restartPolicy(p).equals("Never")) return false;
@@ -512,35 +531,52 @@ final class PodWorker {
             startContainer(p, c, r);
             return false;
         }
+        initDone = true;
         return true;
+    }
+
+    /** A container created but never started (an agent died between create and start) is started over. */
+    private void dropCreated(Ctr r) {
+        if (r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) {
+            removeContainer(r.id);
+            r.id = null;
+            r.status = null;
+        }
+    }
+
+    /**
+     * Kills a running container whose definition changed or whose liveness or startup probe failed; true when it is
+     * still running afterwards.
+     */
+    private boolean keepRunning(ObjectNode p, JsonNode c, Ctr r) {
+        String hash = r.status.getAnnotationsOrDefault(Specs.CONTAINER_HASH, "");
+        ProbeRunner live = r.probe(ProbeRunner.Kind.LIVENESS);
+        ProbeRunner startup = r.probe(ProbeRunner.Kind.STARTUP);
+        String why = null;
+        JsonNode probe = null;
+        if (!hash.isEmpty() && !hash.equals(Specs.hash(c))) {
+            why = "Container " + r.name + " definition changed, will be restarted";
+        } else if (live != null && Boolean.FALSE.equals(live.result())) {
+            why = "Container " + r.name + " failed liveness probe, will be restarted";
+            probe = c.path("livenessProbe");
+        } else if (startup != null && Boolean.FALSE.equals(startup.result())) {
+            why = "Container " + r.name + " failed startup probe, will be restarted";
+            probe = c.path("startupProbe");
+        }
+        if (why == null) return true;
+        long grace = gracePeriod(p);
+        if (probe != null && probe.path("terminationGracePeriodSeconds").isNumber()) grace = probe.path("terminationGracePeriodSeconds").asLong();
+        killContainer(p, c, r, grace, why);
+        refresh(p);
+        return r.running();
     }
 
     private void runContainers(ObjectNode p) {
         String policy = restartPolicy(p);
         for (JsonNode c : p.path("spec").path("containers")) {
             Ctr r = ctr(p, c.path("name").asText());
-            if (r.running()) {
-                String hash = r.status.getAnnotationsOrDefault(Specs.CONTAINER_HASH, "");
-                ProbeRunner live = r.probe(ProbeRunner.Kind.LIVENESS);
-                ProbeRunner startup = r.probe(ProbeRunner.Kind.STARTUP);
-                String why = null;
-                if (!hash.isEmpty() && !hash.equals(Specs.hash(c))) why = "Container " + r.name + " definition changed, will be restarted";
-                else if (live != null && Boolean.FALSE.equals(live.result())) why = "Container " + r.name + " failed liveness probe, will be restarted";
-                else if (startup != null && Boolean.FALSE.equals(startup.result())) why = "Container " + r.name + " failed startup probe, will be restarted";
-                if (why == null) continue;
-                long grace = gracePeriod(p);
-                JsonNode probe = why.contains("liveness") ? c.path("livenessProbe") : why.contains("startup") ? c.path("startupProbe") : null;
-                if (probe != null && probe.path("terminationGracePeriodSeconds").isNumber()) grace = probe.path("terminationGracePeriodSeconds").asLong();
-                killContainer(p, c, r, grace, why);
-                refresh(p);
-                if (r.running()) continue;
-            }
-            if (r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) {
-                // created but never started (an agent died between create and start): start it over
-                removeContainer(r.id);
-                r.id = null;
-                r.status = null;
-            }
+            if (r.running() && keepRunning(p, c, r)) continue;
+            dropCreated(r);
             if (r.exited()) {
                 int code = r.status.getExitCode();
                 boolean restart = policy.equals("Always") || policy.equals("OnFailure") && code != 0;
@@ -1036,6 +1072,12 @@ final class PodWorker {
         boolean initPending = false;
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = containers.get(c.path("name").asText());
+            if (initDone) break;
+            if (sidecar(c)) {
+                if (r != null && r.started()) continue;
+                initPending = true;
+                break;
+            }
             if (r != null && r.exited() && r.status.getExitCode() == 0) continue;
             if (r != null && r.exited() && policy.equals("Never")) return "Failed";
             initPending = true;
@@ -1097,16 +1139,21 @@ final class PodWorker {
         boolean network = sandboxReady && (Specs.hostNetwork(p) || !podIP.isEmpty());
         conds.add(condition("PodReadyToStartContainers", network && !terminal, null, null));
         List<String> incompleteInit = new ArrayList<>();
+        List<String> sidecarsUnready = new ArrayList<>();
         ArrayNode initStatuses = Json.array();
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = ctr((ObjectNode) p, c.path("name").asText());
-            if (!(r.exited() && r.status.getExitCode() == 0)) incompleteInit.add(r.name);
-            initStatuses.add(containerStatusJson(p, c, r, defaultWaiting));
+            boolean done = initDone || (sidecar(c) ? r.started() : r.exited() && r.status.getExitCode() == 0);
+            if (!done) incompleteInit.add(r.name);
+            ObjectNode cs = containerStatusJson(p, c, r, defaultWaiting);
+            if (sidecar(c) && !cs.path("ready").asBoolean()) sidecarsUnready.add(r.name);
+            initStatuses.add(cs);
         }
         boolean initialized = incompleteInit.isEmpty() || phase.equals("Succeeded");
         conds.add(condition("Initialized", initialized, initialized ? (phase.equals("Succeeded") && hasInit ? "PodCompleted" : null)
                 : "ContainersNotInitialized", initialized ? null : "containers with incomplete status: [" + String.join(" ", incompleteInit) + "]"));
-        List<String> unready = new ArrayList<>();
+        // sidecars count for readiness (KEP-753) and come first in the message, as in the pod's spec
+        List<String> unready = new ArrayList<>(sidecarsUnready);
         ArrayNode statuses = Json.array();
         for (JsonNode c : p.path("spec").path("containers")) {
             Ctr r = ctr((ObjectNode) p, c.path("name").asText());

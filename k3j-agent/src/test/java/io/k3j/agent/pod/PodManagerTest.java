@@ -556,6 +556,29 @@ class PodManagerTest {
     }
 
     @Test
+    @DisplayName("a sidecar (init container with restartPolicy Always) starts before the app container and keeps running beside it")
+    void sidecar() {
+        create("side", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":2,
+                 "initContainers":[{"name":"proxy","image":"docker.io/library/busybox:1.35","restartPolicy":"Always",
+                   "command":["sh","-c","trap 'exit 0' TERM; touch /tmp/up; while true; do sleep 1; done"]}],
+                 "containers":[{"name":"app","image":"docker.io/library/busybox:1.35",
+                   "command":["sh","-c","trap 'exit 0' TERM; while true; do sleep 1; done"]}]}""");
+        ObjectNode p = await("side", "Ready", Duration.ofSeconds(30), x -> condition(x, "Ready").equals("True"));
+        assertEquals("Always", p.path("spec").path("initContainers").path(0).path("restartPolicy").asText(), "the server kept restartPolicy");
+        JsonNode proxy = p.path("status").path("initContainerStatuses").path(0);
+        assertTrue(proxy.path("state").has("running"), proxy.toString());
+        assertTrue(proxy.path("started").asBoolean() && proxy.path("ready").asBoolean(), proxy.toString());
+        assertEquals("True", condition(p, "Initialized"));
+        assertTrue(cs(p, 0).path("state").has("running"));
+        String proxyStarted = proxy.path("state").path("running").path("startedAt").asText();
+        String appStarted = cs(p, 0).path("state").path("running").path("startedAt").asText();
+        assertTrue(proxyStarted.compareTo(appStarted) <= 0, proxyStarted + " > " + appStarted);
+        delete("side");
+        cluster.await("side to be gone", Duration.ofSeconds(30), () -> pod("side") == null);
+    }
+
+    @Test
     @DisplayName("a deleted pod is stopped within its grace period, then finalized and gone from the API and the runtime")
     void deletion() {
         ObjectNode created = create("del", """
