@@ -33,7 +33,10 @@ public final class Containerd implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
-    /** What the supervisor tells: a containerd exit it did not ask for, and the start that replaced it. */
+    /**
+     * What the supervisor tells: a containerd exit it did not ask for, and the start that replaced it. Called on the
+     * supervisor's thread: return quickly (hand work to another thread); an exception is logged and ignored.
+     */
     public interface Listener {
         /** containerd {@code pid} exited on its own ({@code exitCode} -1 when it was not our child). */
         default void exited(long pid, int exitCode) {

@@ -27,11 +27,14 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -49,6 +52,8 @@ final class GrpcConnection implements AutoCloseable {
 
     /** gRPC refuses larger messages by default too; containerd caps exec output at 16 MiB per stream. */
     private static final int MAX_MESSAGE = 64 << 20;
+
+    private static final AttributeKey<Map<CompletableFuture<byte[]>, String>> INFLIGHT = AttributeKey.valueOf("k3j.cri.inflight");
 
     private final Path socket;
     private final EventLoopGroup group;
@@ -74,9 +79,16 @@ final class GrpcConnection implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Channel parent = connection(path, timeoutMillis);
         CompletableFuture<byte[]> result = new CompletableFuture<>();
+        // the connection's death fails its calls at once, whatever state their streams are in
+        Map<CompletableFuture<byte[]>, String> inflight = parent.attr(INFLIGHT).get();
+        inflight.put(result, path);
+        result.whenComplete((r, e) -> inflight.remove(result));
+        if (!parent.isActive()) result.completeExceptionally(connectionClosed(path));
         AtomicReference<Http2StreamChannel> stream = new AtomicReference<>();
         new Http2StreamChannelBootstrap(parent).handler(new CallHandler(path, result)).open().addListener(f -> {
             if (!f.isSuccess()) {
+                // e.g. the runtime sent GOAWAY while shutting down: drop the connection so the next call dials again
+                parent.close();
                 result.completeExceptionally(new CriException(path, CriException.UNAVAILABLE, "cannot open stream: " + f.cause(), f.cause()));
                 return;
             }
@@ -158,6 +170,9 @@ final class GrpcConnection implements AutoCloseable {
                         "cannot connect to " + socket + (cause == null ? " (timeout)" : ": " + cause.getMessage()), cause);
             }
             channel = connect.channel();
+            Map<CompletableFuture<byte[]>, String> inflight = new ConcurrentHashMap<>();
+            channel.attr(INFLIGHT).set(inflight);
+            channel.closeFuture().addListener(f -> inflight.forEach((call, p) -> call.completeExceptionally(connectionClosed(p))));
             return channel;
         }
     }
@@ -177,6 +192,10 @@ final class GrpcConnection implements AutoCloseable {
             channel = null;
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2000);
+    }
+
+    private static CriException connectionClosed(String path) {
+        return new CriException(path, CriException.UNAVAILABLE, "connection to the runtime closed");
     }
 
     private static long remainingMillis(long deadlineNanos) {

@@ -3,9 +3,13 @@ package io.k3j.agent.host;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Debian packages the node runtime needs (containerd, runc, CNI plugins, ...), installed with apt-get when missing. */
 public final class Packages {
+
+    /** No debconf questions: there is nobody to answer them. */
+    private static final Map<String, String> NONINTERACTIVE = Map.of("DEBIAN_FRONTEND", "noninteractive");
 
     private Packages() {
     }
@@ -25,11 +29,11 @@ public final class Packages {
         }
         List<String> install = new ArrayList<>(List.of("apt-get", "install", "-y", "--no-install-recommends"));
         install.addAll(missing);
-        Processes.Result r = Processes.run(Duration.ofMinutes(10), install);
+        Processes.Result r = Processes.run(Duration.ofMinutes(10), NONINTERACTIVE, install);
         if (!r.ok()) {
             Processes.Result update = Processes.run(Duration.ofMinutes(5), "apt-get", "update");
             if (!update.ok()) throw new IllegalStateException("apt-get update failed: " + tail(update.output()));
-            r = Processes.run(Duration.ofMinutes(10), install);
+            r = Processes.run(Duration.ofMinutes(10), NONINTERACTIVE, install);
         }
         if (!r.ok()) throw new IllegalStateException("installing " + missing + " failed: " + tail(r.output()));
         List<String> still = missing(missing.toArray(String[]::new));

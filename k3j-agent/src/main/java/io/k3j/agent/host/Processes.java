@@ -36,7 +36,13 @@ public final class Processes {
      * @throws UncheckedIOException when it cannot be started or does not finish within {@code timeout} (it is killed)
      */
     public static Result run(Duration timeout, List<String> command) {
+        return run(timeout, Map.of(), command);
+    }
+
+    /** As {@link #run(Duration, List)} with {@code env} added to the agent's environment. */
+    public static Result run(Duration timeout, Map<String, String> env, List<String> command) {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
         pb.environment().put("PATH", path(pb.environment().get("PATH")));
         try {
             Process p = pb.start();

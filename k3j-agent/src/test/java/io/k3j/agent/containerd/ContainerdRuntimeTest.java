@@ -199,19 +199,35 @@ class ContainerdRuntimeTest {
         } catch (CriException e) {
             assertThat(e.notFound()).as(e.getMessage()).isTrue();
         }
+        // the pause process (the sandbox's PID 1) ends on SIGTERM too, not only on SIGKILL
+        String info = cri.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(sandbox).setVerbose(true).build())
+                .getInfoOrDefault("info", "");
+        java.util.regex.Matcher pidMatch = java.util.regex.Pattern.compile("\"pid\":\\s*(\\d+)").matcher(info);
+        assertThat(pidMatch.find()).as(info).isTrue();
+        ProcessHandle pauseProcess = ProcessHandle.of(Long.parseLong(pidMatch.group(1))).orElseThrow();
+        long t7 = System.nanoTime();
+        pauseProcess.destroy();
+        pauseProcess.onExit().get(3, TimeUnit.SECONDS);
+        long pauseTermMs = ms(t7);
+
+        long t6 = System.nanoTime();
         cri.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+        long stopSandboxMs = ms(t6);
         cri.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
         assertThat(cri.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
 
         System.out.printf("containerd ready %d ms; build images %d ms; import %d ms; RunPodSandbox %d ms; create+start %d ms;"
-                        + " SIGKILL -> restarted and answering %d ms; containerd RSS %d KiB (1 pod)%n",
-                readyMs, buildMs, importMs, sandboxMs, containerMs, restartMs, rssKb);
+                        + " SIGKILL -> restarted and answering %d ms; containerd RSS %d KiB (1 pod); StopPodSandbox %d ms;"
+                        + " pause exits on SIGTERM in %d ms%n",
+                readyMs, buildMs, importMs, sandboxMs, containerMs, restartMs, rssKb, stopSandboxMs, pauseTermMs);
     }
 
     @Test
     @DisplayName("a second start on the same directories adopts the running containerd instead of starting another")
     void adoptsRunningContainerd() throws Exception {
+        long t0 = System.nanoTime();
         Containerd first = Containerd.start(ContainerdConfig.under(dir));
+        System.out.printf("containerd start -> CRI Version answered: %d ms%n", ms(t0));
         long pid = first.pid();
         containerd = first;
         // an agent that goes away without stopping containerd
