@@ -55,6 +55,7 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
  * Everything is kept under the agent data dir {@code D}:
  * <pre>
  * D/tls/server-ca.crt                       the CA bundle, as /cacerts served it
+ * D/tls/client-ca.crt                       the client CA: the kubelet API trusts callers it signed
  * D/tls/client-kubelet.crt, .key (0600)     the node's client identity
  * D/tls/serving-kubelet.crt, .key (0600)    the kubelet API's certificate
  * D/etc/node-password (0600)                the password that holds the node name (k3s: /etc/rancher/node/password)
@@ -76,10 +77,12 @@ public final class Join {
     /**
      * What joining produced.
      *
-     * @param client a ready client authenticated as the node; the caller closes it
+     * @param caPem       the server CA (trust it for the API server)
+     * @param clientCaPem the client CA (a kubelet API trusts client certificates it signed: the API server's)
+     * @param client      a ready client authenticated as the node; the caller closes it
      */
-    public record Joined(String nodeName, URI server, String caPem, String clientCertPem, String clientKeyPem,
-                         String servingCertPem, String servingKeyPem, Path kubeconfig, HttpKubeClient client) {
+    public record Joined(String nodeName, URI server, String caPem, String clientCaPem, String clientCertPem,
+                         String clientKeyPem, String servingCertPem, String servingKeyPem, Path kubeconfig, HttpKubeClient client) {
         @Override
         public String toString() {
             return "Joined[" + nodeName + " at " + server + ", kubeconfig " + kubeconfig + "]";
@@ -137,15 +140,17 @@ public final class Join {
                 KeyPair servingKeys = newKeyPair();
                 String servingChain = requestCert(http, server, "serving-kubelet.crt", parsed, nodeName, password, nodeIps,
                         csr(nodeName, servingKeys));
+                String clientCa = fetchClientCa(http, server, parsed);
                 String clientKey = pkcs8(clientKeys.getPrivate());
                 String servingKey = pkcs8(servingKeys.getPrivate());
                 writeAtomically(d.ca, caPem, "rw-r--r--");
+                writeAtomically(d.clientCa, clientCa, "rw-r--r--");
                 writeAtomically(d.clientKey, clientKey, "rw-------");
                 writeAtomically(d.clientCert, clientChain, "rw-r--r--");
                 writeAtomically(d.servingKey, servingKey, "rw-------");
                 writeAtomically(d.servingCert, servingChain, "rw-r--r--");
                 LOG.log(System.Logger.Level.INFO, "joined " + server + " as node " + nodeName);
-                return finish(d, server, nodeName, caPem, clientChain, clientKey, servingChain, servingKey);
+                return finish(d, server, nodeName, caPem, clientCa, clientChain, clientKey, servingChain, servingKey);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("joining " + server + ": writing " + agentDataDir, e);
@@ -181,6 +186,20 @@ public final class Join {
         return pem;
     }
 
+    private static String fetchClientCa(HttpClient http, URI server, JoinToken token) {
+        String basic = Base64.getEncoder().encodeToString((token.username() + ":" + token.password())
+                .getBytes(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> resp = send(http, HttpRequest.newBuilder(server.resolve("/v1-k3s/client-ca.crt"))
+                .timeout(TIMEOUT).header("Authorization", "Basic " + basic).GET().build());
+        if (resp.statusCode() == 401) throw new JoinException("the server refused the join token (401): check --token");
+        if (resp.statusCode() != 200) {
+            throw new JoinException("fetching the client CA from " + server + ": HTTP " + resp.statusCode());
+        }
+        String pem = new String(resp.body(), StandardCharsets.US_ASCII);
+        TlsMaterial.certificates(pem);
+        return pem;
+    }
+
     private static String requestCert(HttpClient http, URI server, String file, JoinToken token, String nodeName,
                                       String nodePassword, List<String> nodeIps, String csrPem) {
         String basic = Base64.getEncoder().encodeToString((token.username() + ":" + token.password())
@@ -210,7 +229,8 @@ public final class Join {
 
     private static Joined fromDisk(Layout d, URI server, String nodeName, List<String> nodeIps, Clock clock,
                                    String serverCaPem) throws IOException {
-        if (!java.nio.file.Files.exists(d.ca) || !java.nio.file.Files.exists(d.clientCert)
+        if (!java.nio.file.Files.exists(d.ca) || !java.nio.file.Files.exists(d.clientCa)
+                || !java.nio.file.Files.exists(d.clientCert)
                 || !java.nio.file.Files.exists(d.clientKey) || !java.nio.file.Files.exists(d.servingCert)
                 || !java.nio.file.Files.exists(d.servingKey)) {
             return null;
@@ -241,14 +261,16 @@ public final class Join {
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return null;
         }
-        return finish(d, server, nodeName, caPem, clientChain, clientKey, servingChain, servingKey);
+        return finish(d, server, nodeName, caPem, java.nio.file.Files.readString(d.clientCa, StandardCharsets.US_ASCII),
+                clientChain, clientKey, servingChain, servingKey);
     }
 
-    private static Joined finish(Layout d, URI server, String nodeName, String caPem, String clientChain,
-                                 String clientKey, String servingChain, String servingKey) throws IOException {
+    private static Joined finish(Layout d, URI server, String nodeName, String caPem, String clientCaPem,
+                                 String clientChain, String clientKey, String servingChain, String servingKey) throws IOException {
         writeAtomically(d.kubeconfig, kubeconfig(server, caPem, clientChain, clientKey), "rw-------");
         HttpKubeClient client = HttpKubeClient.withClientCertificate(server, caPem, clientChain, clientKey);
-        return new Joined(nodeName, server, caPem, clientChain, clientKey, servingChain, servingKey, d.kubeconfig, client);
+        return new Joined(nodeName, server, caPem, clientCaPem, clientChain, clientKey, servingChain, servingKey,
+                d.kubeconfig, client);
     }
 
     // ---- certificates ----------------------------------------------------------------------------------------
@@ -413,6 +435,7 @@ public final class Join {
         final Path tls;
         final Path etc;
         final Path ca;
+        final Path clientCa;
         final Path clientCert;
         final Path clientKey;
         final Path servingCert;
@@ -424,6 +447,7 @@ public final class Join {
             tls = d.resolve("tls");
             etc = d.resolve("etc");
             ca = tls.resolve("server-ca.crt");
+            clientCa = tls.resolve("client-ca.crt");
             clientCert = tls.resolve("client-kubelet.crt");
             clientKey = tls.resolve("client-kubelet.key");
             servingCert = tls.resolve("serving-kubelet.crt");

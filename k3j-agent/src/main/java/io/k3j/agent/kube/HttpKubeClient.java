@@ -39,6 +39,7 @@ public final class HttpKubeClient implements KubeClient {
     private final URI server;
     private final HttpClient http;
     private final String authorization;
+    private final java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     private HttpKubeClient(URI server, SSLContext tls, String authorization) {
         this.server = stripSlash(requireNonNull(server, "server"));
@@ -48,7 +49,7 @@ public final class HttpKubeClient implements KubeClient {
                 .sslContext(tls)
                 .connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor())
+                .executor(executor)
                 .build();
     }
 
@@ -150,6 +151,7 @@ public final class HttpKubeClient implements KubeClient {
     @Override
     public void close() {
         http.close();
+        executor.close();
     }
 
     @Override
@@ -246,6 +248,7 @@ public final class HttpKubeClient implements KubeClient {
 
     private static String describe(IOException e) {
         String m = e.getMessage();
+        if (m == null && e.getCause() != null) m = e.getCause().toString();
         return e.getClass().getSimpleName() + (m == null ? "" : " " + m);
     }
 

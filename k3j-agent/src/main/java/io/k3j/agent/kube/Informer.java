@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Lists then watches one collection through a {@link KubeClient} (e.g. {@code /api/v1/pods} with
  * {@code fieldSelector=spec.nodeName=n1}), keeping the objects in a local map by {@code namespace/name} and telling
- * {@link Handler}s about adds, updates and deletes. A watch that ends is resumed from the last resourceVersion seen;
+ * {@link Handler}s about adds, updates and deletes. A watch that ends (the server ends each after 5 to 10 minutes)
+ * is resumed from the last resourceVersion seen;
  * 410 Gone, an error or an unreachable server means a fresh list, after a back-off (1 s doubling to 30 s).
  *
  * <p>With a cache folder the store is also kept on disk, one JSON file per object written atomically, so that an
@@ -238,6 +239,10 @@ public final class Informer implements AutoCloseable {
     private boolean watchOnce() throws InterruptedException {
         Map<String, String> q = new HashMap<>(query);
         q.put("resourceVersion", lastResourceVersion);
+        // like client-go: the server ends each watch after 5-10 minutes, so a connection that died silently (an
+        // edge uplink dropping without a FIN) is noticed; the watchdog below covers a server that never ends it
+        long timeout = 300 + java.util.concurrent.ThreadLocalRandom.current().nextLong(300);
+        q.put("timeoutSeconds", Long.toString(timeout));
         CountDownLatch ended = new CountDownLatch(1);
         boolean[] relist = {false};
         KubeClient.Watch w = client.watch(path, q, ev -> {
@@ -264,7 +269,9 @@ public final class Informer implements AutoCloseable {
             w.close();
             return false;
         }
-        ended.await();
+        if (!ended.await(timeout + 30, TimeUnit.SECONDS)) {
+            LOG.log(System.Logger.Level.INFO, "informer " + path + ": watch outlived its timeout; restarting it");
+        }
         w.close();
         return relist[0];
     }

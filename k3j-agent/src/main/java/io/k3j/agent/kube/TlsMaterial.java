@@ -83,13 +83,18 @@ public final class TlsMaterial {
         }
     }
 
-    /** Every CERTIFICATE block of {@code pem}, in order. */
+    private static final java.util.regex.Pattern CERT_BLOCK = java.util.regex.Pattern.compile(
+            "-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----");
+
+    /** Every CERTIFICATE block of {@code pem}, in order; other blocks (a key after the chain, as k3s sends) are skipped. */
     public static List<X509Certificate> certificates(String pem) {
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             List<X509Certificate> out = new ArrayList<>();
-            for (var c : cf.generateCertificates(new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
-                out.add((X509Certificate) c);
+            var m = CERT_BLOCK.matcher(pem);
+            while (m.find()) {
+                out.add((X509Certificate) cf.generateCertificate(
+                        new java.io.ByteArrayInputStream(m.group().getBytes(StandardCharsets.US_ASCII))));
             }
             if (out.isEmpty()) throw new IllegalArgumentException("no CERTIFICATE block in PEM");
             return out;

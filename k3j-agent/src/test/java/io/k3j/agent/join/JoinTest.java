@@ -68,6 +68,10 @@ class JoinTest {
         Join.Joined j = Join.bootstrap(server, token(), "edge-1", List.of("10.9.8.7"), dir);
         try (KubeClient c = j.client()) {
             X509Certificate client = TlsMaterial.certificates(j.clientCertPem()).getFirst();
+            assertEquals(cluster.controlPlane().pki().clientCaPem(), j.clientCaPem());
+            // the API server's identity towards kubelets is signed by that client CA
+            TlsMaterial.certificates(cluster.controlPlane().pki().kubeletClientCredentials().certificatePem()).getFirst()
+                    .verify(TlsMaterial.certificates(j.clientCaPem()).getFirst().getPublicKey());
             assertEquals("CN=system:node:edge-1,O=system:nodes", client.getSubjectX500Principal().getName());
             X509Certificate serving = TlsMaterial.certificates(j.servingCertPem()).getFirst();
             String sans = serving.getSubjectAlternativeNames().toString();
@@ -95,6 +99,67 @@ class JoinTest {
         }
         try (KubeClient c = Join.bootstrap(server, token(), "edge-1b", List.of("10.9.8.7"), dir).client()) {
             assertNotEquals(before, Files.readString(dir.resolve("tls/client-kubelet.crt")));
+        }
+    }
+
+    @Test
+    void theServerSideSpeaksK3s() throws Exception {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .sslContext(TlsMaterial.context(cluster.controlPlane().pki().serverCaPem(), null, null)).build()) {
+            var ca = http.send(java.net.http.HttpRequest.newBuilder(server.resolve("/cacerts")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, ca.statusCode());
+            assertTrue(java.util.Arrays.equals(cluster.controlPlane().pki().serverCaBundle(), ca.body()));
+            var ping = http.send(java.net.http.HttpRequest.newBuilder(server.resolve("/ping")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals("pong", ping.body());
+            // no credentials: 401 as a Status
+            var anonymous = http.send(java.net.http.HttpRequest.newBuilder(server.resolve("/v1-k3s/client-kubelet.crt"))
+                    .header("k3s-Node-Name", "edge-9").header("k3s-Node-Password", "p").build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, anonymous.statusCode());
+            assertTrue(anonymous.body().contains("\"kind\":\"Status\""), anonymous.body());
+            // k3s's GET form: the server makes the key and answers certificate chain + key
+            String basic = java.util.Base64.getEncoder().encodeToString(("node:" + password).getBytes());
+            var k3s = http.send(java.net.http.HttpRequest.newBuilder(server.resolve("/v1-k3s/serving-kubelet.crt"))
+                    .header("Authorization", "Basic " + basic).header("k3s-Node-Name", "edge-9")
+                    .header("k3s-Node-Password", "p").header("k3s-Node-IP", "10.0.0.9").build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, k3s.statusCode(), k3s.body());
+            X509Certificate serving = TlsMaterial.certificates(k3s.body()).getFirst();
+            assertEquals("CN=edge-9", serving.getSubjectX500Principal().getName());
+            assertTrue(serving.getSubjectAlternativeNames().toString().contains("10.0.0.9"));
+            TlsMaterial.privateKey(k3s.body());
+            // the node name is required
+            var missingName = http.send(java.net.http.HttpRequest.newBuilder(server.resolve("/v1-k3s/client-kubelet.crt"))
+                    .header("Authorization", "Basic " + basic).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, missingName.statusCode());
+            assertTrue(missingName.body().contains("k3s-Node-Name"), missingName.body());
+        }
+    }
+
+    @Test
+    void anOfflineRestartUsesTheCertificatesOnDisk() throws Exception {
+        Join.bootstrap(server, token(), "edge-6", List.of(), dir).client().close();
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        URI gone = URI.create("https://127.0.0.1:" + port);
+        Join.Joined j = Join.bootstrap(gone, token(), "edge-6", List.of(), dir);
+        try (KubeClient c = j.client()) {
+            assertEquals("CN=system:node:edge-6,O=system:nodes",
+                    TlsMaterial.certificates(j.clientCertPem()).getFirst().getSubjectX500Principal().getName());
+            assertThrows(KubeClient.Unreachable.class, () -> c.list("/api/v1/nodes", Map.of()));
+        }
+        // without certificates there is nothing to fall back on
+        Path empty = Files.createTempDirectory("k3j-join-empty");
+        try {
+            assertThrows(KubeClient.Unreachable.class, () -> Join.bootstrap(gone, token(), "edge-7", List.of(), empty));
+        } finally {
+            try (Stream<Path> s = Files.walk(empty)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
     }
 

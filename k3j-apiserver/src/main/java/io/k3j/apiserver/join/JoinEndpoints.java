@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
  * POST /v1-k3s/client-kubelet.crt      k3j's form: body = a PEM CERTIFICATE REQUEST (or PUBLIC KEY); the agent keeps
  *                                      its key, the answer is the certificate chain only
  * GET|POST /v1-k3s/serving-kubelet.crt the kubelet's serving certificate, the same two forms
+ * GET  /v1-k3s/client-ca.crt           the client CA: a kubelet verifies callers of its API (the API server's
+ *                                      {@link ClusterPki#kubeletClientCredentials()}) against it
  * </pre>
  *
  * <p>Certificate requests carry k3s's headers {@code k3s-Node-Name}, {@code k3s-Node-Password} and (serving)
@@ -89,7 +91,8 @@ public final class JoinEndpoints implements HttpHandler {
         String path = req.path();
         boolean client = path.equals("/v1-k3s/client-kubelet.crt");
         boolean serving = path.equals("/v1-k3s/serving-kubelet.crt");
-        if (!path.equals("/cacerts") && !path.equals("/ping") && !client && !serving) {
+        boolean clientCa = path.equals("/v1-k3s/client-ca.crt");
+        if (!path.equals("/cacerts") && !path.equals("/ping") && !client && !serving && !clientCa) {
             next.handle(req, ex);
             return;
         }
@@ -98,6 +101,10 @@ public final class JoinEndpoints implements HttpHandler {
                 requireMethod(req, "GET", "POST");
                 authorize(req);
                 ex.send(200, PEM, client ? clientCert(req) : servingCert(req), Map.of());
+            } else if (clientCa) {
+                requireMethod(req, "GET", "HEAD");
+                authorize(req);
+                ex.send(200, PEM, pki.clientCaPem().getBytes(StandardCharsets.US_ASCII), Map.of());
             } else if (path.equals("/cacerts")) {
                 requireMethod(req, "GET", "HEAD");
                 ex.send(200, PEM, pki.serverCaBundle(), Map.of());
