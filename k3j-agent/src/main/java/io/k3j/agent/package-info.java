@@ -16,6 +16,8 @@
  * io.k3j.agent.pod        pod workers: sandboxes, containers, restarts, probes, hooks, status
  * io.k3j.agent.volume     volumes and environment of a pod's containers
  * io.k3j.agent.kubelet    the kubelet API on :10250: logs, exec, attach, port-forward, stats
+ * io.k3j.agent.stats      node, pod and container usage: /stats/summary and /metrics/resource
+ * io.k3j.agent.network    the pod network's CNI configuration
  * </pre>
  */
 package io.k3j.agent;

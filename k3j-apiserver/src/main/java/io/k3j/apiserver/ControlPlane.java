@@ -231,10 +231,16 @@ public final class ControlPlane implements AutoCloseable {
         Patcher patcher = new Patcher(type -> openApi.patchSchema(type.group(), type.version(), type.kind()), new ManagedFields(clock));
         objects.managedFields(patcher.updateTracker());
         Authorizer authz = Authorizer.defaultChain(rbac);
+        io.k3j.apiserver.proxy.KubeletProxy kubelets = io.k3j.apiserver.proxy.KubeletProxy.create(objects, registry, pki);
+        closeables.add(kubelets);
+        io.k3j.apiserver.metrics.MetricsApi metricsApi = io.k3j.apiserver.metrics.MetricsApi.create(objects, registry,
+                (node, path) -> kubelets.get(node, path, 16 << 20), clock);
+        closeables.add(metricsApi);
+        registry.replace(List.of(), io.k3j.apiserver.metrics.MetricsApi.TYPES);
         ApiHandler handler = new ApiHandler(registry, objects, authn, authz, rbac::rulesFor, patcher,
                 tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
-                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn));
+                advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn), kubelets, metricsApi);
         // the k3s join endpoints (/cacerts, /ping, /v1-k3s/*-kubelet.crt) sit in front of the API
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(),
                 io.k3j.apiserver.join.JoinEndpoints.wrap(pki, objects, registry, authn, authz, handler), MAX_BODY_BYTES);

@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         description = {"k3j: a lightweight Kubernetes in Java, with a built-in local cluster tool.", ""},
         subcommands = {
             ServerCommand.class,
+            AgentCommand.class,
+            ImageCommand.class,
             KubectlCommand.class,
             VersionCommand.class,
             CompletionCommand.class,

@@ -1,6 +1,9 @@
 package io.k3j.cli;
 
+import io.k3j.agent.Agent;
+import io.k3j.agent.AgentConfig;
 import io.k3j.apiserver.ControlPlane;
+import io.k3j.apiserver.endpoints.VersionInfo;
 import io.k3j.apiserver.ServerConfig;
 import io.k3j.controllers.Controllers;
 import java.nio.file.Path;
@@ -13,8 +16,10 @@ import picocli.CommandLine.Option;
 
 /** {@code k3j server}: k3s's flags mapped onto {@link ServerConfig}; the work is {@link ControlPlane}'s. */
 @Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run the control plane (API server, datastore, controllers).")
+        description = "Run the control plane (API server, datastore, controllers) and, unless --disable-agent, a node agent.")
 final class ServerCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-d", "--data-dir"}, paramLabel = "DIR", defaultValue = "${env:K3J_DATA_DIR}",
             description = "Folder to hold state (default: /var/lib/k3j, or ~/.k3j when not root)")
@@ -69,6 +74,19 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--disable-agent", description = "Do not run a local agent and register a local kubelet")
     boolean disableAgent;
 
+    @Option(names = "--node-label", paramLabel = "KEY=VALUE", description = "Registering kubelet with set of labels")
+    List<String> nodeLabels = new ArrayList<>();
+
+    @Option(names = "--node-taint", paramLabel = "KEY=VALUE:EFFECT", description = "Registering kubelet with set of taints")
+    List<String> nodeTaints = new ArrayList<>();
+
+    @Option(names = "--pause-image", paramLabel = "IMAGE", defaultValue = AgentConfig.DEFAULT_PAUSE_IMAGE,
+            description = "Customized pause image for containerd sandbox (default: ${DEFAULT-VALUE}, built and imported by k3j)")
+    String pauseImage;
+
+    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N)")
+    List<String> kubeletArgs = new ArrayList<>();
+
     @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components (valid items: coredns, servicelb, traefik, local-storage, metrics-server)")
     List<String> disable = new ArrayList<>();
 
@@ -84,8 +102,10 @@ final class ServerCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         ControlPlane cp = ControlPlane.start(config);
         Controllers controllers = Controllers.start(cp, java.util.Set.copyOf(disable));
+        Agent agent = disableAgent ? null : startAgent(cp, config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (agent != null) agent.close();
             controllers.close();
             cp.close();
             stopped.countDown();
@@ -93,11 +113,18 @@ final class ServerCommand implements Callable<Integer> {
         var log = System.getLogger("k3j");
         log.log(System.Logger.Level.INFO, "k3j is up and running in {0} ms: API at https://127.0.0.1:{1,number,#}, kubeconfig {2}",
                 (System.nanoTime() - t0) / 1_000_000, cp.port(), kubeconfig);
-        if (!disableAgent) {
-            log.log(System.Logger.Level.WARNING, "this build has no node agent yet: running the control plane only (as with --disable-agent)");
-        }
         stopped.await();
         return 0;
+    }
+
+    /** The server's own node: an agent joining over loopback with the server's token, as k3s's embedded agent does. */
+    private Agent startAgent(ControlPlane cp, ServerConfig config) throws java.io.IOException {
+        String name = AgentCommand.Nodes.nodeName(nodeName);
+        AgentConfig agentConfig = new AgentConfig(java.net.URI.create("https://127.0.0.1:" + cp.port()), cp.token().token().encoded(),
+                config.dataDir().resolve("agent"), AgentCommand.Nodes.runDir(name), name, nodeIps, AgentCommand.Nodes.labels(spec, nodeLabels),
+                nodeTaints, true, clusterDns, clusterDomain, AgentCommand.Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true,
+                VersionInfo.KUBERNETES_VERSION, "cni0");
+        return Agent.start(agentConfig);
     }
 
     private static String blankToNull(String s) {

@@ -48,6 +48,8 @@ public final class ApiHandler implements HttpHandler {
     private final BiFunction<UserInfo, String, List<PolicyRule>> rules;
     private final AuthenticationEndpoints authentication;
     private final java.time.Clock clock;
+    private final io.k3j.apiserver.proxy.KubeletProxy kubelets;
+    private final io.k3j.apiserver.metrics.MetricsApi metricsApi;
 
     /**
      * @param rules the rules that apply to a user in a namespace (empty: cluster-wide only), for
@@ -58,6 +60,28 @@ public final class ApiHandler implements HttpHandler {
                       BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables,
                       OpenApiService openApi, Metrics metrics, VersionInfo version,
                       String serverAddress, BooleanSupplier ready, AuthenticationEndpoints authentication) {
+        this(registry, objects, authenticator, authorizer, rules, patcher, tables, openApi, metrics, version, serverAddress, ready,
+                authentication, null);
+    }
+
+    /** @param kubelets serves pods/log, exec, attach, portforward and nodes/proxy; null answers them 404 */
+    public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
+                      BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables,
+                      OpenApiService openApi, Metrics metrics, VersionInfo version,
+                      String serverAddress, BooleanSupplier ready, AuthenticationEndpoints authentication,
+                      io.k3j.apiserver.proxy.KubeletProxy kubelets) {
+        this(registry, objects, authenticator, authorizer, rules, patcher, tables, openApi, metrics, version, serverAddress, ready,
+                authentication, kubelets, null);
+    }
+
+    /** @param metricsApi serves metrics.k8s.io (registered in {@code registry}); null answers it 404 */
+    public ApiHandler(ResourceRegistry registry, ObjectStore objects, Authenticator authenticator, Authorizer authorizer,
+                      BiFunction<UserInfo, String, List<PolicyRule>> rules, Patcher patcher, TableConverter tables,
+                      OpenApiService openApi, Metrics metrics, VersionInfo version,
+                      String serverAddress, BooleanSupplier ready, AuthenticationEndpoints authentication,
+                      io.k3j.apiserver.proxy.KubeletProxy kubelets, io.k3j.apiserver.metrics.MetricsApi metricsApi) {
+        this.kubelets = kubelets;
+        this.metricsApi = metricsApi;
         this.registry = registry;
         this.authenticator = authenticator;
         this.authorizer = authorizer;
@@ -197,6 +221,15 @@ public final class ApiHandler implements HttpHandler {
         String plural;
         String name = null;
         String sub = null;
+        String proxyTail = null;
+        // .../{name}/proxy/{path...}: the rest of the path belongs to the proxied request
+        int proxyAt = parts.length > i && parts[i].equals("namespaces") ? i + 4 : i + 2;
+        if (parts.length > proxyAt + 1 && parts[proxyAt].equals("proxy")) {
+            int cut = 0;
+            for (int k = 0; k <= proxyAt; k++) cut += parts[k].length() + 1;
+            proxyTail = path.substring(cut);
+            parts = java.util.Arrays.copyOf(parts, proxyAt + 1);
+        }
         int rest = parts.length - i;
         if (rest >= 1 && parts[i].equals("namespaces") && rest >= 3) {
             namespace = parts[i + 1];
@@ -224,9 +257,23 @@ public final class ApiHandler implements HttpHandler {
         if (type.namespaced() && namespace != null) validatePathSegment("namespace", namespace);
         if (name != null) validatePathSegment("name", name);
         if (sub != null && !type.has(sub)) throw notFound();
+        if (proxyTail != null && !"proxy".equals(sub)) throw notFound();
+        if (name != null && io.k3j.apiserver.proxy.KubeletProxy.handles(type, sub)) {
+            if (kubelets == null) throw notFound();
+            String verb = io.k3j.apiserver.proxy.KubeletProxy.verb(sub, req.method());
+            RequestAttributes attrs = RequestAttributes.resource(verb, group, plural, sub, namespace, name, path);
+            String ns = namespace, nm = name, sr = sub, tail = proxyTail == null ? "" : proxyTail;
+            return new Route(verb, attrs, new ResourceHandler.Target(type, namespace, name, sub),
+                    (r, ex, u) -> kubelets.serve(r, ex, type, ns, nm, sr, tail));
+        }
         String verb = verb(req, name, legacyWatch);
         ResourceHandler.Target target = new ResourceHandler.Target(type, namespace, name, sub);
         RequestAttributes attrs = RequestAttributes.resource(verb, group, plural, sub, namespace, name, path);
+        if (io.k3j.apiserver.metrics.MetricsApi.serves(type)) {
+            if (metricsApi == null || sub != null || legacyWatch) throw notFound();
+            String ns = namespace, nm = name;
+            return new Route(verb, attrs, target, (r, ex, u) -> metricsApi.serve(r, ex, type, ns, nm));
+        }
         if (type.group().equals("authorization.k8s.io") && type.kind().equals("SelfSubjectAccessReview")) {
             return new Route(verb, attrs, target, (r, ex, u) -> selfSubjectAccessReview(r, ex, u, type));
         }

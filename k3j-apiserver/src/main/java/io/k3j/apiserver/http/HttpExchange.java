@@ -18,6 +18,18 @@ public interface HttpExchange {
     /** True once a response has been started. */
     boolean responded();
 
+    /**
+     * Takes the connection over for a protocol switch (SPDY or WebSocket upgrades proxied to a kubelet): the HTTP
+     * handlers leave the pipeline, reading is paused, and the caller writes the {@code 101} answer and then raw
+     * bytes itself. Counts as a response.
+     *
+     * @return the raw connection, or null when the request didn't arrive on an HTTP/1.1 connection (HTTP/2
+     *         streams can't switch protocols)
+     */
+    default io.netty.channel.Channel takeOver() {
+        return null;
+    }
+
     /** A streamed response body. */
     interface Stream extends AutoCloseable {
         /**

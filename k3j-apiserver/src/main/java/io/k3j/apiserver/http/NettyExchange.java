@@ -65,6 +65,22 @@ final class NettyExchange implements HttpExchange {
         return responded.get();
     }
 
+    @Override
+    public Channel takeOver() {
+        if (http2) return null;
+        if (!responded.compareAndSet(false, true)) throw new IllegalStateException("response already started");
+        channel.eventLoop().submit(() -> {
+            channel.config().setAutoRead(false);
+            // everything after TLS is HTTP: codec, keep-alive, aggregator, dispatcher
+            java.util.List<String> names = new java.util.ArrayList<>(channel.pipeline().names());
+            for (String name : names) {
+                io.netty.channel.ChannelHandler h = channel.pipeline().get(name);
+                if (h != null && !(h instanceof io.netty.handler.ssl.SslHandler)) channel.pipeline().remove(name);
+            }
+        }).syncUninterruptibly();
+        return channel;
+    }
+
     private final class NettyStream implements Stream {
         private final AtomicBoolean closed = new AtomicBoolean();
 

@@ -94,7 +94,9 @@ public final class BootstrapPolicy {
                 rule(READ, List.of("events.k8s.io"), List.of("events")),
                 rule(READ, List.of("networking.k8s.io"), List.of("ingresses", "ingresses/status", "networkpolicies")),
                 rule(READ, List.of("policy"), List.of("poddisruptionbudgets", "poddisruptionbudgets/status")),
-                rule(READ, List.of("coordination.k8s.io"), List.of("leases")));
+                rule(READ, List.of("coordination.k8s.io"), List.of("leases")),
+                // metrics-server's system:aggregated-metrics-reader, aggregated into view, edit and admin
+                rule(READ, List.of("metrics.k8s.io"), List.of("nodes", "pods")));
     }
 
     /**

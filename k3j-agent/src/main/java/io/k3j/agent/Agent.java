@@ -1,0 +1,364 @@
+package io.k3j.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.agent.containerd.Containerd;
+import io.k3j.agent.containerd.ContainerdConfig;
+import io.k3j.agent.cri.CriClient;
+import io.k3j.agent.cri.CriException;
+import io.k3j.agent.cri.v1.Image;
+import io.k3j.agent.cri.v1.ListImagesRequest;
+import io.k3j.agent.cri.v1.ListPodSandboxRequest;
+import io.k3j.agent.cri.v1.PodSandbox;
+import io.k3j.agent.cri.v1.RemovePodSandboxRequest;
+import io.k3j.agent.cri.v1.RuntimeCondition;
+import io.k3j.agent.cri.v1.StatusRequest;
+import io.k3j.agent.cri.v1.StopPodSandboxRequest;
+import io.k3j.agent.cri.v1.VersionRequest;
+import io.k3j.agent.host.Packages;
+import io.k3j.agent.image.Images;
+import io.k3j.agent.image.TestImages;
+import io.k3j.agent.join.Join;
+import io.k3j.agent.kube.Informer;
+import io.k3j.agent.kube.KubeClient;
+import io.k3j.agent.kubelet.KubeletServer;
+import io.k3j.agent.network.CniConfig;
+import io.k3j.agent.node.MachineFacts;
+import io.k3j.agent.node.NodeAgent;
+import io.k3j.agent.pod.PodConfig;
+import io.k3j.agent.pod.PodManager;
+import io.k3j.agent.pod.PodVolumes;
+import io.k3j.agent.stats.CriPodStats;
+import io.k3j.agent.stats.NodeStatsSource;
+import io.k3j.agent.stats.StatsProvider;
+import io.k3j.agent.volume.ApiPodSources;
+import io.k3j.agent.volume.CachedPodSources;
+import io.k3j.agent.volume.EnvResolver;
+import io.k3j.agent.volume.NodeFacts;
+import io.k3j.agent.volume.VolumeManager;
+import io.k3j.api.ApiException;
+import io.k3j.api.Json;
+import io.k3j.api.Quantity;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A node: joins the cluster, supervises containerd, registers the Node and runs the pods the scheduler binds to it,
+ * and serves the kubelet API. What {@code k3j agent} runs, and what {@code k3j server} runs beside the control plane.
+ *
+ * <p>Start-up order matters for the edge: everything that needs the server (join, registration, the pod list) falls
+ * back to what the last run left on disk (certificates, the pod cache, cached configmaps and secrets), so a node that
+ * reboots while its server is unreachable brings its pods back on its own and reconciles when the server returns.
+ */
+public final class Agent implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+    /** What a node needs from Debian: the runtime, the CNI plugins, and busybox for the pause image. */
+    static final String[] PACKAGES = {"containerd", "runc", "containernetworking-plugins", "iptables", "busybox-static"};
+
+    private final AgentConfig config;
+    private final Join.Joined joined;
+    private final Containerd containerd;
+    private final NodeAgent node;
+    private final PodManager pods;
+    private final Informer podSource;
+    private final KubeletServer kubelet;
+    private final List<Thread> threads;
+    private final List<String> nodeIps;
+    private volatile boolean closed;
+
+    private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
+                  PodManager pods, Informer podSource, KubeletServer kubelet, List<Thread> threads) {
+        this.config = config;
+        this.nodeIps = nodeIps;
+        this.joined = joined;
+        this.containerd = containerd;
+        this.node = node;
+        this.pods = pods;
+        this.podSource = podSource;
+        this.kubelet = kubelet;
+        this.threads = threads;
+    }
+
+    /**
+     * Joins and starts everything; returns once the node is registered (or, offline, once its cached pods are
+     * handed to the workers).
+     *
+     * @throws io.k3j.agent.join.JoinException for a token or node name the server refuses
+     * @throws KubeClient.Unreachable when the server is unreachable and this node never joined before
+     */
+    public static Agent start(AgentConfig config) throws IOException {
+        if (!Packages.isRoot()) {
+            throw new IllegalStateException("the k3j agent must run as root: it runs containerd, mounts volumes and manages cgroups");
+        }
+        Packages.ensure(PACKAGES);
+        long t0 = System.nanoTime();
+        List<String> ips = config.nodeIps().isEmpty() ? List.of(MachineFacts.defaultRouteAddress()) : config.nodeIps();
+        Join.Joined joined = Join.bootstrap(config.server(), config.token(), config.nodeName(), ips, config.dataDir());
+        KubeClient kube = joined.client();
+        List<AutoCloseable> started = new ArrayList<>();
+        try {
+            Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
+                    .withSandboxImage(config.pauseImage()), new Containerd.Listener() {
+                        @Override
+                        public void exited(long pid, int exitCode) {
+                            LOG.log(System.Logger.Level.WARNING, "containerd (pid {0}) exited with {1}: restarting it", pid, exitCode);
+                        }
+
+                        @Override
+                        public void restarted(long pid) {
+                            LOG.log(System.Logger.Level.INFO, "containerd restarted (pid {0})", pid);
+                        }
+                    });
+            started.add(containerd);
+            CriClient cri = containerd.cri();
+            importImages(config, containerd);
+
+            String runtimeVersion = "containerd://" + cri.version(VersionRequest.newBuilder().setVersion("v1").build()).getRuntimeVersion();
+            NodeAgent.Config nodeConfig = NodeAgent.Config.of(config.nodeName(), ips, config.controlPlane(), config.kubeletVersion(),
+                    runtimeVersion, config.dataDir());
+            nodeConfig = new NodeAgent.Config(nodeConfig.nodeName(), nodeConfig.nodeIps(), nodeConfig.controlPlane(), config.nodeLabels(),
+                    config.nodeTaints(), nodeConfig.kubeletVersion(), nodeConfig.kubeProxyVersion(), nodeConfig.containerRuntimeVersion(),
+                    nodeConfig.dataDir(), nodeConfig.imageFsDir(), config.kubeletPort(), nodeConfig.syncInterval());
+            NodeAgent node = NodeAgent.forThisMachine(kube, nodeConfig, () -> runtimeProblem(cri), () -> nodeImages(cri));
+            started.add(node);
+            node.start();
+
+            MachineFacts machine = MachineFacts.read();
+            NodeFacts facts = new NodeFacts(config.nodeName(), ips, Map.of(
+                    "cpu", Quantity.parse(Integer.toString(machine.cpus())),
+                    "memory", Quantity.parse(Long.toString(machine.memoryBytes())),
+                    "ephemeral-storage", Quantity.parse(Long.toString(config.dataDir().toFile().getTotalSpace()))));
+            CachedPodSources sources = new CachedPodSources(new ApiPodSources(kube, Clock.systemUTC()), config.cacheDir().resolve("objects"));
+            PodVolumes volumes = PodVolumes.of(new VolumeManager(config.podsDir(), sources, facts), new EnvResolver(sources, facts),
+                    Duration.ofSeconds(60));
+            PodConfig podConfig = PodConfig.of(config.nodeName(), config.dataDir(), ips, List.of(config.clusterDns()), config.clusterDomain())
+                    .withAllowPull(config.allowPull())
+                    .withCgroupRoot("/k3j/" + config.nodeName());
+            PodManager pods = new PodManager(podConfig, cri, cri, kube, volumes);
+            started.add(pods);
+            Informer podSource = new Informer(kube, "/api/v1/pods", Map.of("fieldSelector", "spec.nodeName=" + config.nodeName()),
+                    config.cacheDir().resolve("pods"));
+            started.add(podSource);
+            podSource.addHandler(pods.informerHandler());
+            int cached = podSource.loadCache();
+            pods.start();
+            podSource.start();
+            Thread sourceSync = Thread.ofVirtual().name("pod-source-sync").start(() -> {
+                try {
+                    if (podSource.awaitSynced(Duration.ofDays(3650))) pods.sourceSynced();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+
+            CriPods criPods = new CriPods(cri, config.logsDir());
+            KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
+                    new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
+            started.add(kubelet);
+
+            Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
+            LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
+                    config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
+            return new Agent(config, ips, joined, containerd, node, pods, podSource, kubelet, List.of(sourceSync, network));
+        } catch (RuntimeException | IOException e) {
+            Collections.reverse(started);
+            for (AutoCloseable c : started) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            kube.close();
+            throw e;
+        }
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    /** The kubelet API's port (the configured one, or the one bound when configured as 0). */
+    public int kubeletPort() {
+        return kubelet.port();
+    }
+
+    public List<String> nodeIps() {
+        return nodeIps;
+    }
+
+    public Containerd containerd() {
+        return containerd;
+    }
+
+    public KubeClient client() {
+        return joined.client();
+    }
+
+    /**
+     * Stops the agent, as stopping kubelet does: pods keep running (their shims live on, containerd is stopped
+     * and a restarted agent adopts them).
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        threads.forEach(Thread::interrupt);
+        closeQuietly(kubelet);
+        closeQuietly(podSource);
+        closeQuietly(pods);
+        closeQuietly(node);
+        closeQuietly(containerd);
+        joined.client().close();
+    }
+
+    /**
+     * Stops and removes every pod of this node, then the agent (k3s's {@code k3s-killall.sh} for one node): the
+     * machine is left as before the agent ran, except for the data dir.
+     */
+    public void killAll() {
+        removeAllSandboxes(containerd.cri());
+        close();
+        runQuietly("ip", "link", "delete", config.cniBridge());
+    }
+
+    /** Stops and removes every sandbox (and so every container) through CRI. */
+    static void removeAllSandboxes(CriClient cri) {
+        for (PodSandbox s : cri.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
+            try {
+                cri.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(s.getId()).build());
+                cri.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(s.getId()).build());
+            } catch (CriException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot remove sandbox {0}: {1}", s.getId(), e.getMessage());
+            }
+        }
+    }
+
+    /** The pause image and the air-gap folder's archives, imported before any sandbox runs (containerd would pull otherwise). */
+    private static void importImages(AgentConfig config, Containerd containerd) throws IOException {
+        CriClient cri = containerd.cri();
+        Path socket = containerd.config().socket();
+        if (!Images.present(cri, config.pauseImage())) {
+            if (config.pauseImage().equals(TestImages.PAUSE)) {
+                Images.ensure(cri, socket, TestImages.pause(config.dataDir().resolve("tmp")));
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "pause image {0} is not imported: put its archive in {1}", config.pauseImage(), config.imagesDir());
+            }
+        }
+        if (!Files.isDirectory(config.imagesDir())) return;
+        try (var archives = Files.list(config.imagesDir())) {
+            for (Path archive : (Iterable<Path>) archives.sorted()::iterator) {
+                String name = archive.getFileName().toString();
+                if (!(name.endsWith(".tar") || name.endsWith(".tar.gz") || name.endsWith(".tgz"))) continue;
+                long t = System.nanoTime();
+                try {
+                    Images.importArchive(socket, archive);
+                    LOG.log(System.Logger.Level.INFO, "imported {0} in {1} ms", archive, (System.nanoTime() - t) / 1_000_000);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot import {0}: {1}", archive, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Why the runtime isn't ready (kubelet's "container runtime network not ready" and friends), or empty. */
+    private static Optional<String> runtimeProblem(CriClient cri) {
+        try {
+            for (RuntimeCondition c : cri.status(StatusRequest.getDefaultInstance()).getStatus().getConditionsList()) {
+                if (!c.getStatus()) {
+                    return Optional.of("container runtime " + ("NetworkReady".equals(c.getType()) ? "network " : "") + "not ready: "
+                            + c.getType() + "=false reason:" + c.getReason() + " message:" + c.getMessage());
+                }
+            }
+            return Optional.empty();
+        } catch (CriException e) {
+            return Optional.of("container runtime is down: " + e.getMessage());
+        }
+    }
+
+    /** status.images as kubelet reports them: names (digests and tags) and sizes, largest first. */
+    private static List<ObjectNode> nodeImages(CriClient cri) {
+        List<Image> images = new ArrayList<>(cri.listImages(ListImagesRequest.getDefaultInstance()).getImagesList());
+        images.sort((a, b) -> Long.compare(b.getSize(), a.getSize()));
+        List<ObjectNode> out = new ArrayList<>();
+        for (Image i : images) {
+            if (i.getRepoTagsCount() == 0 && i.getRepoDigestsCount() == 0) continue;
+            ObjectNode o = Json.object();
+            var names = o.putArray("names");
+            i.getRepoDigestsList().forEach(names::add);
+            i.getRepoTagsList().forEach(names::add);
+            o.put("sizeBytes", i.getSize());
+            out.add(o);
+            if (out.size() == 50) break;
+        }
+        return out;
+    }
+
+    /**
+     * Writes the CNI conflist once the server has given this node a podCIDR (remembered on disk for offline starts);
+     * until then the runtime reports the network not ready and the node stays NotReady, as with kubelet.
+     */
+    private static void configureNetwork(AgentConfig config, KubeClient kube, Path cniConfDir) {
+        Path remembered = config.dataDir().resolve("etc/pod-cidr");
+        try {
+            if (Files.exists(remembered)) {
+                new CniConfig(config.cniBridge(), Files.readString(remembered).strip(), config.dataDir().resolve("cni/networks")).write(cniConfDir);
+            }
+            Duration backoff = Duration.ofMillis(100);
+            while (!Thread.currentThread().isInterrupted()) {
+                String cidr = null;
+                try {
+                    JsonNode nodeObj = kube.get("/api/v1/nodes/" + config.nodeName());
+                    cidr = nodeObj.path("spec").path("podCIDR").asText("");
+                } catch (KubeClient.Unreachable | ApiException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "waiting for the node''s podCIDR: {0}", e.getMessage());
+                }
+                if (cidr != null && !cidr.isEmpty()) {
+                    String previous = Files.exists(remembered) ? Files.readString(remembered).strip() : "";
+                    if (!cidr.equals(previous)) {
+                        Files.createDirectories(remembered.getParent());
+                        Files.writeString(remembered, cidr + "\n");
+                        new CniConfig(config.cniBridge(), cidr, config.dataDir().resolve("cni/networks")).write(cniConfDir);
+                        LOG.log(System.Logger.Level.INFO, "pod network {0} on bridge {1}", cidr, config.cniBridge());
+                    }
+                    return;
+                }
+                Thread.sleep(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : backoff.multipliedBy(2);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "stopping {0}: {1}", c.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    private static void runQuietly(String... command) {
+        try {
+            new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", String.join(" ", command), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.k3j.agent;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What {@code k3j agent} (or the agent inside {@code k3j server}) runs with: k3s's agent flags in one record.
+ *
+ * @param server         {@code --server}: the API server the node joins, e.g. {@code https://10.0.0.1:6443}
+ * @param token          {@code --token}: the cluster's join token (K10 secure format or the bare password)
+ * @param dataDir        agent state lives here ({@code <data-dir>/agent})
+ * @param runDir         runtime state that a reboot clears (containerd's state and socket), e.g. {@code /run/k3j/<node>}
+ * @param nodeName       {@code --node-name} (the host name when blank)
+ * @param nodeIps        {@code --node-ip} (the default route's source address when empty)
+ * @param nodeLabels     {@code --node-label}
+ * @param nodeTaints     {@code --node-taint} as {@code key=value:Effect}
+ * @param controlPlane   true for a server's own node: gets the control-plane and master role labels
+ * @param clusterDns     {@code --cluster-dns}: the nameserver pods with dnsPolicy ClusterFirst get
+ * @param clusterDomain  {@code --cluster-domain}
+ * @param kubeletPort    the kubelet API's port (10250)
+ * @param pauseImage     {@code --pause-image}: the sandbox image; k3j builds and imports its own
+ * @param allowPull      whether containerd may pull missing images from registries (never in tests)
+ * @param kubeletVersion the version a Node reports as kubeletVersion (the server's)
+ * @param cniBridge      the pod network's bridge ({@code cni0}; tests and local clusters use their own)
+ */
+public record AgentConfig(
+        URI server,
+        String token,
+        Path dataDir,
+        Path runDir,
+        String nodeName,
+        List<String> nodeIps,
+        Map<String, String> nodeLabels,
+        List<String> nodeTaints,
+        boolean controlPlane,
+        String clusterDns,
+        String clusterDomain,
+        int kubeletPort,
+        String pauseImage,
+        boolean allowPull,
+        String kubeletVersion,
+        String cniBridge) {
+
+    public static final String DEFAULT_PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
+
+    public AgentConfig {
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(token, "token");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(runDir, "runDir");
+        nodeIps = List.copyOf(nodeIps);
+        nodeLabels = Map.copyOf(nodeLabels);
+        nodeTaints = List.copyOf(nodeTaints);
+        if (cniBridge == null || cniBridge.isBlank()) cniBridge = "cni0";
+        if (cniBridge.length() > 15) throw new IllegalArgumentException("bridge name " + cniBridge + " (expected at most 15 characters)");
+        if (kubeletPort < 0 || kubeletPort > 65535) throw new IllegalArgumentException("kubelet port " + kubeletPort + " (expected 0-65535)");
+    }
+
+    /** The same node with another kubelet port (tests run several agents on one host). */
+    public AgentConfig withKubeletPort(int port) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge);
+    }
+
+    /** The same node without registry pulls (tests: an image that is not imported fails instead of being pulled). */
+    public AgentConfig withAllowPull(boolean allow) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge);
+    }
+
+    /** containerd's root (images, snapshots). */
+    public Path containerdRoot() {
+        return dataDir.resolve("containerd");
+    }
+
+    /** Image archives imported at start (the air-gap folder). */
+    public Path imagesDir() {
+        return dataDir.resolve("images");
+    }
+
+    /** Pods' volumes, etc-hosts files and termination logs: kubelet's {@code /var/lib/kubelet/pods}. */
+    public Path podsDir() {
+        return dataDir.resolve("pods");
+    }
+
+    /** Container logs: kubelet's {@code /var/log/pods}. */
+    public Path logsDir() {
+        return dataDir.resolve("logs");
+    }
+
+    /** The agent's last known desired state, for running without the server. */
+    public Path cacheDir() {
+        return dataDir.resolve("cache");
+    }
+}
