@@ -785,6 +785,8 @@ final class PodWorker {
     private long gracePeriod(JsonNode p) {
         JsonNode d = p.path("metadata").get("deletionGracePeriodSeconds");
         if (d != null && d.isNumber()) return d.asLong();
+        // gone from the API without a graceful deletion (forced): nobody waits for it, kubelet's minimum applies
+        if (removed) return 0;
         return p.path("spec").path("terminationGracePeriodSeconds").asLong(30);
     }
 

@@ -600,6 +600,15 @@ class PodManagerTest {
                         .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getContainersCount() == 0
                 && !Files.exists(config.dataDir().resolve("pods").resolve(uid)));
         cluster.await("a Killing event", Duration.ofSeconds(10), () -> hasEvent("del", "Killing", "Stopping container c"));
+        // a force deletion (grace 0) removes the object at once; the node still stops the pod, within 2 s + kill
+        String forced = create("forced", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":60,"containers":[{"name":"c","image":"docker.io/library/busybox:1.35",
+                 "command":["sh","-c","while true; do sleep 1; done"]}]}""").path("metadata").path("uid").asText();
+        await("forced", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        kube.delete("/api/v1/namespaces/default/pods/forced", (ObjectNode) Json.parseYamlOrJson("{\"gracePeriodSeconds\":0}".getBytes(StandardCharsets.UTF_8)));
+        cluster.await("the forced pod's sandbox to be removed", Duration.ofSeconds(15), () ->
+                cri.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                        .putLabelSelector("io.kubernetes.pod.uid", forced)).build()).getItemsCount() == 0);
     }
 
     @Test
