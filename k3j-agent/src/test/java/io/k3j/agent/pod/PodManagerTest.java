@@ -387,9 +387,17 @@ class PodManagerTest {
         assertEquals("Container image \"docker.io/library/nothere:1.0\" is not present with pull policy of Never",
                 cs(p, 0).path("state").path("waiting").path("message").asText());
         assertEquals("Pending", p.path("status").path("phase").asText());
+        ObjectNode root = create("nonroot", """
+                {"nodeName":"NODE","securityContext":{"runAsNonRoot":true},
+                 "containers":[{"name":"c","image":"docker.io/library/busybox:1.35","command":["sleep","3600"]}]}""");
+        p = await("nonroot", "CreateContainerConfigError", Duration.ofSeconds(30),
+                x -> cs(x, 0).path("state").path("waiting").path("reason").asText().equals("CreateContainerConfigError"));
+        assertEquals("container has runAsNonRoot and image will run as root (pod: \"nonroot_default(" + root.path("metadata").path("uid").asText()
+                + ")\", container: c)", cs(p, 0).path("state").path("waiting").path("message").asText());
         delete("init");
         delete("never");
-        cluster.await("both to be gone", Duration.ofSeconds(30), () -> pod("init") == null && pod("never") == null);
+        delete("nonroot");
+        cluster.await("all to be gone", Duration.ofSeconds(30), () -> pod("init") == null && pod("never") == null && pod("nonroot") == null);
     }
 
     @Test
