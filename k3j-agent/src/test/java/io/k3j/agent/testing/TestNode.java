@@ -192,7 +192,10 @@ public final class TestNode implements AutoCloseable {
             problems.add("mounts left: " + mounts);
             for (String m : mounts.reversed()) run("umount", "-l", m);
         }
-        if (Files.exists(Path.of("/sys/fs/cgroup/memory/k3j", name))) problems.add("cgroup /k3j/" + name + " left");
+        if (Files.exists(Path.of("/sys/fs/cgroup/memory/k3j", name))) {
+            problems.add("cgroup /k3j/" + name + " left");
+            removeCgroups();
+        }
         try {
             cluster.api().deleteIfExists(cluster.type("", "v1", "nodes"), null, name, null, null);
         } catch (RuntimeException e) {
@@ -201,6 +204,21 @@ public final class TestNode implements AutoCloseable {
         deleteTree(dir);
         if (Files.exists(dir)) problems.add("directory " + dir + " could not be deleted");
         if (!problems.isEmpty()) throw new AssertionError("node " + name + " was not cleaned up: " + String.join("; ", problems));
+    }
+
+    /** rmdir of this node's cgroup subtree in every v1 hierarchy, deepest first (after a failed killAll). */
+    private void removeCgroups() {
+        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : (Iterable<Path>) hierarchies::iterator) {
+                Path d = h.resolve("k3j").resolve(name);
+                if (Files.isSymbolicLink(h) || !Files.isDirectory(d)) continue;
+                try (Stream<Path> tree = Files.walk(d)) {
+                    tree.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+                }
+            }
+        } catch (IOException e) {
+            // best effort: the failure is reported anyway
+        }
     }
 
     private static String describe(long pid) {
