@@ -933,8 +933,7 @@ final class PodWorker {
         try {
             m.volumes.cleanup(uid);
         } catch (RuntimeException e) {
-            // a volume that will not unmount must not keep the pod's worker alive; the housekeeping of a later agent
-            // run finds the directory again
+            // a volume that will not unmount must not keep the pod's worker alive; its directory stays behind, logged
             LOG.log(System.Logger.Level.WARNING, "cleaning up the volumes of " + name() + " failed: " + e.getMessage());
         }
         m.backoff.forget(uid + "/");
