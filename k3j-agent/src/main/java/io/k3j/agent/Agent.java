@@ -19,6 +19,7 @@ import io.k3j.agent.cri.v1.VersionRequest;
 import io.k3j.agent.host.Packages;
 import io.k3j.agent.image.Images;
 import io.k3j.agent.image.TestImages;
+import io.k3j.agent.eviction.EvictionManager;
 import io.k3j.agent.join.Join;
 import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
@@ -75,11 +76,13 @@ public final class Agent implements AutoCloseable {
     private final Informer podSource;
     private final KubeletServer kubelet;
     private final List<Thread> threads;
+    private final EvictionManager eviction;
     private final List<String> nodeIps;
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
-                  PodManager pods, Informer podSource, KubeletServer kubelet, List<Thread> threads) {
+                  PodManager pods, Informer podSource, KubeletServer kubelet, List<Thread> threads,
+                  EvictionManager eviction) {
         this.config = config;
         this.nodeIps = nodeIps;
         this.joined = joined;
@@ -89,6 +92,7 @@ public final class Agent implements AutoCloseable {
         this.podSource = podSource;
         this.kubelet = kubelet;
         this.threads = threads;
+        this.eviction = eviction;
     }
 
     /**
@@ -128,9 +132,9 @@ public final class Agent implements AutoCloseable {
             // the kubelet API is bound before the Node registers: the Node advertises the bound port (a configured 0
             // means an ephemeral one, as tests and several nodes on one host use)
             CriPods criPods = new CriPods(cri, config.logsDir());
+            StatsProvider stats = new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri));
             KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
-                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), new CriStreamingRuntime(cri), criPods,
-                    new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), new CriStreamingRuntime(cri), criPods, stats));
             started.add(kubelet);
 
             String runtimeVersion = "containerd://" + cri.version(VersionRequest.newBuilder().setVersion("v1").build()).getRuntimeVersion();
@@ -171,10 +175,14 @@ public final class Agent implements AutoCloseable {
                 }
             });
 
+            EvictionManager eviction = new EvictionManager(config.evictionHard(), stats::summary, pods::activePods, pods::evict,
+                    Duration.ofSeconds(10)).start();
+            started.add(eviction);
+
             Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
-            return new Agent(config, ips, joined, containerd, node, pods, podSource, kubelet, List.of(sourceSync, network));
+            return new Agent(config, ips, joined, containerd, node, pods, podSource, kubelet, List.of(sourceSync, network), eviction);
         } catch (RuntimeException | IOException e) {
             Collections.reverse(started);
             for (AutoCloseable c : started) {
@@ -219,6 +227,7 @@ public final class Agent implements AutoCloseable {
         if (closed) return;
         closed = true;
         threads.forEach(Thread::interrupt);
+        eviction.close();
         closeQuietly(kubelet);
         closeQuietly(podSource);
         closeQuietly(pods);

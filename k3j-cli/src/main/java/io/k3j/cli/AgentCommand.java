@@ -2,6 +2,7 @@ package io.k3j.cli;
 
 import io.k3j.agent.Agent;
 import io.k3j.agent.AgentConfig;
+import io.k3j.agent.eviction.Thresholds;
 import io.k3j.apiserver.endpoints.VersionInfo;
 import java.net.URI;
 import java.nio.file.Files;
@@ -58,7 +59,7 @@ final class AgentCommand implements Callable<Integer> {
             description = "Private registry configuration file (default: ${DEFAULT-VALUE})")
     Path privateRegistry;
 
-    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N)")
+    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N, eviction-hard=memory.available<100Mi,...)")
     List<String> kubeletArgs = new ArrayList<>();
 
     @Override
@@ -79,7 +80,8 @@ final class AgentCommand implements Callable<Integer> {
         Path dir = Nodes.dataDir(dataDir).resolve("agent");
         String name = Nodes.nodeName(nodeName);
         AgentConfig config = new AgentConfig(url, tok, dir, Nodes.runDir(name), name, nodeIps, Nodes.labels(spec, nodeLabels), nodeTaints,
-                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry);
+                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry,
+                Nodes.evictionHard(spec, kubeletArgs));
         Agent agent = Agent.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -125,10 +127,27 @@ final class AgentCommand implements Callable<Integer> {
             return labels;
         }
 
+        /** kubelet's --eviction-hard from {@code --kubelet-arg eviction-hard=...} (kubelet's defaults otherwise). */
+        static Thresholds evictionHard(CommandSpec spec, List<String> kubeletArgs) {
+            Thresholds t = Thresholds.DEFAULTS;
+            for (String a : kubeletArgs) {
+                String arg = a.startsWith("--") ? a.substring(2) : a;
+                if (arg.startsWith("eviction-hard=")) {
+                    try {
+                        t = Thresholds.parse(arg.substring("eviction-hard=".length()));
+                    } catch (IllegalArgumentException e) {
+                        throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": " + e.getMessage());
+                    }
+                }
+            }
+            return t;
+        }
+
         static int kubeletPort(CommandSpec spec, List<String> kubeletArgs) {
             int port = 10250;
             for (String a : kubeletArgs) {
                 String arg = a.startsWith("--") ? a.substring(2) : a;
+                if (arg.startsWith("eviction-hard=")) continue;
                 if (arg.startsWith("port=")) {
                     try {
                         port = Integer.parseInt(arg.substring(5));
@@ -136,7 +155,7 @@ final class AgentCommand implements Callable<Integer> {
                         throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": the port must be a number");
                     }
                 } else {
-                    throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": not supported by k3j (supported: port=N)");
+                    throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": not supported by k3j (supported: port=N, eviction-hard=SIGNAL<QUANTITY,...)");
                 }
             }
             return port;

@@ -17,6 +17,7 @@ import io.k3j.agent.kube.KubeClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -175,13 +176,20 @@ public final class PodManager implements AutoCloseable {
     }
 
     /**
-     * The seam for node-pressure eviction (not implemented yet): an evictor would stop the pod with its grace period,
-     * set phase Failed with {@code reason} (Evicted) and {@code message}, as kubelet's eviction manager does.
-     *
-     * @throws UnsupportedOperationException always, for now
+     * Evicts a pod under node pressure, as kubelet's eviction manager does: its containers are killed without a grace
+     * period, it is reported as phase Failed with {@code reason} (Evicted) and {@code message}, and it is not started
+     * again. Its controller, if any, makes a replacement.
      */
     public void evict(String uid, String reason, String message) {
-        throw new UnsupportedOperationException("eviction under node pressure is not implemented yet");
+        PodWorker w = workers.get(uid);
+        if (w != null) w.evict(reason, message);
+    }
+
+    /** The pods with a worker that haven't finished, for the eviction manager. */
+    public List<ObjectNode> activePods() {
+        List<ObjectNode> out = new ArrayList<>();
+        for (PodWorker w : workers.values()) out.add(w.pod());
+        return out;
     }
 
     void published(String uid, ObjectNode st) {

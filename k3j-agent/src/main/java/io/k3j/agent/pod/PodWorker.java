@@ -82,6 +82,8 @@ final class PodWorker {
     /** status.reason/message of a pod this node failed (DeadlineExceeded; Evicted later). */
     private String statusReason;
     private String statusMessage;
+    /** reason and message of an eviction the eviction manager asked for, until the worker carried it out. */
+    private volatile String[] eviction;
     private Instant startTime;
     private final Map<String, ObjectNode> conditions = new LinkedHashMap<>();
     private boolean hostsWritten;
@@ -197,6 +199,12 @@ final class PodWorker {
         signal();
     }
 
+    /** Node-pressure eviction: the pod is killed at once and reported Failed with {@code reason}. */
+    void evict(String reason, String message) {
+        eviction = new String[]{reason, message};
+        signal();
+    }
+
     /** The pod is gone from the API: tear it down. */
     void remove() {
         removed = true;
@@ -284,6 +292,16 @@ final class PodWorker {
         }
         refresh(p);
         if (startTime == null) startTime = m.config.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        String[] evict = eviction;
+        if (finalPhase == null && evict != null) {
+            // kubelet's hard eviction: no grace period, phase Failed with reason Evicted, containers stay terminated
+            m.events.warning(p, null, evict[0], evict[1]);
+            finalPhase = "Failed";
+            statusReason = evict[0];
+            statusMessage = evict[1];
+            killPod(p, 0, null);
+            refresh(p);
+        }
         if (finalPhase == null && pastDeadline(p)) {
             // activeDeadlineSeconds: kubelet's active deadline handler fails the pod and kills it
             m.events.normal(p, null, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
@@ -933,8 +951,7 @@ final class PodWorker {
         try {
             m.volumes.cleanup(uid);
         } catch (RuntimeException e) {
-            // a volume that will not unmount must not keep the pod's worker alive; the housekeeping of a later agent
-            // run finds the directory again
+            // a volume that will not unmount must not keep the pod's worker alive; its directory stays behind, logged
             LOG.log(System.Logger.Level.WARNING, "cleaning up the volumes of " + name() + " failed: " + e.getMessage());
         }
         m.backoff.forget(uid + "/");
