@@ -248,6 +248,19 @@ public final class Agent implements AutoCloseable {
         close();
         runQuietly("ip", "link", "delete", config.cniBridge());
         removeCgroups("/k3j/" + config.nodeName());
+        removeEmptyCgroup("/k3j");
+    }
+
+    /** Removes a cgroup in every v1 hierarchy if it has no children (the last node of a host took its parent along). */
+    static void removeEmptyCgroup(String cgroup) {
+        try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : (Iterable<Path>) hierarchies::iterator) {
+                // rmdir fails on a cgroup that still has children: exactly the "only if empty" wanted here
+                h.resolve(cgroup.substring(1)).toFile().delete();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "removing cgroup {0}: {1}", cgroup, e.toString());
+        }
     }
 
     /** Removes a cgroup subtree (deepest first) in every v1 hierarchy: runc leaves the pods' parent cgroups behind. */
