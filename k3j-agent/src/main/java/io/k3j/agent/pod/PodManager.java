@@ -313,6 +313,7 @@ public final class PodManager implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        prober.close();
         status.close();
         events.close();
     }
