@@ -74,6 +74,8 @@ public final class Agent implements AutoCloseable {
     private final NodeAgent node;
     private final PodManager pods;
     private final Informer podSource;
+    /** configmaps and secrets informers: a change reaches the pods mounting it at once. */
+    private final List<Informer> volumeSources;
     private final KubeletServer kubelet;
     private final List<Thread> threads;
     private final EvictionManager eviction;
@@ -81,7 +83,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
-                  PodManager pods, Informer podSource, KubeletServer kubelet, List<Thread> threads,
+                  PodManager pods, Informer podSource, List<Informer> volumeSources, KubeletServer kubelet, List<Thread> threads,
                   EvictionManager eviction) {
         this.config = config;
         this.nodeIps = nodeIps;
@@ -90,6 +92,7 @@ public final class Agent implements AutoCloseable {
         this.node = node;
         this.pods = pods;
         this.podSource = podSource;
+        this.volumeSources = volumeSources;
         this.kubelet = kubelet;
         this.threads = threads;
         this.eviction = eviction;
@@ -167,6 +170,14 @@ public final class Agent implements AutoCloseable {
             int cached = podSource.loadCache();
             pods.start();
             podSource.start();
+            // mounted configMaps and secrets are refreshed as soon as they change (kubelet polls them with a cache TTL)
+            List<Informer> volumeSources = new ArrayList<>();
+            for (String resource : List.of("configmaps", "secrets")) {
+                Informer inf = new Informer(kube, "/api/v1/" + resource, Map.of(), null).addHandler(pods.volumeSourceHandler(resource));
+                started.add(inf);
+                volumeSources.add(inf);
+                inf.start();
+            }
             Thread sourceSync = Thread.ofVirtual().name("pod-source-sync").start(() -> {
                 try {
                     if (podSource.awaitSynced(Duration.ofDays(3650))) pods.sourceSynced();
@@ -182,7 +193,7 @@ public final class Agent implements AutoCloseable {
             Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
-            return new Agent(config, ips, joined, containerd, node, pods, podSource, kubelet, List.of(sourceSync, network), eviction);
+            return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync, network), eviction);
         } catch (RuntimeException | IOException e) {
             Collections.reverse(started);
             for (AutoCloseable c : started) {
@@ -229,6 +240,7 @@ public final class Agent implements AutoCloseable {
         threads.forEach(Thread::interrupt);
         eviction.close();
         closeQuietly(kubelet);
+        volumeSources.forEach(Agent::closeQuietly);
         closeQuietly(podSource);
         closeQuietly(pods);
         closeQuietly(node);

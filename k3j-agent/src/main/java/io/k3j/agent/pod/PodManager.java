@@ -1,5 +1,6 @@
 package io.k3j.agent.pod;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.ImageService;
@@ -146,6 +147,67 @@ public final class PodManager implements AutoCloseable {
                 remove(obj);
             }
         };
+    }
+
+    /**
+     * A handler for an {@link io.k3j.agent.kube.Informer} on configmaps or secrets ({@code /api/v1/configmaps},
+     * {@code /api/v1/secrets}, all namespaces or one): when an object some pod of this node mounts (a configMap or
+     * secret volume, or a projected source) is added, changed or deleted, that pod's volumes are refreshed at once
+     * rather than at the next periodic refresh. The handler keeps nothing; the volume side fetches the new contents.
+     *
+     * @param resource {@code configmaps} or {@code secrets}
+     */
+    public io.k3j.agent.kube.Informer.Handler volumeSourceHandler(String resource) {
+        boolean secrets = switch (resource) {
+            case "configmaps" -> false;
+            case "secrets" -> true;
+            default -> throw new IllegalArgumentException("not a volume source: " + resource);
+        };
+        return new io.k3j.agent.kube.Informer.Handler() {
+            @Override
+            public void onAdd(ObjectNode obj) {
+                changed(obj);
+            }
+
+            @Override
+            public void onUpdate(ObjectNode old, ObjectNode obj) {
+                changed(obj);
+            }
+
+            @Override
+            public void onDelete(ObjectNode obj) {
+                changed(obj);
+            }
+
+            private void changed(ObjectNode obj) {
+                volumeSourceChanged(secrets, obj.path("metadata").path("namespace").asText(), obj.path("metadata").path("name").asText());
+            }
+        };
+    }
+
+    /** Wakes the workers of the pods that mount the configMap (or secret) namespace/name, their volumes marked stale. */
+    void volumeSourceChanged(boolean secret, String namespace, String name) {
+        if (closed) return;
+        for (Map.Entry<String, PodWorker> e : workers.entrySet()) {
+            ObjectNode pod = e.getValue().pod();
+            if (!namespace.equals(pod.path("metadata").path("namespace").asText())) continue;
+            if (!mounts(pod, secret, name)) continue;
+            volumes.invalidate(e.getKey());
+            e.getValue().signal();
+        }
+    }
+
+    /** Whether a pod's volumes (configMap/secret, projected sources) refer to the object. */
+    static boolean mounts(JsonNode pod, boolean secret, String name) {
+        for (JsonNode v : pod.path("spec").path("volumes")) {
+            if (secret ? v.path("secret").path("secretName").asText().equals(name) : v.path("configMap").path("name").asText().equals(name)) {
+                return true;
+            }
+            for (JsonNode src : v.path("projected").path("sources")) {
+                if (src.path(secret ? "secret" : "configMap").path("name").asText().equals(name)) return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -313,6 +375,7 @@ public final class PodManager implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        prober.close();
         status.close();
         events.close();
     }
