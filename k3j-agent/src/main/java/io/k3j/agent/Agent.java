@@ -173,7 +173,9 @@ public final class Agent implements AutoCloseable {
             // mounted configMaps and secrets are refreshed as soon as they change (kubelet polls them with a cache TTL)
             List<Informer> volumeSources = new ArrayList<>();
             for (String resource : List.of("configmaps", "secrets")) {
-                Informer inf = new Informer(kube, "/api/v1/" + resource, Map.of(), null).addHandler(pods.volumeSourceHandler(resource));
+                // only names and versions are kept: the pods' volumes fetch the contents (a node doesn't hold every secret)
+                Informer inf = new Informer(kube, "/api/v1/" + resource, Map.of(), null).withTransform(Informer::metadataOnly)
+                        .addHandler(pods.volumeSourceHandler(resource));
                 started.add(inf);
                 volumeSources.add(inf);
                 inf.start();
