@@ -114,6 +114,8 @@ final class PodBench {
 
                 // the burst: every create request sent at once over one HTTP/2 connection
                 long cpu0 = Machine.cpuNanos(agent.pid());
+                long serverCpu0 = Machine.cpuNanos(s.pid());
+                long containerdCpu0 = Machine.cpuWithChildrenNanos(containerdPid);
                 long[] sent = new long[burst];
                 List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
                 for (int i = 0; i < burst; i++) {
@@ -138,6 +140,14 @@ final class PodBench {
                     burstServer[i] = Duration.between(seen.created, seen.started).toNanos();
                 }
                 long agentCpu = Machine.cpuNanos(agent.pid()) - cpu0;
+                long serverCpu = Machine.cpuNanos(s.pid()) - serverCpu0;
+                long containerdCpu = Machine.cpuWithChildrenNanos(containerdPid) - containerdCpu0;
+                long shimsCpu = shims(socket).stream().mapToLong(Machine::cpuWithChildrenNanos).sum(); // all started by the burst
+                long total = agentCpu + serverCpu + containerdCpu + shimsCpu;
+                System.out.printf("  burst CPU: agent %.2f s, server %.2f s, containerd (+ CNI plugins) %.2f s, shims (+ runc) %.2f s; "
+                        + "%.0f ms per pod in all, so >= %.1f s for %d pods on %d idle CPUs%n", agentCpu / 1e9, serverCpu / 1e9,
+                        containerdCpu / 1e9, shimsCpu / 1e9, total / 1e6 / burst, total / 1e9 / Runtime.getRuntime().availableProcessors(), burst,
+                        Runtime.getRuntime().availableProcessors());
                 Arrays.sort(seq);
                 System.out.printf("  single pod (%d, one at a time): p50 %s, max %s%n", sequential, Stats.ms(Stats.percentile(seq, 50)),
                         Stats.ms(seq[seq.length - 1]));
@@ -145,9 +155,9 @@ final class PodBench {
                 Arrays.sort(burstServer);
                 Arrays.sort(bound);
                 Arrays.sort(nodeStatus);
-                System.out.printf("  burst of %d: bound seen p50 %s max %s; node's first status seen p50 %s max %s; agent CPU %.2f s%n", burst,
+                System.out.printf("  burst of %d: bound seen p50 %s max %s; node's first status seen p50 %s max %s%n", burst,
                         Stats.ms(Stats.percentile(bound, 50)), Stats.ms(bound[burst - 1]), Stats.ms(Stats.percentile(nodeStatus, 50)),
-                        Stats.ms(nodeStatus[burst - 1]), agentCpu / 1e9);
+                        Stats.ms(nodeStatus[burst - 1]));
                 System.out.printf("  burst of %d, server side (creationTimestamp -> startedAt, whole seconds): p50 %.0f s, max %.0f s%n", burst,
                         Stats.percentile(burstServer, 50) / 1e9, burstServer[burst - 1] / 1e9);
             }
@@ -174,6 +184,8 @@ final class PodBench {
             long serverRss = Machine.statusKb(s.pid(), "VmRSS");
             System.out.println("  agent cmdline: " + cmdline(agent.pid()));
             System.out.println(indent(RssBench.jcmd(agent.pid(), "GC.heap_info")));
+            System.out.println("  agent " + String.join(", ", Machine.read("/proc/" + agent.pid() + "/smaps_rollup").lines()
+                    .filter(l -> l.startsWith("Rss") || l.startsWith("Anonymous")).map(l -> l.replaceAll("\\s+", " ")).toList()));
             if (nmt) System.out.println(indent(RssBench.jcmd(agent.pid(), "VM.native_memory", "summary")));
             System.out.printf("  shims (MiB each): %s%n", String.join(" ", each));
             double mb = agentRss / 1024.0;
@@ -206,12 +218,14 @@ final class PodBench {
         return p;
     }
 
-    /** The launcher's default JVM flags, read from ./k3j, so that NMT can be added to them. */
+    /** The launcher's default JVM flags for {@code k3j agent}, read from ./k3j, so that NMT can be added to them. */
     private static String defaultJavaOpts(Env env) throws IOException {
-        for (String l : Files.readAllLines(env.repo().resolve("k3j"))) {
-            if (l.startsWith("jdk_opts=(")) return l.substring("jdk_opts=(".length(), l.lastIndexOf(')'));
-        }
-        return "-XX:+UseSerialGC";
+        String launcher = Files.readString(env.repo().resolve("k3j"));
+        int block = launcher.indexOf("if (( agent ))");
+        int start = launcher.indexOf("jdk_opts=(", block);
+        if (block < 0 || start < 0) return "-XX:+UseSerialGC";
+        String opts = launcher.substring(start + "jdk_opts=(".length(), launcher.indexOf(')', start)).replaceAll("\\s+", " ").strip();
+        return Runtime.version().feature() >= 25 ? opts + " -XX:+UseCompactObjectHeaders" : opts;
     }
 
     private static void awaitNodeReady(HttpClient http, URI server, String node, Process agent, Path log) throws Exception {
