@@ -225,6 +225,7 @@ final class PodBench {
         int start = launcher.indexOf("jdk_opts=(", block);
         if (block < 0 || start < 0) return "-XX:+UseSerialGC";
         String opts = launcher.substring(start + "jdk_opts=(".length(), launcher.indexOf(')', start)).replaceAll("\\s+", " ").strip();
+        if (Runtime.version().feature() >= 22) opts += " -XX:TrimNativeHeapInterval=2000";
         return Runtime.version().feature() >= 25 ? opts + " -XX:+UseCompactObjectHeaders" : opts;
     }
 
