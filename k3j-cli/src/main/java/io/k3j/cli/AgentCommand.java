@@ -62,6 +62,16 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N, eviction-hard=memory.available<100Mi,...)")
     List<String> kubeletArgs = new ArrayList<>();
 
+    // Hidden: benchmarks and local multi-node setups run beside another node on the same host, whose bridge is cni0.
+    @Option(names = "--cni-bridge", paramLabel = "NAME", defaultValue = "cni0", hidden = true,
+            description = "The pod network's bridge (default: ${DEFAULT-VALUE})")
+    String cniBridge;
+
+    // Hidden maintenance flag: on SIGTERM, stop and remove this node's pods, its bridge and cgroups as well (what
+    // k3s-killall.sh does), instead of leaving the pods running for the next start to adopt.
+    @Option(names = "--kill-all-on-exit", hidden = true, description = "On exit, remove all pods, the bridge and the cgroups of this node")
+    boolean killAllOnExit;
+
     @Override
     public Integer call() throws Exception {
         if (server == null || server.isBlank()) throw new ParameterException(spec.commandLine(), "--server (or K3J_URL) is required: the https://HOST:6443 address of a k3j server");
@@ -80,12 +90,16 @@ final class AgentCommand implements Callable<Integer> {
         Path dir = Nodes.dataDir(dataDir).resolve("agent");
         String name = Nodes.nodeName(nodeName);
         AgentConfig config = new AgentConfig(url, tok, dir, Nodes.runDir(name), name, nodeIps, Nodes.labels(spec, nodeLabels), nodeTaints,
-                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry,
+                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, cniBridge, privateRegistry,
                 Nodes.evictionHard(spec, kubeletArgs));
         Agent agent = Agent.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
+            if (killAllOnExit) {
+                agent.killAll();
+            } else {
+                agent.close();
+            }
             stopped.countDown();
         }, "shutdown"));
         stopped.await();

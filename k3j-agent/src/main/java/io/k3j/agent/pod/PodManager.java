@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 /**
  * Runs the pods bound to this node (kubelet's pod workers and PLEG). The pod source — an informer on pods with
@@ -54,6 +55,15 @@ public final class PodManager implements AutoCloseable {
     final Specs specs;
     final Prober prober;
     final Backoff backoff;
+
+    /**
+     * Sandboxes being created, and containers being created and started, at once (each FIFO). Without a bound a burst
+     * of pods shares the CPUs among all their runtime calls and every pod becomes Running at the very end; bounded,
+     * they start in arrival order, one stage of a pod overlapping the other stage of the next.
+     */
+    final Semaphore sandboxStarts = new Semaphore(RUNTIME_STARTS, true);
+    final Semaphore containerStarts = new Semaphore(RUNTIME_STARTS, true);
+    static final int RUNTIME_STARTS = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
 
     private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
     /** Pods whose worker tore them down; ignored until the source says they are gone (kubelet's terminated pods). */
