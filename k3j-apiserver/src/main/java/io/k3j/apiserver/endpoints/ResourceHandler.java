@@ -440,6 +440,7 @@ final class ResourceHandler {
 
     // ------------------------------------------------------------------ options
 
+    /** The list parameters kube-apiserver decodes, refusing what doesn't parse (400) as it does. */
     static ListOptions listOptions(ApiRequest req) {
         long limit = 0;
         String l = req.param("limit");

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
-import io.k3j.api.select.FieldSelector;
-import io.k3j.api.select.LabelSelector;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
 import io.k3j.apiserver.registry.ListOptions;
@@ -99,6 +97,13 @@ public final class MetricsApi implements AutoCloseable {
         if (!req.method().equals("GET") || isTrue(req.param("watch"))) {
             throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
         }
+        if (name != null) {
+            // a get decodes its resourceVersion as any get does
+            String rv = req.param("resourceVersion");
+            if (rv != null && !rv.isEmpty() && !rv.chars().allMatch(Character::isDigit)) {
+                throw ApiException.badRequest("invalid resource version \"" + rv + "\"");
+            }
+        }
         ObjectNode out = type.namespaced() ? pods(req, namespace, name) : nodes(req, name);
         ex.send(200, "application/json", Json.bytes(out), Map.of());
     }
@@ -129,9 +134,9 @@ public final class MetricsApi implements AutoCloseable {
         for (Scraper.History h : scraper.current().values()) usage.putAll(Usage.pods(h.previous(), h.last()));
         if (name != null) {
             String key = namespace + "/" + name;
-            ObjectNode pod = objects.find(pods, namespace, name).orElseThrow(() -> ApiException.notFound(GROUP, "podmetrics", key));
+            ObjectNode pod = objects.find(pods, namespace, name).orElseThrow(() -> ApiException.notFound(GROUP, "podmetrics", name));
             Usage.Pod u = usage.get(key);
-            if (u == null) throw ApiException.notFound(GROUP, "podmetrics", key);
+            if (u == null) throw ApiException.notFound(GROUP, "podmetrics", name);
             return podMetrics(pod, u);
         }
         ObjectNode list = list("PodMetricsList");
@@ -144,9 +149,9 @@ public final class MetricsApi implements AutoCloseable {
         return list;
     }
 
+    /** Every list parameter is decoded and checked as for any resource; limit and continue page the nodes or pods. */
     private static ListOptions options(ApiRequest req) {
-        return new ListOptions(LabelSelector.parse(req.param("labelSelector")), FieldSelector.parse(req.param("fieldSelector")),
-                "", "", 0, "");
+        return io.k3j.apiserver.endpoints.ListParameters.parse(req);
     }
 
     private ObjectNode nodeMetrics(ObjectNode node, Usage u) {
