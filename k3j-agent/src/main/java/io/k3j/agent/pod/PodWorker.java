@@ -72,10 +72,16 @@ final class PodWorker {
     private boolean sandboxReady;
     private volatile String podIP = "";
     private List<String> podIPs = List.of();
-    private final Map<String, Ctr> containers = new LinkedHashMap<>();
+    /** By container name; concurrent because {@link #stop()} walks it from the closing thread. */
+    private final Map<String, Ctr> containers = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean discovered;
+    /** The pod has been initialized once: regular init containers are done for good. */
+    private boolean initDone;
     /** The pod reached Succeeded/Failed: nothing is started again. */
     private String finalPhase;
+    /** status.reason/message of a pod this node failed (DeadlineExceeded; Evicted later). */
+    private String statusReason;
+    private String statusMessage;
     private Instant startTime;
     private final Map<String, ObjectNode> conditions = new LinkedHashMap<>();
     private boolean hostsWritten;
@@ -96,7 +102,8 @@ final class PodWorker {
         Instant exitSeenAt;
         String waitingReason;
         String waitingMessage;
-        final List<ProbeRunner> probes = new ArrayList<>();
+        /** Written by the worker, read by the probe threads and by {@link #stop()}. */
+        final List<ProbeRunner> probes = new java.util.concurrent.CopyOnWriteArrayList<>();
         Boolean adoptedReady;
 
         Ctr(String name, boolean init) {
@@ -130,8 +137,10 @@ final class PodWorker {
         }
 
         void stopProbes() {
-            probes.forEach(ProbeRunner::close);
-            probes.clear();
+            for (ProbeRunner p : probes) {
+                p.close();
+                probes.remove(p);
+            }
         }
 
         String fieldPath() {
@@ -167,6 +176,9 @@ final class PodWorker {
         this.pod = pod;
         JsonNode st = pod.path("status");
         for (JsonNode c : st.path("conditions")) conditions.put(c.path("type").asText(), (ObjectNode) c.deepCopy());
+        String phase = st.path("phase").asText("");
+        // a pod this node already finished is never run again (kubelet: terminal pods stay terminal)
+        if (phase.equals("Succeeded") || phase.equals("Failed")) finalPhase = phase;
         String start = st.path("startTime").asText("");
         if (!start.isEmpty()) startTime = Instant.parse(start);
     }
@@ -272,6 +284,15 @@ final class PodWorker {
         }
         refresh(p);
         if (startTime == null) startTime = m.config.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        if (finalPhase == null && pastDeadline(p)) {
+            // activeDeadlineSeconds: kubelet's active deadline handler fails the pod and kills it
+            m.events.normal(p, null, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
+            finalPhase = "Failed";
+            statusReason = "DeadlineExceeded";
+            statusMessage = "Pod was active on the node longer than the specified deadline";
+            killPod(p, gracePeriod(p), null);
+            refresh(p);
+        }
         if (finalPhase == null) {
             if (ensureSandbox(p) && prepareVolumes(p)) {
                 if (runInitContainers(p)) runContainers(p);
@@ -285,6 +306,17 @@ final class PodWorker {
         }
         report(p);
         return false;
+    }
+
+    private boolean pastDeadline(JsonNode p) {
+        JsonNode d = p.path("spec").get("activeDeadlineSeconds");
+        if (d == null || !d.isNumber() || startTime == null) return false;
+        Instant end = startTime.plusSeconds(d.asLong());
+        if (m.config.clock().instant().isBefore(end)) {
+            nextWake = earliest(nextWake, end);
+            return false;
+        }
+        return true;
     }
 
     /** Finds the pod's sandbox and containers already in the runtime (a restarted agent adopts them). */
@@ -324,6 +356,8 @@ final class PodWorker {
         }
         for (Ctr r : containers.values()) {
             if (r.id == null) continue;
+            // kubelet: a pod whose app containers were ever created has been initialized
+            if (!r.init) initDone = true;
             r.status = containerStatus(r.id);
             if (r.running()) startProbes(p, r, true);
             else if (r.exited()) r.exitSeenAt = m.config.clock().instant();
@@ -397,6 +431,11 @@ final class PodWorker {
             if (!hostsWritten) writeHosts(p);
             return true;
         }
+        if (sandboxId != null && restartPolicy(p).equals("Never") && containers.values().stream().anyMatch(r -> r.id != null)) {
+            // kubelet gives a pod that must not restart no new sandbox once its containers ran; it just ends
+            killPod(p, 0, null);
+            return false;
+        }
         if (sandboxId != null) {
             // the sandbox died (its network or pause container is gone): kubelet kills the pod and starts over
             m.events.normal(p, null, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
@@ -459,11 +498,32 @@ final class PodWorker {
     }
 
     /** Runs init containers in order; true once all have succeeded. */
+    /** A restartable init container (a sidecar, KEP-753): it keeps running beside the app containers. */
+    static boolean sidecar(JsonNode initContainer) {
+        return initContainer.path("restartPolicy").asText("").equals("Always");
+    }
+
+    /**
+     * Runs init containers in order; true once the pod is initialized (every regular one succeeded, every sidecar
+     * started). After that, regular init containers never run again and sidecars are only kept running.
+     */
     private boolean runInitContainers(ObjectNode p) {
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = ctr(p, c.path("name").asText());
+            if (sidecar(c)) {
+                if (r.running() && keepRunning(p, c, r)) {
+                    if (r.started() || initDone) continue;
+                    return false;
+                }
+                dropCreated(r);
+                startContainer(p, c, r);
+                if (initDone) continue;
+                return false;
+            }
+            if (initDone) continue;
             if (r.exited() && r.status.getExitCode() == 0) continue;
-            if (r.running() || r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) return false;
+            if (r.running()) return false;
+            dropCreated(r);
             if (r.exited()) {
                 // a failed init container: Never fails the pod, otherwise it is retried with back-off
                 if (restartPolicy(p).equals("Never")) return false;
@@ -471,32 +531,52 @@ final class PodWorker {
             startContainer(p, c, r);
             return false;
         }
+        initDone = true;
         return true;
+    }
+
+    /** A container created but never started (an agent died between create and start) is started over. */
+    private void dropCreated(Ctr r) {
+        if (r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) {
+            removeContainer(r.id);
+            r.id = null;
+            r.status = null;
+        }
+    }
+
+    /**
+     * Kills a running container whose definition changed or whose liveness or startup probe failed; true when it is
+     * still running afterwards.
+     */
+    private boolean keepRunning(ObjectNode p, JsonNode c, Ctr r) {
+        String hash = r.status.getAnnotationsOrDefault(Specs.CONTAINER_HASH, "");
+        ProbeRunner live = r.probe(ProbeRunner.Kind.LIVENESS);
+        ProbeRunner startup = r.probe(ProbeRunner.Kind.STARTUP);
+        String why = null;
+        JsonNode probe = null;
+        if (!hash.isEmpty() && !hash.equals(Specs.hash(c))) {
+            why = "Container " + r.name + " definition changed, will be restarted";
+        } else if (live != null && Boolean.FALSE.equals(live.result())) {
+            why = "Container " + r.name + " failed liveness probe, will be restarted";
+            probe = c.path("livenessProbe");
+        } else if (startup != null && Boolean.FALSE.equals(startup.result())) {
+            why = "Container " + r.name + " failed startup probe, will be restarted";
+            probe = c.path("startupProbe");
+        }
+        if (why == null) return true;
+        long grace = gracePeriod(p);
+        if (probe != null && probe.path("terminationGracePeriodSeconds").isNumber()) grace = probe.path("terminationGracePeriodSeconds").asLong();
+        killContainer(p, c, r, grace, why);
+        refresh(p);
+        return r.running();
     }
 
     private void runContainers(ObjectNode p) {
         String policy = restartPolicy(p);
         for (JsonNode c : p.path("spec").path("containers")) {
             Ctr r = ctr(p, c.path("name").asText());
-            if (r.running()) {
-                String hash = r.status.getAnnotationsOrDefault(Specs.CONTAINER_HASH, "");
-                ProbeRunner live = r.probe(ProbeRunner.Kind.LIVENESS);
-                ProbeRunner startup = r.probe(ProbeRunner.Kind.STARTUP);
-                String why = null;
-                if (!hash.isEmpty() && !hash.equals(Specs.hash(c))) why = "Container " + r.name + " definition changed, will be restarted";
-                else if (live != null && Boolean.FALSE.equals(live.result())) why = "Container " + r.name + " failed liveness probe, will be restarted";
-                else if (startup != null && Boolean.FALSE.equals(startup.result())) why = "Container " + r.name + " failed startup probe, will be restarted";
-                if (why == null) continue;
-                killContainer(p, c, r, gracePeriod(p), why);
-                refresh(p);
-                if (r.running()) continue;
-            }
-            if (r.status != null && r.status.getState() == ContainerState.CONTAINER_CREATED) {
-                // created but never started (an agent died between create and start): start it over
-                removeContainer(r.id);
-                r.id = null;
-                r.status = null;
-            }
+            if (r.running() && keepRunning(p, c, r)) continue;
+            dropCreated(r);
             if (r.exited()) {
                 int code = r.status.getExitCode();
                 boolean restart = policy.equals("Always") || policy.equals("OnFailure") && code != 0;
@@ -562,7 +642,7 @@ final class PodWorker {
             nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(2));
             return;
         }
-        m.events.normal(p, r.fieldPath(), "Created", "Created container " + name);
+        m.events.normal(p, r.fieldPath(), "Created", "Created container: " + name);
         // the instance being replaced becomes lastState; the one before it is removed (kubelet keeps one dead instance)
         if (r.id != null) {
             if (r.lastTerminatedId != null) removeContainer(r.lastTerminatedId);
@@ -595,7 +675,8 @@ final class PodWorker {
         if (!postStart.isMissingNode() && !postStart.isNull() && r.running()) {
             Prober.Result res = m.prober.run(postStart, c, id, podIP, (int) Math.max(MIN_GRACE, gracePeriod(p)));
             if (!res.success()) {
-                m.events.warning(p, r.fieldPath(), "FailedPostStartHook", res.output());
+                // kubelet leaves the hook's output out of the event: it may hold secrets
+                m.events.warning(p, r.fieldPath(), "FailedPostStartHook", "PostStartHook failed");
                 killContainer(p, c, r, gracePeriod(p), "FailedPostStartHook");
                 r.status = containerStatus(id);
                 return;
@@ -628,6 +709,7 @@ final class PodWorker {
             r.waitingReason = "ErrImageNeverPull";
             r.waitingMessage = msg;
             m.events.warning(p, r.fieldPath(), "ErrImageNeverPull", msg);
+            m.events.warning(p, r.fieldPath(), "Failed", "Error: ErrImageNeverPull");
             nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(10));
             return false;
         }
@@ -747,7 +829,7 @@ final class PodWorker {
         }
     }
 
-    /** Stops all running containers in parallel (app containers first, as kubelet), then the sandbox. */
+    /** Stops all running containers in parallel, each within the grace period, then the sandbox. */
     private void killPod(ObjectNode p, long grace, String message) {
         List<Thread> stops = new ArrayList<>();
         for (Ctr r : containers.values()) {
@@ -790,14 +872,7 @@ final class PodWorker {
             ObjectNode opts = Json.object();
             opts.put("apiVersion", "v1").put("kind", "DeleteOptions").put("gracePeriodSeconds", 0);
             opts.putObject("preconditions").put("uid", uid);
-            try {
-                m.kube.delete("/api/v1/namespaces/" + ns + "/pods/" + name, opts);
-            } catch (ApiException e) {
-                if (e.code() != 404 && e.code() != 409) throw e;
-            } catch (KubeClient.Unreachable e) {
-                // the server will see the containers gone when it returns; the informer's delete ends the pod
-                LOG.log(System.Logger.Level.INFO, "pod {0} stopped; its deletion will be sent when the server answers", name());
-            }
+            finalizeDeletion(ns, name, opts);
         }
         for (Ctr r : containers.values()) {
             if (r.id != null) removeContainer(r.id);
@@ -814,6 +889,32 @@ final class PodWorker {
         deleteTree(m.config.podDir(uid));
         m.cleanupCgroups(Resources.cgroupParent(m.config.cgroupRoot(), Resources.qosClass(p), uid));
         if (removed) m.status.forget(uid);
+    }
+
+    /**
+     * DELETE with grace 0 and the uid as precondition, as kubelet finalizes a pod it has stopped. While the server
+     * cannot be reached the worker keeps trying (its pod is stopped already; nothing else is waiting for it).
+     */
+    private void finalizeDeletion(String ns, String name, ObjectNode opts) {
+        boolean logged = false;
+        while (!stopped && !removed) {
+            try {
+                m.status.flush(uid);
+                m.kube.delete("/api/v1/namespaces/" + ns + "/pods/" + name, opts);
+                return;
+            } catch (ApiException e) {
+                if (e.code() == 404 || e.code() == 409) return;
+                LOG.log(System.Logger.Level.WARNING, "deleting pod " + name() + " failed: " + e.getMessage());
+            } catch (KubeClient.Unreachable e) {
+                if (!logged) LOG.log(System.Logger.Level.INFO, "pod {0} stopped; its deletion is sent when the server answers", name());
+                logged = true;
+            }
+            try {
+                Thread.sleep(2000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     /** A pod stopped by deletion: Succeeded if every container ended with 0, Failed otherwise (kubelet 1.27+). */
@@ -887,8 +988,10 @@ final class PodWorker {
         String reason = s.getReason();
         if (reason.isEmpty()) reason = s.getExitCode() == 0 ? "Completed" : "Error";
         t.put("reason", reason);
-        String message = terminationMessage(s);
-        if (message.isEmpty()) message = s.getMessage();
+        // the runtime's message, then what the container left in its termination-message file (kubelet joins them)
+        String message = s.getMessage();
+        String own = terminationMessage(s, reason);
+        if (!own.isEmpty()) message = message.isEmpty() ? own : message + ": " + own;
         if (!message.isEmpty()) t.put("message", message);
         String started = time(s.getStartedAt());
         t.put("startedAt", started);
@@ -897,7 +1000,7 @@ final class PodWorker {
         return t;
     }
 
-    private String terminationMessage(ContainerStatus s) {
+    private String terminationMessage(ContainerStatus s, String reason) {
         String file = s.getAnnotationsOrDefault(Specs.TERMINATION_HOST_FILE, "");
         String msg = "";
         if (!file.isEmpty()) {
@@ -908,7 +1011,7 @@ final class PodWorker {
                 msg = "";
             }
         }
-        if (msg.isEmpty() && s.getExitCode() != 0
+        if (msg.isEmpty() && s.getExitCode() != 0 && !reason.equals("ContainerCannotRun")
                 && s.getAnnotationsOrDefault(Specs.TERMINATION_POLICY, "File").equals("FallbackToLogsOnError")) {
             msg = Logs.tail(Path.of(s.getLogPath()), 80, 2048);
         }
@@ -940,7 +1043,8 @@ final class PodWorker {
             state.set("terminated", r.terminated != null ? r.terminated.deepCopy() : terminatedState(r.status, p));
             if (r.init && r.status.getExitCode() == 0) ready = true;
         } else {
-            state.putObject("waiting").put("reason", "ContainerCreating");
+            // created but not running: kubelet reports an empty waiting state
+            state.putObject("waiting");
         }
         o.set("lastState", last);
         o.put("ready", ready);
@@ -949,6 +1053,15 @@ final class PodWorker {
         o.put("imageID", r.status != null ? r.status.getImageRef() : "");
         if (r.id != null) o.put("containerID", "containerd://" + r.id);
         o.put("started", started);
+        // RecursiveReadOnlyMounts (on by default since 1.31) makes kubelet list the mounts; this runtime does not do
+        // recursive read-only mounts, so read-only ones say Disabled
+        if (c.path("volumeMounts").size() > 0) {
+            ArrayNode vms = o.putArray("volumeMounts");
+            for (JsonNode vm : c.path("volumeMounts")) {
+                ObjectNode v = vms.addObject().put("name", vm.path("name").asText()).put("mountPath", vm.path("mountPath").asText());
+                if (vm.path("readOnly").asBoolean(false)) v.put("readOnly", true).put("recursiveReadOnly", "Disabled");
+            }
+        }
         return o;
     }
 
@@ -959,6 +1072,12 @@ final class PodWorker {
         boolean initPending = false;
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = containers.get(c.path("name").asText());
+            if (initDone) break;
+            if (sidecar(c)) {
+                if (r != null && r.started()) continue;
+                initPending = true;
+                break;
+            }
             if (r != null && r.exited() && r.status.getExitCode() == 0) continue;
             if (r != null && r.exited() && policy.equals("Never")) return "Failed";
             initPending = true;
@@ -1015,20 +1134,26 @@ final class PodWorker {
         String defaultWaiting = hasInit ? "PodInitializing" : "ContainerCreating";
         ObjectNode st = Json.object();
         st.put("phase", phase);
+        if (statusReason != null) st.put("reason", statusReason).put("message", statusMessage);
         ArrayNode conds = st.putArray("conditions");
         boolean network = sandboxReady && (Specs.hostNetwork(p) || !podIP.isEmpty());
         conds.add(condition("PodReadyToStartContainers", network && !terminal, null, null));
         List<String> incompleteInit = new ArrayList<>();
+        List<String> sidecarsUnready = new ArrayList<>();
         ArrayNode initStatuses = Json.array();
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = ctr((ObjectNode) p, c.path("name").asText());
-            if (!(r.exited() && r.status.getExitCode() == 0)) incompleteInit.add(r.name);
-            initStatuses.add(containerStatusJson(p, c, r, defaultWaiting));
+            boolean done = initDone || (sidecar(c) ? r.started() : r.exited() && r.status.getExitCode() == 0);
+            if (!done) incompleteInit.add(r.name);
+            ObjectNode cs = containerStatusJson(p, c, r, defaultWaiting);
+            if (sidecar(c) && !cs.path("ready").asBoolean()) sidecarsUnready.add(r.name);
+            initStatuses.add(cs);
         }
         boolean initialized = incompleteInit.isEmpty() || phase.equals("Succeeded");
         conds.add(condition("Initialized", initialized, initialized ? (phase.equals("Succeeded") && hasInit ? "PodCompleted" : null)
                 : "ContainersNotInitialized", initialized ? null : "containers with incomplete status: [" + String.join(" ", incompleteInit) + "]"));
-        List<String> unready = new ArrayList<>();
+        // sidecars count for readiness (KEP-753) and come first in the message, as in the pod's spec
+        List<String> unready = new ArrayList<>(sidecarsUnready);
         ArrayNode statuses = Json.array();
         for (JsonNode c : p.path("spec").path("containers")) {
             Ctr r = ctr((ObjectNode) p, c.path("name").asText());

@@ -124,8 +124,9 @@ final class Specs {
 
     String hostname(JsonNode pod) {
         if (hostNetwork(pod)) {
+            // the kernel's hostname, not InetAddress.getLocalHost(), which may ask DNS
             try {
-                return java.net.InetAddress.getLocalHost().getHostName();
+                return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
             } catch (IOException e) {
                 return config.nodeName();
             }
@@ -256,8 +257,40 @@ final class Specs {
         return f;
     }
 
+    /**
+     * A hash of the container's spec that does not depend on field order (the offline cache and the server may
+     * order fields differently): a change means the container must be replaced.
+     */
     static String hash(JsonNode container) {
-        return Integer.toHexString(Json.string(container).hashCode());
+        StringBuilder b = new StringBuilder();
+        canonical(container, b);
+        long h = 1125899906842597L;
+        for (int i = 0; i < b.length(); i++) h = 31 * h + b.charAt(i);
+        return Long.toHexString(h);
+    }
+
+    private static void canonical(JsonNode n, StringBuilder b) {
+        if (n.isObject()) {
+            List<String> names = new ArrayList<>();
+            n.fieldNames().forEachRemaining(names::add);
+            java.util.Collections.sort(names);
+            b.append('{');
+            for (String k : names) {
+                b.append(k).append(':');
+                canonical(n.get(k), b);
+                b.append(',');
+            }
+            b.append('}');
+        } else if (n.isArray()) {
+            b.append('[');
+            for (JsonNode e : n) {
+                canonical(e, b);
+                b.append(',');
+            }
+            b.append(']');
+        } else {
+            b.append(n.toString());
+        }
     }
 
     /** The CRI config of one (init or app) container at {@code restartCount}. */
@@ -269,7 +302,7 @@ final class Specs {
         for (PodVolumes.Env e : env) envMap.put(e.name(), e.value());
         ContainerConfig.Builder b = ContainerConfig.newBuilder()
                 .setMetadata(ContainerMetadata.newBuilder().setName(name).setAttempt(restartCount))
-                .setImage(ImageSpec.newBuilder().setImage(c.path("image").asText()))
+                .setImage(ImageSpec.newBuilder().setImage(c.path("image").asText()).setUserSpecifiedImage(c.path("image").asText()))
                 .setWorkingDir(c.path("workingDir").asText(""))
                 .setLogPath(name + "/" + restartCount + ".log")
                 .setStdin(c.path("stdin").asBoolean(false)).setStdinOnce(c.path("stdinOnce").asBoolean(false)).setTty(c.path("tty").asBoolean(false));

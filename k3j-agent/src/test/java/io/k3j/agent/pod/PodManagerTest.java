@@ -250,7 +250,7 @@ class PodManagerTest {
         cluster.await("the container's log", Duration.ofSeconds(10), () -> Files.exists(log) && read(log).contains("stdout F hello"));
         cluster.await("events", Duration.ofSeconds(10), () -> hasEvent("web", "Started", "Started container c")
                 && hasEvent("web", "Pulled", "Container image \"docker.io/library/busybox:1.35\" already present on machine")
-                && hasEvent("web", "Created", "Created container c"));
+                && hasEvent("web", "Created", "Created container: c"));
         // /etc/hosts names the pod, resolv.conf points at the cluster DNS
         String hosts = exec(c.path("containerID").asText().substring(13), "cat", "/etc/hosts");
         assertTrue(hosts.contains(st.path("podIP").asText() + "\tweb"), hosts);
@@ -405,6 +405,9 @@ class PodManagerTest {
                   "env":[{"name":"GREETING","valueFrom":{"configMapKeyRef":{"name":"cfg","key":"greeting"}}}],
                   "volumeMounts":[{"name":"cfg","mountPath":"/cfg"},{"name":"scratch","mountPath":"/scratch"}]}]}""");
         ObjectNode p = await("vol", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        JsonNode mounts = cs(p, 0).path("volumeMounts");
+        assertEquals("cfg", mounts.path(0).path("name").asText(), cs(p, 0).toString());
+        assertEquals("/scratch", mounts.path(1).path("mountPath").asText());
         String id = cs(p, 0).path("containerID").asText().substring(13);
         cluster.await("the container's output", Duration.ofSeconds(10), () -> exec(id, "cat", "/scratch/out").equals("hello hello\n"));
         String hosts = exec(id, "cat", "/etc/hosts");
@@ -536,6 +539,43 @@ class PodManagerTest {
         @Override
         public void close() {
         }
+    }
+
+    @Test
+    @DisplayName("a pod past its activeDeadlineSeconds is killed and fails with reason DeadlineExceeded")
+    void activeDeadline() {
+        create("deadline", SLEEPER.replace("\"nodeName\"", "\"activeDeadlineSeconds\":30,\"nodeName\""));
+        await("deadline", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        clock.advance(Duration.ofSeconds(31));
+        ObjectNode p = await("deadline", "Failed", Duration.ofSeconds(20), x -> x.path("status").path("phase").asText().equals("Failed"));
+        assertEquals("DeadlineExceeded", p.path("status").path("reason").asText());
+        assertEquals("Pod was active on the node longer than the specified deadline", p.path("status").path("message").asText());
+        assertTrue(cs(p, 0).path("state").has("terminated"), cs(p, 0).toString());
+        delete("deadline");
+        cluster.await("deadline to be gone", Duration.ofSeconds(30), () -> pod("deadline") == null);
+    }
+
+    @Test
+    @DisplayName("a sidecar (init container with restartPolicy Always) starts before the app container and keeps running beside it")
+    void sidecar() {
+        create("side", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":2,
+                 "initContainers":[{"name":"proxy","image":"docker.io/library/busybox:1.35","restartPolicy":"Always",
+                   "command":["sh","-c","trap 'exit 0' TERM; touch /tmp/up; while true; do sleep 1; done"]}],
+                 "containers":[{"name":"app","image":"docker.io/library/busybox:1.35",
+                   "command":["sh","-c","trap 'exit 0' TERM; while true; do sleep 1; done"]}]}""");
+        ObjectNode p = await("side", "Ready", Duration.ofSeconds(30), x -> condition(x, "Ready").equals("True"));
+        assertEquals("Always", p.path("spec").path("initContainers").path(0).path("restartPolicy").asText(), "the server kept restartPolicy");
+        JsonNode proxy = p.path("status").path("initContainerStatuses").path(0);
+        assertTrue(proxy.path("state").has("running"), proxy.toString());
+        assertTrue(proxy.path("started").asBoolean() && proxy.path("ready").asBoolean(), proxy.toString());
+        assertEquals("True", condition(p, "Initialized"));
+        assertTrue(cs(p, 0).path("state").has("running"));
+        String proxyStarted = proxy.path("state").path("running").path("startedAt").asText();
+        String appStarted = cs(p, 0).path("state").path("running").path("startedAt").asText();
+        assertTrue(proxyStarted.compareTo(appStarted) <= 0, proxyStarted + " > " + appStarted);
+        delete("side");
+        cluster.await("side to be gone", Duration.ofSeconds(30), () -> pod("side") == null);
     }
 
     @Test
