@@ -152,7 +152,12 @@ class EdgeSurvivalTest {
         Map<String, Snapshot> before = snapshots("web", "flaky", "conf");
         long old = node.killContainerd();
         await("a new containerd", Duration.ofSeconds(30), () -> node.containerdPid().filter(p -> p != old).isPresent());
-        assertTrue(runtimeRunning().keySet().containsAll(List.of("web", "flaky", "conf")), runtimeRunning().toString());
+        // the new containerd finds the running pods again (their shims lived on)
+        await("the new containerd to report the pods running", Duration.ofSeconds(20),
+                () -> runtimeRunning().keySet().containsAll(List.of("web", "flaky", "conf")), () -> runtimeRunning().toString());
+        for (String p : List.of("web", "flaky", "conf")) {
+            assertEquals("containerd://" + runtimeRunning().get(p), before.get(p).containerId, p + "'s container survived");
+        }
         pod("late", "automountServiceAccountToken: false", "", "");
         awaitRunning("late", Duration.ofSeconds(40));
         assertUnchanged(before, "web", "flaky", "conf");
