@@ -142,9 +142,20 @@ public final class PodManager implements AutoCloseable {
 
             @Override
             public void onDelete(ObjectNode obj) {
-                remove(obj.path("metadata").path("uid").asText());
+                remove(obj);
             }
         };
+    }
+
+    /**
+     * As {@link #remove(String)} with the pod's last state: a pod force-deleted from the API (grace 0) is stopped with
+     * kubelet's minimum grace period of 2 s rather than its spec's.
+     */
+    public void remove(ObjectNode pod) {
+        String uid = pod.path("metadata").path("uid").asText();
+        PodWorker w = workers.get(uid);
+        if (w != null && pod.path("metadata").has("deletionTimestamp")) w.update(pod.deepCopy());
+        remove(uid);
     }
 
     /** The source has delivered its first full list: runtime sandboxes of unknown pods may now be removed. */

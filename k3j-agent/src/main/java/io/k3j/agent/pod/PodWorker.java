@@ -607,6 +607,14 @@ final class PodWorker {
             m.backoff.next(key);
         }
         if (!ensureImage(p, c, r)) return;
+        String nonRoot = verifyRunAsNonRoot(p, c);
+        if (nonRoot != null) {
+            r.waitingReason = "CreateContainerConfigError";
+            r.waitingMessage = nonRoot;
+            m.events.warning(p, r.fieldPath(), "Failed", "Error: " + nonRoot);
+            nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(10));
+            return;
+        }
         int restartCount = r.id == null && r.lastTerminatedId == null ? r.restartCount : r.restartCount + 1;
         List<PodVolumes.Env> env;
         List<PodVolumes.Mount> mounts;
@@ -687,6 +695,31 @@ final class PodWorker {
 
     private static Instant earliest(Instant a, Instant b) {
         return a == null || b.isBefore(a) ? b : a;
+    }
+
+    /**
+     * runAsNonRoot (container's, else the pod's): the effective user must not be 0 — the runAsUser given, else the
+     * image's numeric user (kubelet's verifyRunAsNonRoot); returns kubelet's error text or null.
+     */
+    private String verifyRunAsNonRoot(JsonNode p, JsonNode c) {
+        JsonNode sc = c.path("securityContext");
+        JsonNode psc = p.path("spec").path("securityContext");
+        boolean nonRoot = sc.has("runAsNonRoot") ? sc.path("runAsNonRoot").asBoolean() : psc.path("runAsNonRoot").asBoolean(false);
+        if (!nonRoot) return null;
+        String where = " (pod: \"" + podRef() + "\", container: " + c.path("name").asText() + ")";
+        JsonNode user = sc.has("runAsUser") ? sc.get("runAsUser") : psc.get("runAsUser");
+        if (user != null && user.isNumber()) return user.asLong() == 0 ? "container's runAsUser breaks non-root policy" + where : null;
+        io.k3j.agent.cri.v1.Image img;
+        try {
+            img = m.images.imageStatus(ImageStatusRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(c.path("image").asText())).build())
+                    .getImage();
+        } catch (CriException e) {
+            return null;
+        }
+        if (img.hasUid()) return img.getUid().getValue() == 0 ? "container has runAsNonRoot and image will run as root" + where : null;
+        String name = img.getUsername();
+        if (name.isEmpty()) return "container has runAsNonRoot and image will run as root" + where;
+        return "container has runAsNonRoot and image has non-numeric user (" + name + "), cannot verify user is non-root" + where;
     }
 
     /** Image present? (ImageStatus; PullImage only when missing, allowed by policy and by the agent.) */
@@ -785,6 +818,8 @@ final class PodWorker {
     private long gracePeriod(JsonNode p) {
         JsonNode d = p.path("metadata").get("deletionGracePeriodSeconds");
         if (d != null && d.isNumber()) return d.asLong();
+        // gone from the API without a graceful deletion (forced): nobody waits for it, kubelet's minimum applies
+        if (removed) return 0;
         return p.path("spec").path("terminationGracePeriodSeconds").asLong(30);
     }
 

@@ -257,6 +257,13 @@ class PodManagerTest {
         String resolv = exec(c.path("containerID").asText().substring(13), "cat", "/etc/resolv.conf");
         assertTrue(resolv.contains("nameserver 10.43.0.10") && resolv.contains("search default.svc.cluster.local svc.cluster.local cluster.local")
                 && resolv.contains("ndots:5"), resolv);
+        // what kubectl makes of it
+        var get = io.k3j.controllers.testing.Kubectl.run(cluster.kubeconfig(), "get", "pod", "web", "-o", "wide", "--no-headers");
+        assertEquals(0, get.exit(), get.out());
+        assertTrue(get.out().matches("(?s)web\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+" + java.util.regex.Pattern.quote(st.path("podIP").asText())
+                + "\\s+" + NODE + ".*"), get.out());
+        var describe = io.k3j.controllers.testing.Kubectl.run(cluster.kubeconfig(), "describe", "pod", "web");
+        assertTrue(describe.out().contains("Started container c") && describe.out().contains("QoS Class:") , describe.out());
         delete("web");
         cluster.await("web to be gone", Duration.ofSeconds(30), () -> pod("web") == null);
     }
@@ -387,9 +394,17 @@ class PodManagerTest {
         assertEquals("Container image \"docker.io/library/nothere:1.0\" is not present with pull policy of Never",
                 cs(p, 0).path("state").path("waiting").path("message").asText());
         assertEquals("Pending", p.path("status").path("phase").asText());
+        ObjectNode root = create("nonroot", """
+                {"nodeName":"NODE","securityContext":{"runAsNonRoot":true},
+                 "containers":[{"name":"c","image":"docker.io/library/busybox:1.35","command":["sleep","3600"]}]}""");
+        p = await("nonroot", "CreateContainerConfigError", Duration.ofSeconds(30),
+                x -> cs(x, 0).path("state").path("waiting").path("reason").asText().equals("CreateContainerConfigError"));
+        assertEquals("container has runAsNonRoot and image will run as root (pod: \"nonroot_default(" + root.path("metadata").path("uid").asText()
+                + ")\", container: c)", cs(p, 0).path("state").path("waiting").path("message").asText());
         delete("init");
         delete("never");
-        cluster.await("both to be gone", Duration.ofSeconds(30), () -> pod("init") == null && pod("never") == null);
+        delete("nonroot");
+        cluster.await("all to be gone", Duration.ofSeconds(30), () -> pod("init") == null && pod("never") == null && pod("nonroot") == null);
     }
 
     @Test
@@ -600,6 +615,27 @@ class PodManagerTest {
                         .putLabelSelector("io.kubernetes.pod.uid", uid)).build()).getContainersCount() == 0
                 && !Files.exists(config.dataDir().resolve("pods").resolve(uid)));
         cluster.await("a Killing event", Duration.ofSeconds(10), () -> hasEvent("del", "Killing", "Stopping container c"));
+        // preStop runs before the container is signalled
+        Path hostDir = dir.resolve("hostpath");
+        create("hook", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":10,
+                 "volumes":[{"name":"out","hostPath":{"path":"%s","type":"DirectoryOrCreate"}}],
+                 "containers":[{"name":"c","image":"docker.io/library/busybox:1.35","volumeMounts":[{"name":"out","mountPath":"/out"}],
+                  "command":["sh","-c","trap 'echo term >> /out/log; exit 0' TERM; while true; do sleep 1; done"],
+                  "lifecycle":{"preStop":{"exec":{"command":["sh","-c","echo prestop >> /out/log"]}}}}]}""".formatted(hostDir));
+        await("hook", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        delete("hook");
+        cluster.await("hook to be gone", Duration.ofSeconds(30), () -> pod("hook") == null);
+        assertEquals("prestop\nterm\n", read(hostDir.resolve("log")));
+        // a force deletion (grace 0) removes the object at once; the node still stops the pod, within 2 s + kill
+        String forced = create("forced", """
+                {"nodeName":"NODE","terminationGracePeriodSeconds":60,"containers":[{"name":"c","image":"docker.io/library/busybox:1.35",
+                 "command":["sh","-c","while true; do sleep 1; done"]}]}""").path("metadata").path("uid").asText();
+        await("forced", "Running", Duration.ofSeconds(30), x -> cs(x, 0).path("state").has("running"));
+        kube.delete("/api/v1/namespaces/default/pods/forced", (ObjectNode) Json.parseYamlOrJson("{\"gracePeriodSeconds\":0}".getBytes(StandardCharsets.UTF_8)));
+        cluster.await("the forced pod's sandbox to be removed", Duration.ofSeconds(15), () ->
+                cri.listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                        .putLabelSelector("io.kubernetes.pod.uid", forced)).build()).getItemsCount() == 0);
     }
 
     @Test
