@@ -174,7 +174,10 @@ class EdgeSurvivalTest {
         Map<String, String> runtimeBefore = runtimeRunning();
         Files.writeString(trigger.resolve("exit"), "");
         await("flaky to be restarted by the agent while the server is away", Duration.ofSeconds(30),
-                () -> runtimeRunning().containsKey("flaky") && !runtimeRunning().get("flaky").equals(runtimeBefore.get("flaky")));
+                () -> {
+                    String now = runtimeRunning().get("flaky");
+                    return now != null && !now.equals(runtimeBefore.get("flaky"));
+                });
         Thread.sleep(3000);
         Map<String, String> runtimeAfter = runtimeRunning();
         for (String p : List.of("web", "conf", "late")) assertEquals(runtimeBefore.get(p), runtimeAfter.get(p), p + " kept running");
