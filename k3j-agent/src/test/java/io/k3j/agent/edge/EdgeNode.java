@@ -108,16 +108,28 @@ final class EdgeNode implements AutoCloseable {
         return CriClient.connect(socket, Duration.ofSeconds(10));
     }
 
+    /**
+     * Every containerd of this node, not only the pid file's: one started beside another (a bug) or one whose pid
+     * file was overwritten. Found by this node's own config path in the command line.
+     */
+    List<Long> containerdPids() {
+        String config = dataDir.resolve("etc/containerd/config.toml").toString();
+        return processes(cmd -> cmd.startsWith("containerd ") && cmd.contains(config));
+    }
+
     /** The shims of this node: runc shims whose command line names this node's containerd socket. */
     List<Long> shimPids() {
+        return processes(cmd -> cmd.contains("containerd-shim") && cmd.contains(socket.toString()));
+    }
+
+    private static List<Long> processes(java.util.function.Predicate<String> commandLine) {
         List<Long> out = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String f = p.getFileName().toString();
                 if (!f.chars().allMatch(Character::isDigit)) continue;
                 long pid = Long.parseLong(f);
-                String cmd = commandLine(pid);
-                if (cmd.contains("containerd-shim") && cmd.contains(socket.toString())) out.add(pid);
+                if (pid != ProcessHandle.current().pid() && commandLine.test(commandLine(pid))) out.add(pid);
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -158,6 +170,7 @@ final class EdgeNode implements AutoCloseable {
         List<Long> shims = shimPids();
         for (long shim : shims) shimSockets.add(shimSocket(shim));
         containerdPid().ifPresent(EdgeNode::kill);
+        for (long pid : containerdPids()) kill(pid);
         for (long shim : shims) kill(shim);
         for (long pid : containers) kill(pid);
         for (long pid : containerPids()) kill(pid);

@@ -198,6 +198,8 @@ class EdgeSurvivalTest {
         proxy.cut();
         node.crash();
         assertTrue(node.containerPids().isEmpty(), "nothing of the node survives the reboot");
+        // deleted on the server while the node is down: the agent learns it only when the server returns
+        cluster.api().delete(cluster.type("", "v1", "pods"), "default", "late", io.k3j.apiserver.registry.DeleteOptions.DEFAULT);
         node.startAgent(Duration.ofSeconds(60));
         await("the cached pods to run again without the server", Duration.ofSeconds(60), () -> runtimeRunning().keySet().containsAll(all));
         Map<String, String> rebooted = runtimeRunning();
@@ -207,14 +209,24 @@ class EdgeSurvivalTest {
         assertEquals("offline-ready", exec(rebooted.get("conf"), "sh", "-c", "echo $MODE"));
         assertTrue(exec(rebooted.get("conf"), "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token").startsWith("ey"));
         proxy.restore();
-        for (String p : all) {
+        await("late, deleted while the node was away, to be stopped and gone", Duration.ofSeconds(60),
+                () -> cluster.get("", "v1", "pods", "default", "late") == null && !runtimeRunning().containsKey("late"));
+        for (String p : List.of("web", "flaky", "conf")) {
             Snapshot was = before.get(p);
             awaitStatus(p, Duration.ofSeconds(60), s -> s.running && s.containerId.equals("containerd://" + rebooted.get(p)));
             Snapshot now = Snapshot.of(podObject(p));
             assertEquals(was.uid, now.uid, p + " is the same pod");
             assertNotEquals(was.containerId, now.containerId, p + " runs a new container after the reboot");
             assertEquals(was.restartCount + 1, now.restartCount, p + "'s restartCount after a reboot (kubelet counts from its log dir)");
+            assertTrue(podObject(p).path("metadata").path("deletionTimestamp").isMissingNode(), p + " is not being deleted");
         }
+        await("the node to be Ready again", Duration.ofSeconds(30), () -> {
+            ObjectNode n = cluster.get("", "v1", "nodes", null, node.name);
+            for (JsonNode c : n.path("status").path("conditions")) {
+                if (c.path("type").asText().equals("Ready")) return c.path("status").asText().equals("True");
+            }
+            return false;
+        });
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
