@@ -510,6 +510,7 @@ final class PodWorker {
     private boolean runInitContainers(ObjectNode p) {
         for (JsonNode c : p.path("spec").path("initContainers")) {
             Ctr r = ctr(p, c.path("name").asText());
+            if (unknown(r)) return initDone;
             if (sidecar(c)) {
                 if (r.running() && keepRunning(p, c, r)) {
                     if (r.started() || initDone) continue;
@@ -532,6 +533,16 @@ final class PodWorker {
             return false;
         }
         initDone = true;
+        return true;
+    }
+
+    /**
+     * The runtime cannot tell the container's state (e.g. just after containerd restarted): nothing is decided about
+     * it until it can, so a container that may still run is never doubled.
+     */
+    private boolean unknown(Ctr r) {
+        if (r.status == null || r.status.getState() != ContainerState.CONTAINER_UNKNOWN) return false;
+        nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(1));
         return true;
     }
 
@@ -575,6 +586,7 @@ final class PodWorker {
         String policy = restartPolicy(p);
         for (JsonNode c : p.path("spec").path("containers")) {
             Ctr r = ctr(p, c.path("name").asText());
+            if (unknown(r)) continue;
             if (r.running() && keepRunning(p, c, r)) continue;
             dropCreated(r);
             if (r.exited()) {
@@ -921,7 +933,12 @@ final class PodWorker {
                 .setFilter(PodSandboxFilter.newBuilder().putLabelSelector(Specs.POD_UID, uid)).build()).getItemsList()) {
             removeSandbox(b.getId());
         }
-        m.volumes.cleanup(uid);
+        try {
+            m.volumes.cleanup(uid);
+        } catch (RuntimeException e) {
+            // a volume that will not unmount must not keep the pod's worker alive; its directory stays behind, logged
+            LOG.log(System.Logger.Level.WARNING, "cleaning up the volumes of " + name() + " failed: " + e.getMessage());
+        }
         m.backoff.forget(uid + "/");
         m.backoff.forget("pull/" + uid + "/");
         deleteTree(m.config.podDir(uid));
