@@ -49,6 +49,8 @@ class EdgeSurvivalTest {
     private static TcpProxy proxy;
     private static EdgeNode node;
     private static Path trigger;
+    /** Longer than the agent's 10 s lease renewal (as the default 40 s is), shorter than a test should wait. */
+    private static final Duration GRACE = Duration.ofSeconds(16);
 
     /** The agent's log when a test fails: what it did is the only explanation. */
     @RegisterExtension
@@ -64,7 +66,8 @@ class EdgeSurvivalTest {
         assumeTrue(Packages.isRoot(), "needs root (containerd, cgroups, network namespaces)");
         int b = ThreadLocalRandom.current().nextInt(100, 200);
         cluster = TestCluster.start(List.of(NodeControllers.ipam(), NodeControllers.lifecycle(), NodeControllers.taintEviction()),
-                cfg -> cfg.withCidrs("10." + b + ".0.0/16", "10.43.0.0/16"));
+                // a short grace: outages longer than it make the node Unknown and its pods NotReady, as in production
+                cfg -> cfg.withCidrs("10." + b + ".0.0/16", "10.43.0.0/16").withNodeMonitorGracePeriod(GRACE));
         proxy = new TcpProxy(new InetSocketAddress("127.0.0.1", cluster.controlPlane().port()));
         node = new EdgeNode("https://127.0.0.1:" + proxy.port(), cluster.controlPlane().token().token().encoded());
         trigger = node.base.resolve("trigger");
@@ -143,6 +146,7 @@ class EdgeSurvivalTest {
         assertEquals(3, container(flaky).path("lastState").path("terminated").path("exitCode").asInt(-1), flaky.toPrettyString());
         assertUnchanged(before, "web", "conf");
         holdUnchanged(Duration.ofSeconds(3), "web", "conf");
+        awaitReady("web", "flaky", "conf");
     }
 
     @Test
@@ -178,7 +182,10 @@ class EdgeSurvivalTest {
                     String now = runtimeRunning().get("flaky");
                     return now != null && !now.equals(runtimeBefore.get("flaky"));
                 });
-        Thread.sleep(3000);
+        // longer than the grace period: the node lifecycle controller marks the node Unknown and its pods NotReady
+        await("the server to mark the pods NotReady", GRACE.plusSeconds(20), () -> !ready(podObject("web")),
+                () -> cluster.get("", "v1", "nodes", null, node.name).path("status").path("conditions").toPrettyString()
+                        + "\n" + podObject("web").path("status").toPrettyString());
         Map<String, String> runtimeAfter = runtimeRunning();
         for (String p : List.of("web", "conf", "late")) assertEquals(runtimeBefore.get(p), runtimeAfter.get(p), p + " kept running");
         // the server still shows the old state: nothing reached it
@@ -187,6 +194,8 @@ class EdgeSurvivalTest {
         awaitStatus("flaky", Duration.ofSeconds(40), s -> s.restartCount == 2 && s.running
                 && s.containerId.equals("containerd://" + runtimeAfter.get("flaky")));
         assertUnchanged(before, "web", "conf", "late");
+        // the node's own view wins again: Ready, as its probes (none: running = ready) say
+        awaitReady("web", "flaky", "conf", "late");
     }
 
     @Test
@@ -220,6 +229,7 @@ class EdgeSurvivalTest {
             assertEquals(was.restartCount + 1, now.restartCount, p + "'s restartCount after a reboot (kubelet counts from its log dir)");
             assertTrue(podObject(p).path("metadata").path("deletionTimestamp").isMissingNode(), p + " is not being deleted");
         }
+        awaitReady("web", "flaky", "conf");
         await("the node to be Ready again", Duration.ofSeconds(30), () -> {
             ObjectNode n = cluster.get("", "v1", "nodes", null, node.name);
             for (JsonNode c : n.path("status").path("conditions")) {
@@ -273,6 +283,19 @@ class EdgeSurvivalTest {
             assertUnchanged(before, names);
             Map<String, String> now = runtimeRunning();
             for (String n : names) assertEquals(runtime.get(n), now.get(n), n + "'s container in the runtime");
+        }
+    }
+
+    private static boolean ready(ObjectNode pod) {
+        for (JsonNode c : pod.path("status").path("conditions")) {
+            if (c.path("type").asText().equals("Ready")) return c.path("status").asText().equals("True");
+        }
+        return false;
+    }
+
+    private static void awaitReady(String... names) {
+        for (String n : names) {
+            await(n + " to be Ready on the server", Duration.ofSeconds(30), () -> ready(podObject(n)), () -> podObject(n).toPrettyString());
         }
     }
 
