@@ -196,10 +196,31 @@ class EdgeSurvivalTest {
         assertUnchanged(before, "web", "conf", "late");
         // the node's own view wins again: Ready, as its probes (none: running = ready) say
         awaitReady("web", "flaky", "conf", "late");
+        awaitNodeReady();
     }
 
     @Test
     @Order(4)
+    @DisplayName("agent SIGKILLed and restarted while the server is unreachable: cached pods adopted as they run, nothing restarted")
+    void agentRestartedOffline() throws Exception {
+        List<String> all = List.of("web", "flaky", "conf", "late");
+        Map<String, Snapshot> before = snapshots(all.toArray(String[]::new));
+        Map<String, String> runtimeBefore = runtimeRunning();
+        proxy.cut();
+        node.killAgent();
+        node.startAgent(Duration.ofSeconds(60));
+        // long enough for the workers to sync every pod and for a relist round (orphans are never removed offline)
+        Thread.sleep(4000);
+        assertEquals(runtimeBefore, runtimeRunning(), "the same containers run");
+        proxy.restore();
+        awaitNodeReady();
+        awaitReady(all.toArray(String[]::new));
+        assertUnchanged(before, all.toArray(String[]::new));
+        assertEquals(runtimeBefore, runtimeRunning(), "the same containers run");
+    }
+
+    @Test
+    @Order(5)
     @DisplayName("node rebooted while the server is unreachable: pods come back from the local cache; same pod UIDs, new containers, restartCount+1")
     void rebootOffline() throws Exception {
         List<String> all = List.of("web", "flaky", "conf", "late");
@@ -230,13 +251,7 @@ class EdgeSurvivalTest {
             assertTrue(podObject(p).path("metadata").path("deletionTimestamp").isMissingNode(), p + " is not being deleted");
         }
         awaitReady("web", "flaky", "conf");
-        await("the node to be Ready again", Duration.ofSeconds(30), () -> {
-            ObjectNode n = cluster.get("", "v1", "nodes", null, node.name);
-            for (JsonNode c : n.path("status").path("conditions")) {
-                if (c.path("type").asText().equals("Ready")) return c.path("status").asText().equals("True");
-            }
-            return false;
-        });
+        awaitNodeReady();
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
@@ -291,6 +306,16 @@ class EdgeSurvivalTest {
             if (c.path("type").asText().equals("Ready")) return c.path("status").asText().equals("True");
         }
         return false;
+    }
+
+    private static void awaitNodeReady() {
+        await("the node to be Ready on the server", Duration.ofSeconds(30), () -> {
+            ObjectNode n = cluster.get("", "v1", "nodes", null, node.name);
+            for (JsonNode c : n.path("status").path("conditions")) {
+                if (c.path("type").asText().equals("Ready")) return c.path("status").asText().equals("True");
+            }
+            return false;
+        }, () -> cluster.get("", "v1", "nodes", null, node.name).path("status").path("conditions").toPrettyString());
     }
 
     private static void awaitReady(String... names) {
