@@ -190,7 +190,9 @@ final class EdgeNode implements AutoCloseable {
     @Override
     public void close() throws Exception {
         killAgent();
-        if (containerdPid().isPresent()) {
+        // containerd may be restarting (a test failed mid-way): give it a moment to answer
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (containerdPid().isPresent() && System.nanoTime() < deadline) {
             try (CriClient cri = cri()) {
                 for (PodSandbox s : cri.listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
                     try {
@@ -200,12 +202,40 @@ final class EdgeNode implements AutoCloseable {
                         // the crash below kills what is left
                     }
                 }
+                break;
             } catch (CriException e) {
-                // containerd does not answer: the crash below kills what is left
+                Thread.sleep(200);
             }
         }
         crash();
+        removeCniResults();
         deleteTree(base);
+    }
+
+    /**
+     * The CNI result cache (containerd's fixed /var/lib/cni/results) of sandboxes on this node's bridge that were
+     * never torn down through CNI: removed so that nothing of the node is left.
+     */
+    private void removeCniResults() throws IOException {
+        Path dir = Path.of("/var/lib/cni/results");
+        if (!Files.isDirectory(dir)) return;
+        String prefix = "k3j-pod-network-";
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (!n.startsWith(prefix) || !n.endsWith("-eth0")) continue;
+                String content;
+                try {
+                    content = Files.readString(f);
+                } catch (IOException e) {
+                    continue;
+                }
+                if (!content.contains("\"" + bridge + "\"")) continue;
+                String id = n.substring(prefix.length(), n.length() - "-eth0".length());
+                Files.deleteIfExists(f);
+                Files.deleteIfExists(dir.resolve("cni-loopback-" + id + "-lo"));
+            }
+        }
     }
 
     String logs() {

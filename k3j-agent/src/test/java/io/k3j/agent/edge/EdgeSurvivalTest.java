@@ -226,6 +226,9 @@ class EdgeSurvivalTest {
         List<String> all = List.of("web", "flaky", "conf", "late");
         Map<String, Snapshot> before = snapshots(all.toArray(String[]::new));
         proxy.cut();
+        // 4 pause processes and 4 containers, at least: the crash below really finds the node's processes
+        assertTrue(node.containerPids().size() >= 8, "processes in the node's cgroups: " + node.containerPids());
+        assertEquals(4, node.shimPids().size(), "one shim per sandbox: " + node.shimPids());
         node.crash();
         assertTrue(node.containerPids().isEmpty(), "nothing of the node survives the reboot");
         // deleted on the server while the node is down: the agent learns it only when the server returns
