@@ -255,6 +255,9 @@ class EdgeSurvivalTest {
         }
         awaitReady("web", "flaky", "conf");
         awaitNodeReady();
+        // the sandboxes from before the reboot are torn down (CNI DEL gives their addresses back): one per pod is left
+        await("one sandbox per pod and one address each", Duration.ofSeconds(30), () -> sandboxes() == 3 && leasedAddresses() == 3,
+                () -> sandboxes() + " sandboxes, " + leasedAddresses() + " addresses leased");
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
@@ -365,6 +368,21 @@ class EdgeSurvivalTest {
             // containerd is restarting
         }
         return out;
+    }
+
+    private static int sandboxes() {
+        try (CriClient cri = node.cri()) {
+            return cri.listPodSandbox(io.k3j.agent.cri.v1.ListPodSandboxRequest.getDefaultInstance()).getItemsCount();
+        }
+    }
+
+    /** host-local IPAM keeps one file per leased address, named by the address. */
+    private static long leasedAddresses() {
+        try (var files = Files.list(node.dataDir.resolve("cni/networks/k3j-pod-network"))) {
+            return files.filter(f -> f.getFileName().toString().matches("[0-9.]+")).count();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     private static String exec(String containerId, String... cmd) {
