@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.containerd.Containerd;
 import io.k3j.agent.containerd.ContainerdConfig;
+import io.k3j.agent.containerd.Registries;
 import io.k3j.agent.cri.CriClient;
 import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.v1.Image;
@@ -18,9 +19,11 @@ import io.k3j.agent.cri.v1.VersionRequest;
 import io.k3j.agent.host.Packages;
 import io.k3j.agent.image.Images;
 import io.k3j.agent.image.TestImages;
+import io.k3j.agent.eviction.EvictionManager;
 import io.k3j.agent.join.Join;
 import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
+import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
 import io.k3j.agent.network.CniConfig;
 import io.k3j.agent.node.MachineFacts;
@@ -71,13 +74,17 @@ public final class Agent implements AutoCloseable {
     private final NodeAgent node;
     private final PodManager pods;
     private final Informer podSource;
+    /** configmaps and secrets informers: a change reaches the pods mounting it at once. */
+    private final List<Informer> volumeSources;
     private final KubeletServer kubelet;
     private final List<Thread> threads;
+    private final EvictionManager eviction;
     private final List<String> nodeIps;
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
-                  PodManager pods, Informer podSource, KubeletServer kubelet, List<Thread> threads) {
+                  PodManager pods, Informer podSource, List<Informer> volumeSources, KubeletServer kubelet, List<Thread> threads,
+                  EvictionManager eviction) {
         this.config = config;
         this.nodeIps = nodeIps;
         this.joined = joined;
@@ -85,8 +92,10 @@ public final class Agent implements AutoCloseable {
         this.node = node;
         this.pods = pods;
         this.podSource = podSource;
+        this.volumeSources = volumeSources;
         this.kubelet = kubelet;
         this.threads = threads;
+        this.eviction = eviction;
     }
 
     /**
@@ -108,7 +117,7 @@ public final class Agent implements AutoCloseable {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
-                    .withSandboxImage(config.pauseImage()), new Containerd.Listener() {
+                    .withSandboxImage(config.pauseImage()).withRegistries(Registries.read(config.privateRegistry())), new Containerd.Listener() {
                         @Override
                         public void exited(long pid, int exitCode) {
                             LOG.log(System.Logger.Level.WARNING, "containerd (pid {0}) exited with {1}: restarting it", pid, exitCode);
@@ -123,12 +132,20 @@ public final class Agent implements AutoCloseable {
             CriClient cri = containerd.cri();
             importImages(config, containerd);
 
+            // the kubelet API is bound before the Node registers: the Node advertises the bound port (a configured 0
+            // means an ephemeral one, as tests and several nodes on one host use)
+            CriPods criPods = new CriPods(cri, config.logsDir());
+            StatsProvider stats = new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri));
+            KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
+                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), new CriStreamingRuntime(cri), criPods, stats));
+            started.add(kubelet);
+
             String runtimeVersion = "containerd://" + cri.version(VersionRequest.newBuilder().setVersion("v1").build()).getRuntimeVersion();
             NodeAgent.Config nodeConfig = NodeAgent.Config.of(config.nodeName(), ips, config.controlPlane(), config.kubeletVersion(),
                     runtimeVersion, config.dataDir());
             nodeConfig = new NodeAgent.Config(nodeConfig.nodeName(), nodeConfig.nodeIps(), nodeConfig.controlPlane(), config.nodeLabels(),
                     config.nodeTaints(), nodeConfig.kubeletVersion(), nodeConfig.kubeProxyVersion(), nodeConfig.containerRuntimeVersion(),
-                    nodeConfig.dataDir(), nodeConfig.imageFsDir(), config.kubeletPort(), nodeConfig.syncInterval());
+                    nodeConfig.dataDir(), nodeConfig.imageFsDir(), kubelet.port(), nodeConfig.syncInterval());
             NodeAgent node = NodeAgent.forThisMachine(kube, nodeConfig, () -> runtimeProblem(cri), () -> nodeImages(cri));
             started.add(node);
             node.start();
@@ -153,6 +170,16 @@ public final class Agent implements AutoCloseable {
             int cached = podSource.loadCache();
             pods.start();
             podSource.start();
+            // mounted configMaps and secrets are refreshed as soon as they change (kubelet polls them with a cache TTL)
+            List<Informer> volumeSources = new ArrayList<>();
+            for (String resource : List.of("configmaps", "secrets")) {
+                // only names and versions are kept: the pods' volumes fetch the contents (a node doesn't hold every secret)
+                Informer inf = new Informer(kube, "/api/v1/" + resource, Map.of(), null).withTransform(Informer::metadataOnly)
+                        .addHandler(pods.volumeSourceHandler(resource));
+                started.add(inf);
+                volumeSources.add(inf);
+                inf.start();
+            }
             Thread sourceSync = Thread.ofVirtual().name("pod-source-sync").start(() -> {
                 try {
                     if (podSource.awaitSynced(Duration.ofDays(3650))) pods.sourceSynced();
@@ -161,16 +188,14 @@ public final class Agent implements AutoCloseable {
                 }
             });
 
-            CriPods criPods = new CriPods(cri, config.logsDir());
-            KubeletServer kubelet = KubeletServer.start(new KubeletServer.Config(new InetSocketAddress(config.kubeletPort()),
-                    joined.servingCertPem(), joined.servingKeyPem(), joined.clientCaPem(), criPods, criPods,
-                    new StatsProvider(config.nodeName(), NodeStatsSource.host(config.dataDir()), new CriPodStats(cri))));
-            started.add(kubelet);
+            EvictionManager eviction = new EvictionManager(config.evictionHard(), stats::summary, pods::activePods, pods::evict,
+                    Duration.ofSeconds(10)).start();
+            started.add(eviction);
 
             Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
-            return new Agent(config, ips, joined, containerd, node, pods, podSource, kubelet, List.of(sourceSync, network));
+            return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync, network), eviction);
         } catch (RuntimeException | IOException e) {
             Collections.reverse(started);
             for (AutoCloseable c : started) {
@@ -215,7 +240,9 @@ public final class Agent implements AutoCloseable {
         if (closed) return;
         closed = true;
         threads.forEach(Thread::interrupt);
+        eviction.close();
         closeQuietly(kubelet);
+        volumeSources.forEach(Agent::closeQuietly);
         closeQuietly(podSource);
         closeQuietly(pods);
         closeQuietly(node);
@@ -228,10 +255,26 @@ public final class Agent implements AutoCloseable {
      * machine is left as before the agent ran, except for the data dir.
      */
     public void killAll() {
+        // the pod workers stop first: still running, they would recreate the sandboxes being removed
+        closeQuietly(podSource);
+        closeQuietly(pods);
         removeAllSandboxes(containerd.cri());
         close();
         runQuietly("ip", "link", "delete", config.cniBridge());
         removeCgroups("/k3j/" + config.nodeName());
+        removeEmptyCgroup("/k3j");
+    }
+
+    /** Removes a cgroup in every v1 hierarchy if it has no children (the last node of a host took its parent along). */
+    static void removeEmptyCgroup(String cgroup) {
+        try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : (Iterable<Path>) hierarchies::iterator) {
+                // rmdir fails on a cgroup that still has children: exactly the "only if empty" wanted here
+                h.resolve(cgroup.substring(1)).toFile().delete();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "removing cgroup {0}: {1}", cgroup, e.toString());
+        }
     }
 
     /** Removes a cgroup subtree (deepest first) in every v1 hierarchy: runc leaves the pods' parent cgroups behind. */

@@ -1,5 +1,6 @@
 package io.k3j.agent;
 
+import io.k3j.agent.eviction.Thresholds;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.Objects;
  * @param allowPull      whether containerd may pull missing images from registries (never in tests)
  * @param kubeletVersion the version a Node reports as kubeletVersion (the server's)
  * @param cniBridge      the pod network's bridge ({@code cni0}; tests and local clusters use their own)
+ * @param privateRegistry {@code --private-registry}: registry mirrors and credentials (k3s's registries.yaml format)
+ * @param evictionHard   kubelet's {@code --eviction-hard}: when pods are evicted under node pressure
  */
 public record AgentConfig(
         URI server,
@@ -42,9 +45,30 @@ public record AgentConfig(
         String pauseImage,
         boolean allowPull,
         String kubeletVersion,
-        String cniBridge) {
+        String cniBridge,
+        Path privateRegistry,
+        Thresholds evictionHard) {
 
     public static final String DEFAULT_PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
+    public static final Path DEFAULT_PRIVATE_REGISTRY = Path.of("/etc/k3j/registries.yaml");
+
+    /** A node with the default private-registry file ({@value #DEFAULT_PAUSE_IMAGE} aside, k3s's defaults). */
+    public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
+                       Map<String, String> nodeLabels, List<String> nodeTaints, boolean controlPlane, String clusterDns,
+                       String clusterDomain, int kubeletPort, String pauseImage, boolean allowPull, String kubeletVersion,
+                       String cniBridge) {
+        this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
+                kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, DEFAULT_PRIVATE_REGISTRY, Thresholds.DEFAULTS);
+    }
+
+    /** A node with kubelet's default eviction thresholds. */
+    public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
+                       Map<String, String> nodeLabels, List<String> nodeTaints, boolean controlPlane, String clusterDns,
+                       String clusterDomain, int kubeletPort, String pauseImage, boolean allowPull, String kubeletVersion,
+                       String cniBridge, Path privateRegistry) {
+        this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
+                kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, Thresholds.DEFAULTS);
+    }
 
     public AgentConfig {
         Objects.requireNonNull(server, "server");
@@ -55,6 +79,8 @@ public record AgentConfig(
         nodeLabels = Map.copyOf(nodeLabels);
         nodeTaints = List.copyOf(nodeTaints);
         if (cniBridge == null || cniBridge.isBlank()) cniBridge = "cni0";
+        if (privateRegistry == null) privateRegistry = DEFAULT_PRIVATE_REGISTRY;
+        if (evictionHard == null) evictionHard = Thresholds.DEFAULTS;
         if (cniBridge.length() > 15) throw new IllegalArgumentException("bridge name " + cniBridge + " (expected at most 15 characters)");
         if (kubeletPort < 0 || kubeletPort > 65535) throw new IllegalArgumentException("kubelet port " + kubeletPort + " (expected 0-65535)");
     }
@@ -62,13 +88,13 @@ public record AgentConfig(
     /** The same node with another kubelet port (tests run several agents on one host). */
     public AgentConfig withKubeletPort(int port) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
-                clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge);
+                clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard);
     }
 
     /** The same node without registry pulls (tests: an image that is not imported fails instead of being pulled). */
     public AgentConfig withAllowPull(boolean allow) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
-                clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge);
+                clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge, privateRegistry, evictionHard);
     }
 
     /** containerd's root (images, snapshots). */

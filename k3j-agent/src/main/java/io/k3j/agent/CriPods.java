@@ -1,20 +1,14 @@
 package io.k3j.agent;
 
-import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.RuntimeService;
-import io.k3j.agent.cri.v1.AttachRequest;
 import io.k3j.agent.cri.v1.ContainerFilter;
 import io.k3j.agent.cri.v1.ContainerState;
-import io.k3j.agent.cri.v1.ExecRequest;
 import io.k3j.agent.cri.v1.ListContainersRequest;
 import io.k3j.agent.cri.v1.ListPodSandboxRequest;
 import io.k3j.agent.cri.v1.PodSandbox;
 import io.k3j.agent.cri.v1.PodSandboxFilter;
 import io.k3j.agent.cri.v1.PodSandboxState;
-import io.k3j.agent.cri.v1.PortForwardRequest;
 import io.k3j.agent.kubelet.PodLookup;
-import io.k3j.agent.kubelet.StreamingRuntime;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -28,7 +22,7 @@ import java.util.Optional;
  * Reading CRI rather than the pod workers' memory means logs and exec keep working for containers adopted after
  * an agent restart and while the server is away.
  */
-final class CriPods implements PodLookup, StreamingRuntime {
+final class CriPods implements PodLookup {
     private final RuntimeService cri;
     private final Path logsDir;
 
@@ -60,38 +54,5 @@ final class CriPods implements PodLookup, StreamingRuntime {
         latest.forEach((cname, c) -> containers.put(cname, new PodLookup.Container(c.getId(), podLogs.resolve(cname),
                 c.getMetadata().getAttempt(), c.getState() == ContainerState.CONTAINER_RUNNING)));
         return Optional.of(new Pod(uid, sandbox.getState() == PodSandboxState.SANDBOX_READY ? sandbox.getId() : "", containers));
-    }
-
-    @Override
-    public URI exec(String containerId, List<String> command, boolean tty, boolean stdin, boolean stdout, boolean stderr) {
-        try {
-            return URI.create(cri.exec(ExecRequest.newBuilder().setContainerId(containerId).addAllCmd(command).setTty(tty)
-                    .setStdin(stdin).setStdout(stdout).setStderr(stderr).build()).getUrl());
-        } catch (CriException e) {
-            throw refused(e);
-        }
-    }
-
-    @Override
-    public URI attach(String containerId, boolean tty, boolean stdin, boolean stdout, boolean stderr) {
-        try {
-            return URI.create(cri.attach(AttachRequest.newBuilder().setContainerId(containerId).setTty(tty).setStdin(stdin)
-                    .setStdout(stdout).setStderr(stderr).build()).getUrl());
-        } catch (CriException e) {
-            throw refused(e);
-        }
-    }
-
-    @Override
-    public URI portForward(String sandboxId, List<Integer> ports) {
-        try {
-            return URI.create(cri.portForward(PortForwardRequest.newBuilder().setPodSandboxId(sandboxId).addAllPort(ports).build()).getUrl());
-        } catch (CriException e) {
-            throw refused(e);
-        }
-    }
-
-    private static RuntimeStreamingException refused(CriException e) {
-        return new RuntimeStreamingException(e.notFound() ? 404 : 500, e.statusMessage(), e);
     }
 }

@@ -56,6 +56,17 @@ final class Machine {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
     }
 
+    /**
+     * CPU time of a process plus that of its children it has waited for (cutime, cstime): for containerd and a shim
+     * that includes the runc and CNI plugin processes they ran.
+     */
+    static long cpuWithChildrenNanos(long pid) {
+        String stat = read("/proc/" + pid + "/stat");
+        if (stat.equals("?")) return 0;
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10_000_000L;
+    }
+
     /** This JVM's own CPU time (the load generator's cost). */
     static long selfCpuNanos() {
         return cpuNanos(ProcessHandle.current().pid());

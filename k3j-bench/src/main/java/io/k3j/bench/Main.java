@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "all");
 
     private Main() {
     }
@@ -30,7 +30,8 @@ public final class Main {
             System.err.println("usage: k3j-bench-run <" + String.join("|", NAMES) + "> [--repo DIR] [--work DIR] [--java-opts 'FLAGS']\n"
                     + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --warmup 1000 --http 2|1.1\n"
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
-                    + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000");
+                    + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000\n"
+                    + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -85,6 +86,11 @@ public final class Main {
         if (all || name.equals("objects")) {
             System.out.println("  before: " + Machine.load());
             SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000));
+            System.out.println("  after: " + Machine.load());
+        }
+        if (name.equals("pods")) { // needs root, containerd and a real node: run on its own only
+            System.out.println("  before: " + Machine.load());
+            PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
             System.out.println("  after: " + Machine.load());
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind

@@ -24,6 +24,11 @@ final class Processes {
         LIVE.add(p);
     }
 
+    /** The caller stopped {@code p} itself. */
+    static void forget(Process p) {
+        LIVE.remove(p);
+    }
+
     /** SIGTERM, then SIGKILL if the process is still there after 20 s. */
     static void stop(Process p) throws InterruptedException {
         if (p.isAlive()) {

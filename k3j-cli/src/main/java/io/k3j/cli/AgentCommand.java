@@ -2,6 +2,7 @@ package io.k3j.cli;
 
 import io.k3j.agent.Agent;
 import io.k3j.agent.AgentConfig;
+import io.k3j.agent.eviction.Thresholds;
 import io.k3j.apiserver.endpoints.VersionInfo;
 import java.net.URI;
 import java.nio.file.Files;
@@ -54,8 +55,22 @@ final class AgentCommand implements Callable<Integer> {
             description = "Customized pause image for containerd sandbox (default: ${DEFAULT-VALUE}, built and imported by k3j)")
     String pauseImage;
 
-    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N)")
+    @Option(names = "--private-registry", paramLabel = "FILE", defaultValue = "/etc/k3j/registries.yaml",
+            description = "Private registry configuration file (default: ${DEFAULT-VALUE})")
+    Path privateRegistry;
+
+    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N, eviction-hard=memory.available<100Mi,...)")
     List<String> kubeletArgs = new ArrayList<>();
+
+    // Hidden: benchmarks and local multi-node setups run beside another node on the same host, whose bridge is cni0.
+    @Option(names = "--cni-bridge", paramLabel = "NAME", defaultValue = "cni0", hidden = true,
+            description = "The pod network's bridge (default: ${DEFAULT-VALUE})")
+    String cniBridge;
+
+    // Hidden maintenance flag: on SIGTERM, stop and remove this node's pods, its bridge and cgroups as well (what
+    // k3s-killall.sh does), instead of leaving the pods running for the next start to adopt.
+    @Option(names = "--kill-all-on-exit", hidden = true, description = "On exit, remove all pods, the bridge and the cgroups of this node")
+    boolean killAllOnExit;
 
     @Override
     public Integer call() throws Exception {
@@ -75,11 +90,16 @@ final class AgentCommand implements Callable<Integer> {
         Path dir = Nodes.dataDir(dataDir).resolve("agent");
         String name = Nodes.nodeName(nodeName);
         AgentConfig config = new AgentConfig(url, tok, dir, Nodes.runDir(name), name, nodeIps, Nodes.labels(spec, nodeLabels), nodeTaints,
-                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, "cni0");
+                false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, cniBridge, privateRegistry,
+                Nodes.evictionHard(spec, kubeletArgs));
         Agent agent = Agent.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
+            if (killAllOnExit) {
+                agent.killAll();
+            } else {
+                agent.close();
+            }
             stopped.countDown();
         }, "shutdown"));
         stopped.await();
@@ -121,10 +141,27 @@ final class AgentCommand implements Callable<Integer> {
             return labels;
         }
 
+        /** kubelet's --eviction-hard from {@code --kubelet-arg eviction-hard=...} (kubelet's defaults otherwise). */
+        static Thresholds evictionHard(CommandSpec spec, List<String> kubeletArgs) {
+            Thresholds t = Thresholds.DEFAULTS;
+            for (String a : kubeletArgs) {
+                String arg = a.startsWith("--") ? a.substring(2) : a;
+                if (arg.startsWith("eviction-hard=")) {
+                    try {
+                        t = Thresholds.parse(arg.substring("eviction-hard=".length()));
+                    } catch (IllegalArgumentException e) {
+                        throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": " + e.getMessage());
+                    }
+                }
+            }
+            return t;
+        }
+
         static int kubeletPort(CommandSpec spec, List<String> kubeletArgs) {
             int port = 10250;
             for (String a : kubeletArgs) {
                 String arg = a.startsWith("--") ? a.substring(2) : a;
+                if (arg.startsWith("eviction-hard=")) continue;
                 if (arg.startsWith("port=")) {
                     try {
                         port = Integer.parseInt(arg.substring(5));
@@ -132,7 +169,7 @@ final class AgentCommand implements Callable<Integer> {
                         throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": the port must be a number");
                     }
                 } else {
-                    throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": not supported by k3j (supported: port=N)");
+                    throw new ParameterException(spec.commandLine(), "--kubelet-arg " + a + ": not supported by k3j (supported: port=N, eviction-hard=SIGNAL<QUANTITY,...)");
                 }
             }
             return port;

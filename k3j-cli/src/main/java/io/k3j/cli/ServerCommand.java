@@ -84,7 +84,11 @@ final class ServerCommand implements Callable<Integer> {
             description = "Customized pause image for containerd sandbox (default: ${DEFAULT-VALUE}, built and imported by k3j)")
     String pauseImage;
 
-    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N)")
+    @Option(names = "--private-registry", paramLabel = "FILE", defaultValue = "/etc/k3j/registries.yaml",
+            description = "Private registry configuration file (default: ${DEFAULT-VALUE})")
+    Path privateRegistry;
+
+    @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N, eviction-hard=memory.available<100Mi,...)")
     List<String> kubeletArgs = new ArrayList<>();
 
     @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components (valid items: coredns, servicelb, traefik, local-storage, metrics-server)")
@@ -123,7 +127,8 @@ final class ServerCommand implements Callable<Integer> {
         AgentConfig agentConfig = new AgentConfig(java.net.URI.create("https://127.0.0.1:" + cp.port()), cp.token().token().encoded(),
                 config.dataDir().resolve("agent"), AgentCommand.Nodes.runDir(name), name, nodeIps, AgentCommand.Nodes.labels(spec, nodeLabels),
                 nodeTaints, true, clusterDns, clusterDomain, AgentCommand.Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true,
-                VersionInfo.KUBERNETES_VERSION, "cni0");
+                VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry,
+                AgentCommand.Nodes.evictionHard(spec, kubeletArgs));
         return Agent.start(agentConfig);
     }
 

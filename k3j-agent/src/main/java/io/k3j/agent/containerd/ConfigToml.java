@@ -62,6 +62,7 @@ final class ConfigToml {
         b.append("      bin_dir = ").append(q(c.cniBinDir())).append('\n');
         b.append("      conf_dir = ").append(q(c.cniConfDir())).append('\n');
         b.append("      max_conf_num = 1\n");
+        b.append(c.registries().toml());
         return b.toString();
     }
 

@@ -17,9 +17,10 @@ import java.util.Objects;
  * @param optDir       the opt plugin's directory (containerd's default /opt/containerd is shared by every instance)
  * @param configFile   where the generated config.toml is written
  * @param logFile      containerd's stdout and stderr
+ * @param registries   mirrors and credentials for pulls ({@link Registries#NONE} when there is no registries.yaml)
  */
 public record ContainerdConfig(Path root, Path state, Path socket, Path cniConfDir, Path cniBinDir, String sandboxImage,
-                               Path optDir, Path configFile, Path logFile) {
+                               Path optDir, Path configFile, Path logFile, Registries registries) {
 
     public static final Path DEBIAN_CNI_BIN = Path.of("/usr/lib/cni");
     public static final String PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
@@ -34,6 +35,7 @@ public record ContainerdConfig(Path root, Path state, Path socket, Path cniConfD
         if (optDir == null) optDir = root.resolve("opt");
         if (configFile == null) configFile = state.resolve("config.toml");
         if (logFile == null) logFile = state.resolve("containerd.log");
+        if (registries == null) registries = Registries.NONE;
         if (socket.toString().length() > 100) {
             throw new IllegalArgumentException("socket : " + socket + " (expected: a path of at most 100 characters)");
         }
@@ -47,25 +49,30 @@ public record ContainerdConfig(Path root, Path state, Path socket, Path cniConfD
         Path state = runDir.resolve("containerd");
         return new ContainerdConfig(dataDir.resolve("containerd"), state, state.resolve("containerd.sock"),
                 dataDir.resolve("etc/cni/net.d"), DEBIAN_CNI_BIN, PAUSE_IMAGE, dataDir.resolve("containerd/opt"),
-                dataDir.resolve("etc/containerd/config.toml"), dataDir.resolve("containerd.log"));
+                dataDir.resolve("etc/containerd/config.toml"), dataDir.resolve("containerd.log"), null);
     }
 
     /** Everything under one directory (tests): root, state, socket, CNI conf dir, config and log. */
     public static ContainerdConfig under(Path dir) {
         return new ContainerdConfig(dir.resolve("root"), dir.resolve("state"), dir.resolve("state/containerd.sock"),
-                dir.resolve("cni/net.d"), DEBIAN_CNI_BIN, PAUSE_IMAGE, null, null, null);
+                dir.resolve("cni/net.d"), DEBIAN_CNI_BIN, PAUSE_IMAGE, null, null, null, null);
     }
 
     public ContainerdConfig withCniBinDir(Path dir) {
-        return new ContainerdConfig(root, state, socket, cniConfDir, dir, sandboxImage, optDir, configFile, logFile);
+        return new ContainerdConfig(root, state, socket, cniConfDir, dir, sandboxImage, optDir, configFile, logFile, registries);
     }
 
     public ContainerdConfig withSandboxImage(String image) {
-        return new ContainerdConfig(root, state, socket, cniConfDir, cniBinDir, image, optDir, configFile, logFile);
+        return new ContainerdConfig(root, state, socket, cniConfDir, cniBinDir, image, optDir, configFile, logFile, registries);
+    }
+
+    /** The same containerd with registry mirrors and credentials (k3s's registries.yaml). */
+    public ContainerdConfig withRegistries(Registries r) {
+        return new ContainerdConfig(root, state, socket, cniConfDir, cniBinDir, sandboxImage, optDir, configFile, logFile, r);
     }
 
     public ContainerdConfig withLogFile(Path file) {
-        return new ContainerdConfig(root, state, socket, cniConfDir, cniBinDir, sandboxImage, optDir, configFile, file);
+        return new ContainerdConfig(root, state, socket, cniConfDir, cniBinDir, sandboxImage, optDir, configFile, file, registries);
     }
 
     /** The file containerd's PID is recorded in, so that the next agent run can adopt a containerd that outlived it. */

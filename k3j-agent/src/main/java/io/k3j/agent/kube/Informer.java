@@ -66,6 +66,7 @@ public final class Informer implements AutoCloseable {
     private volatile Thread thread;
     private volatile String lastResourceVersion = "";
     private volatile Duration minBackoff = MIN_BACKOFF;
+    private volatile java.util.function.UnaryOperator<ObjectNode> transform = java.util.function.UnaryOperator.identity();
 
     /**
      * @param collectionPath e.g. {@code /api/v1/pods} or {@code /api/v1/namespaces/ns/configmaps}
@@ -77,6 +78,29 @@ public final class Informer implements AutoCloseable {
         this.path = requireNonNull(collectionPath, "collectionPath");
         this.query = Map.copyOf(requireNonNull(query, "query"));
         this.cacheDir = cacheDir;
+    }
+
+    /**
+     * Applies {@code t} to every object before it is stored or handed to handlers (client-go's SetTransform): an
+     * informer that only needs to know <em>that</em> something changed keeps a fraction of the memory with
+     * {@link #metadataOnly}. Set it before {@link #start()}.
+     */
+    public Informer withTransform(java.util.function.UnaryOperator<ObjectNode> t) {
+        this.transform = requireNonNull(t, "transform");
+        return this;
+    }
+
+    /** Keeps apiVersion, kind and the identifying metadata (namespace, name, uid, resourceVersion). */
+    public static ObjectNode metadataOnly(ObjectNode obj) {
+        ObjectNode slim = Json.object();
+        if (obj.has("apiVersion")) slim.set("apiVersion", obj.get("apiVersion"));
+        if (obj.has("kind")) slim.set("kind", obj.get("kind"));
+        ObjectNode meta = slim.putObject("metadata");
+        JsonNode m = obj.path("metadata");
+        for (String f : new String[] {"namespace", "name", "uid", "resourceVersion"}) {
+            if (m.has(f)) meta.set(f, m.get(f));
+        }
+        return slim;
     }
 
     /** Adds a handler; add them before {@link #loadCache()} / {@link #start()} to see every object. */
@@ -248,8 +272,8 @@ public final class Informer implements AutoCloseable {
         KubeClient.Watch w = client.watch(path, q, ev -> {
             if (closed) return;
             switch (ev.type()) {
-                case "ADDED", "MODIFIED" -> upsert(ev.object());
-                case "DELETED" -> remove(ev.object());
+                case "ADDED", "MODIFIED" -> upsert(transform.apply(ev.object()));
+                case "DELETED" -> remove(transform.apply(ev.object()));
                 case "BOOKMARK" -> rememberVersion(ev.object());
                 case "ERROR" -> {
                     // 410 Expired (too old) or anything else: the stream is over, list again
@@ -283,7 +307,7 @@ public final class Informer implements AutoCloseable {
         JsonNode items = list.get("items");
         if (items != null) {
             for (JsonNode item : items) {
-                if (item instanceof ObjectNode o) fresh.put(key(o), withTypeMeta(o, list));
+                if (item instanceof ObjectNode o) fresh.put(key(o), transform.apply(withTypeMeta(o, list)));
             }
         }
         synchronized (lock) {

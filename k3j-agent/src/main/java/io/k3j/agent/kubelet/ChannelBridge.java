@@ -121,6 +121,7 @@ final class ChannelBridge {
                     Integer stream = streamOf.get(channel);
                     if (stream != null && (channel == STDIN || channel == RESIZE)) {
                         runtime.writeAndFlush(new DefaultSpdyDataFrame(stream, data.retain()));
+                        if (!runtime.isWritable()) ctx.channel().config().setAutoRead(false);
                     }
                 } else if (msg instanceof PingWebSocketFrame ping) {
                     ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
@@ -135,6 +136,12 @@ final class ChannelBridge {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             runtime.close();
+        }
+
+        /** The client drained what the runtime sent: read from the runtime again. */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) runtime.config().setAutoRead(true);
         }
 
         @Override
@@ -155,6 +162,7 @@ final class ChannelBridge {
                         out.writeByte(channel);
                         out.writeBytes(d.content());
                         client.writeAndFlush(new BinaryWebSocketFrame(out));
+                        if (!client.isWritable()) ctx.channel().config().setAutoRead(false);
                     }
                 } else if (msg instanceof SpdyPingFrame ping) {
                     ctx.writeAndFlush(ping);
@@ -167,6 +175,12 @@ final class ChannelBridge {
             } finally {
                 if (!(msg instanceof SpdyPingFrame)) ReferenceCountUtil.release(msg);
             }
+        }
+
+        /** The runtime drained what the client sent: read from the client again. */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) client.config().setAutoRead(true);
         }
 
         @Override

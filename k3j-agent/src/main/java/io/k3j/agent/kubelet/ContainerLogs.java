@@ -2,7 +2,7 @@ package io.k3j.agent.kubelet;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,38 +47,64 @@ final class ContainerLogs {
      */
     static void copy(Path file, Options opts, Sink sink, Supplier<Boolean> stillRunning) throws IOException, InterruptedException {
         long[] remaining = {opts.limitBytes() < 0 ? Long.MAX_VALUE : opts.limitBytes()};
-        long start = 0;
-        if (opts.tailLines() >= 0) start = tailOffset(file, opts.tailLines());
-        Object fileKey = fileKey(file);
-        long pos = start;
+        long start = opts.tailLines() >= 0 ? tailOffset(file, opts.tailLines()) : 0;
         ByteArrayOutputStream pending = new ByteArrayOutputStream();
-        while (sink.isOpen() && remaining[0] > 0) {
-            long size = Files.exists(file) ? Files.size(file) : 0;
-            Object key = fileKey(file);
-            if (key != null && fileKey != null && !key.equals(fileKey) || size < pos) {
-                // rotated: the live file is a new one, read it from its start
-                fileKey = key;
-                pos = 0;
-                pending.reset();
-                continue;
-            }
-            if (size > pos) {
-                byte[] chunk = read(file, pos, (int) Math.min(size - pos, 1 << 20));
-                pos += chunk.length;
-                int lineStart = 0;
-                for (int i = 0; i < chunk.length; i++) {
-                    if (chunk[i] != '\n') continue;
-                    pending.write(chunk, lineStart, i - lineStart);
-                    lineStart = i + 1;
-                    emit(pending.toByteArray(), opts, sink, remaining);
-                    pending.reset();
-                    if (remaining[0] <= 0) return;
+        // the file stays open: after a rotation (rename + new file) the old one is read to its end before switching
+        FileChannel in = open(file);
+        Object openKey = fileKey(file);
+        try {
+            if (in != null) in.position(start);
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 * 1024);
+            while (sink.isOpen() && remaining[0] > 0) {
+                if (in == null) {
+                    in = open(file);
+                    openKey = fileKey(file);
+                    if (in == null) {
+                        if (!opts.follow() || !stillRunning.get()) return;
+                        Thread.sleep(FOLLOW_POLL_MILLIS);
+                        continue;
+                    }
                 }
-                pending.write(chunk, lineStart, chunk.length - lineStart);
-                continue;
+                buf.clear();
+                int n = in.read(buf);
+                if (n > 0) {
+                    byte[] chunk = java.util.Arrays.copyOf(buf.array(), n);
+                    int lineStart = 0;
+                    for (int i = 0; i < chunk.length; i++) {
+                        if (chunk[i] != '\n') continue;
+                        pending.write(chunk, lineStart, i - lineStart);
+                        lineStart = i + 1;
+                        emit(pending.toByteArray(), opts, sink, remaining);
+                        pending.reset();
+                        if (remaining[0] <= 0) return;
+                    }
+                    pending.write(chunk, lineStart, chunk.length - lineStart);
+                    continue;
+                }
+                // at the end of what is open: has the runtime rotated (or truncated) the log?
+                Object key = fileKey(file);
+                boolean rotated = key != null && !key.equals(openKey);
+                boolean truncated = !rotated && key != null && Files.size(file) < in.position();
+                if (rotated || truncated) {
+                    in.close();
+                    in = open(file);
+                    openKey = fileKey(file);
+                    pending.reset();
+                    continue;
+                }
+                if (!opts.follow() || !stillRunning.get()) return;
+                Thread.sleep(FOLLOW_POLL_MILLIS);
             }
-            if (!opts.follow() || !stillRunning.get()) return;
-            Thread.sleep(FOLLOW_POLL_MILLIS);
+        } finally {
+            if (in != null) in.close();
+        }
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, java.nio.file.StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
         }
     }
 
@@ -152,15 +178,6 @@ final class ContainerLogs {
             }
         }
         return starts.isEmpty() ? 0 : starts.peekFirst();
-    }
-
-    private static byte[] read(Path file, long pos, int len) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            f.seek(pos);
-            byte[] b = new byte[len];
-            int n = f.read(b);
-            return n == len ? b : java.util.Arrays.copyOf(b, Math.max(n, 0));
-        }
     }
 
     private static Object fileKey(Path file) {

@@ -51,6 +51,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -74,6 +75,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  *
  * <pre>
  * GET  /healthz
+ * GET  /metrics            requests served, by endpoint (Prometheus text)
  * GET  /containerLogs/{ns}/{pod}/{container}?follow&amp;previous&amp;tailLines&amp;sinceSeconds&amp;sinceTime&amp;timestamps&amp;limitBytes
  * *    /exec/{ns}/{pod}/{container}?command=..&amp;stdin&amp;stdout&amp;stderr&amp;tty   (also /exec/{ns}/{pod}/{uid}/{container})
  * *    /attach/{ns}/{pod}/{container}?stdin&amp;stdout&amp;stderr&amp;tty
@@ -237,9 +239,15 @@ public final class KubeletServer implements AutoCloseable {
     private void route(Channel ch, FullHttpRequest req) throws Exception {
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
         String[] p = q.path().substring(1).split("/");
+        requests.computeIfAbsent(METERED.contains(p[0]) ? p[0] : "other", k -> new java.util.concurrent.atomic.LongAdder()).increment();
         switch (p[0]) {
             case "healthz" -> send(ch, 200, "ok");
-            case "stats", "metrics" -> io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
+            case "metrics" -> {
+                // /metrics: this server's own counters; /metrics/resource: the stats provider's resource metrics
+                if (p.length == 1) sendMetrics(ch);
+                else io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
+            }
+            case "stats" -> io.k3j.agent.stats.StatsHttp.respond(ch, req.method().name(), req.uri(), config.stats());
             case "containerLogs" -> {
                 if (p.length != 4) throw new HttpError(404, "404 page not found");
                 logs(ch, q, p[1], p[2], p[3]);
@@ -255,6 +263,22 @@ public final class KubeletServer implements AutoCloseable {
             }
             default -> throw new HttpError(404, "404 page not found");
         }
+    }
+
+    private static final java.util.Set<String> METERED = java.util.Set.of("healthz", "metrics", "stats", "containerLogs", "exec", "attach", "portForward");
+    private final Map<String, java.util.concurrent.atomic.LongAdder> requests = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Prometheus text: requests served by endpoint (kubelet's kubelet_http_requests_total, without its other labels). */
+    private void sendMetrics(Channel ch) {
+        StringBuilder b = new StringBuilder("# HELP kubelet_http_requests_total Number of the http requests received since the server started\n"
+                + "# TYPE kubelet_http_requests_total counter\n");
+        new java.util.TreeMap<>(requests).forEach((path, n) -> b.append("kubelet_http_requests_total{path=\"").append(path)
+                .append("\",server_type=\"readwrite\"} ").append(n.sum()).append('\n'));
+        byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
+        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+        HttpUtil.setContentLength(r, body.length);
+        ch.writeAndFlush(r);
     }
 
     // ------------------------------------------------------------------ logs
@@ -334,9 +358,11 @@ public final class KubeletServer implements AutoCloseable {
         PodLookup.Pod pod = config.pods().pod(ns, podName).orElseThrow(() -> new HttpError(404, "pod \"" + podName + "\" not found"));
         PodLookup.Container c = pod.containers().get(containerName);
         if (c == null || c.id().isEmpty()) throw new HttpError(404, "container \"" + containerName + "\" in pod \"" + podName + "\" not found");
-        boolean stdin = bool(q, "stdin"), stdout = bool(q, "stdout"), stderr = bool(q, "stderr"), tty = bool(q, "tty");
+        boolean stdin = bool(q, "stdin"), stdout = bool(q, "stdout"), tty = bool(q, "tty");
+        // with a TTY stderr is merged into stdout: kubelet drops the flag (CRI runtimes refuse tty and stderr together)
+        boolean stderr = bool(q, "stderr") && !tty;
         if (exec && q.parameters().getOrDefault("command", List.of()).isEmpty()) throw new HttpError(400, "you must specify at least 1 command");
-        if (!stdin && !stdout && !stderr) throw new HttpError(400, "you must specify at least 1 of stdin, stdout, stderr");
+        if (!stdin && !stdout && !bool(q, "stderr")) throw new HttpError(400, "you must specify at least 1 of stdin, stdout, stderr");
         Protocol protocol = protocol(req, ChannelBridge.V5);
         URI url = runtimeCall(() -> exec
                 ? config.runtime().exec(c.id(), q.parameters().get("command"), tty, stdin, stdout, stderr)

@@ -31,8 +31,17 @@ final class TunnelBridge {
             runtime.pipeline().addLast("tunnel", new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    if (msg instanceof ByteBuf buf) client.writeAndFlush(new BinaryWebSocketFrame(buf));
-                    else ReferenceCountUtil.release(msg);
+                    if (msg instanceof ByteBuf buf) {
+                        client.writeAndFlush(new BinaryWebSocketFrame(buf));
+                        if (!client.isWritable()) ctx.channel().config().setAutoRead(false);
+                    } else {
+                        ReferenceCountUtil.release(msg);
+                    }
+                }
+
+                @Override
+                public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                    if (ctx.channel().isWritable()) client.config().setAutoRead(true);
                 }
 
                 @Override
@@ -55,6 +64,7 @@ final class TunnelBridge {
                     try {
                         if (msg instanceof BinaryWebSocketFrame f) {
                             runtime.writeAndFlush(f.content().retain());
+                            if (!runtime.isWritable()) ctx.channel().config().setAutoRead(false);
                         } else if (msg instanceof PingWebSocketFrame ping) {
                             ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
                         } else if (msg instanceof CloseWebSocketFrame) {
@@ -64,6 +74,11 @@ final class TunnelBridge {
                     } finally {
                         ReferenceCountUtil.release(msg);
                     }
+                }
+
+                @Override
+                public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                    if (ctx.channel().isWritable()) runtime.config().setAutoRead(true);
                 }
 
                 @Override

@@ -1,5 +1,6 @@
 package io.k3j.agent.pod;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.cri.CriException;
 import io.k3j.agent.cri.ImageService;
@@ -17,6 +18,7 @@ import io.k3j.agent.kube.KubeClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -25,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 /**
  * Runs the pods bound to this node (kubelet's pod workers and PLEG). The pod source — an informer on pods with
@@ -52,6 +55,15 @@ public final class PodManager implements AutoCloseable {
     final Specs specs;
     final Prober prober;
     final Backoff backoff;
+
+    /**
+     * Sandboxes being created, and containers being created and started, at once (each FIFO). Without a bound a burst
+     * of pods shares the CPUs among all their runtime calls and every pod becomes Running at the very end; bounded,
+     * they start in arrival order, one stage of a pod overlapping the other stage of the next.
+     */
+    final Semaphore sandboxStarts = new Semaphore(RUNTIME_STARTS, true);
+    final Semaphore containerStarts = new Semaphore(RUNTIME_STARTS, true);
+    static final int RUNTIME_STARTS = 2 * Math.max(2, Runtime.getRuntime().availableProcessors());
 
     private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
     /** Pods whose worker tore them down; ignored until the source says they are gone (kubelet's terminated pods). */
@@ -151,6 +163,67 @@ public final class PodManager implements AutoCloseable {
     }
 
     /**
+     * A handler for an {@link io.k3j.agent.kube.Informer} on configmaps or secrets ({@code /api/v1/configmaps},
+     * {@code /api/v1/secrets}, all namespaces or one): when an object some pod of this node mounts (a configMap or
+     * secret volume, or a projected source) is added, changed or deleted, that pod's volumes are refreshed at once
+     * rather than at the next periodic refresh. The handler keeps nothing; the volume side fetches the new contents.
+     *
+     * @param resource {@code configmaps} or {@code secrets}
+     */
+    public io.k3j.agent.kube.Informer.Handler volumeSourceHandler(String resource) {
+        boolean secrets = switch (resource) {
+            case "configmaps" -> false;
+            case "secrets" -> true;
+            default -> throw new IllegalArgumentException("not a volume source: " + resource);
+        };
+        return new io.k3j.agent.kube.Informer.Handler() {
+            @Override
+            public void onAdd(ObjectNode obj) {
+                changed(obj);
+            }
+
+            @Override
+            public void onUpdate(ObjectNode old, ObjectNode obj) {
+                changed(obj);
+            }
+
+            @Override
+            public void onDelete(ObjectNode obj) {
+                changed(obj);
+            }
+
+            private void changed(ObjectNode obj) {
+                volumeSourceChanged(secrets, obj.path("metadata").path("namespace").asText(), obj.path("metadata").path("name").asText());
+            }
+        };
+    }
+
+    /** Wakes the workers of the pods that mount the configMap (or secret) namespace/name, their volumes marked stale. */
+    void volumeSourceChanged(boolean secret, String namespace, String name) {
+        if (closed) return;
+        for (Map.Entry<String, PodWorker> e : workers.entrySet()) {
+            ObjectNode pod = e.getValue().pod();
+            if (!namespace.equals(pod.path("metadata").path("namespace").asText())) continue;
+            if (!mounts(pod, secret, name)) continue;
+            volumes.invalidate(e.getKey());
+            e.getValue().signal();
+        }
+    }
+
+    /** Whether a pod's volumes (configMap/secret, projected sources) refer to the object. */
+    static boolean mounts(JsonNode pod, boolean secret, String name) {
+        for (JsonNode v : pod.path("spec").path("volumes")) {
+            if (secret ? v.path("secret").path("secretName").asText().equals(name) : v.path("configMap").path("name").asText().equals(name)) {
+                return true;
+            }
+            for (JsonNode src : v.path("projected").path("sources")) {
+                if (src.path(secret ? "secret" : "configMap").path("name").asText().equals(name)) return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * As {@link #remove(String)} with the pod's last state: a pod force-deleted from the API (grace 0) is stopped with
      * kubelet's minimum grace period of 2 s rather than its spec's.
      */
@@ -178,13 +251,20 @@ public final class PodManager implements AutoCloseable {
     }
 
     /**
-     * The seam for node-pressure eviction (not implemented yet): an evictor would stop the pod with its grace period,
-     * set phase Failed with {@code reason} (Evicted) and {@code message}, as kubelet's eviction manager does.
-     *
-     * @throws UnsupportedOperationException always, for now
+     * Evicts a pod under node pressure, as kubelet's eviction manager does: its containers are killed without a grace
+     * period, it is reported as phase Failed with {@code reason} (Evicted) and {@code message}, and it is not started
+     * again. Its controller, if any, makes a replacement.
      */
     public void evict(String uid, String reason, String message) {
-        throw new UnsupportedOperationException("eviction under node pressure is not implemented yet");
+        PodWorker w = workers.get(uid);
+        if (w != null) w.evict(reason, message);
+    }
+
+    /** The pods with a worker that haven't finished, for the eviction manager. */
+    public List<ObjectNode> activePods() {
+        List<ObjectNode> out = new ArrayList<>();
+        for (PodWorker w : workers.values()) out.add(w.pod());
+        return out;
     }
 
     void published(String uid, ObjectNode st) {
@@ -308,6 +388,7 @@ public final class PodManager implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        prober.close();
         status.close();
         events.close();
     }

@@ -37,6 +37,13 @@ public interface PodVolumes {
      */
     List<Env> env(ObjectNode pod, JsonNode container, String podIP, List<String> hostIPs);
 
+    /**
+     * A configMap or secret the pod mounts has changed: the next {@link #prepare} of the pod refreshes its volumes
+     * whatever the refresh period.
+     */
+    default void invalidate(String podUid) {
+    }
+
     /** Removes what {@link #prepare} set up, after all the pod's containers are gone. */
     void cleanup(String podUid);
 

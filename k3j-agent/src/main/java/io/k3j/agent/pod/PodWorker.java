@@ -82,6 +82,8 @@ final class PodWorker {
     /** status.reason/message of a pod this node failed (DeadlineExceeded; Evicted later). */
     private String statusReason;
     private String statusMessage;
+    /** reason and message of an eviction the eviction manager asked for, until the worker carried it out. */
+    private volatile String[] eviction;
     private Instant startTime;
     private final Map<String, ObjectNode> conditions = new LinkedHashMap<>();
     private boolean hostsWritten;
@@ -197,6 +199,12 @@ final class PodWorker {
         signal();
     }
 
+    /** Node-pressure eviction: the pod is killed at once and reported Failed with {@code reason}. */
+    void evict(String reason, String message) {
+        eviction = new String[]{reason, message};
+        signal();
+    }
+
     /** The pod is gone from the API: tear it down. */
     void remove() {
         removed = true;
@@ -284,6 +292,16 @@ final class PodWorker {
         }
         refresh(p);
         if (startTime == null) startTime = m.config.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        String[] evict = eviction;
+        if (finalPhase == null && evict != null) {
+            // kubelet's hard eviction: no grace period, phase Failed with reason Evicted, containers stay terminated
+            m.events.warning(p, null, evict[0], evict[1]);
+            finalPhase = "Failed";
+            statusReason = evict[0];
+            statusMessage = evict[1];
+            killPod(p, 0, null);
+            refresh(p);
+        }
         if (finalPhase == null && pastDeadline(p)) {
             // activeDeadlineSeconds: kubelet's active deadline handler fails the pod and kills it
             m.events.normal(p, null, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
@@ -447,7 +465,12 @@ final class PodWorker {
         PodSandboxConfig cfg = m.specs.sandbox(p, sandboxAttempt);
         try {
             Files.createDirectories(Path.of(cfg.getLogDirectory()));
-            sandboxId = m.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(cfg).build()).getPodSandboxId();
+            m.sandboxStarts.acquireUninterruptibly();
+            try {
+                sandboxId = m.runtime.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(cfg).build()).getPodSandboxId();
+            } finally {
+                m.sandboxStarts.release();
+            }
         } catch (CriException | IOException e) {
             String msg = e instanceof CriException ce ? "rpc error: code = " + ce.codeName() + " desc = " + ce.statusMessage() : e.toString();
             m.events.warning(p, null, "FailedCreatePodSandBox", "Failed to create pod sandbox: " + msg);
@@ -653,44 +676,51 @@ final class PodWorker {
             return;
         }
         String id;
+        // container creates and starts wait their turn (first come, first served): a burst of pods otherwise shares the
+        // runtime so thinly that every pod starts late
+        m.containerStarts.acquireUninterruptibly();
         try {
-            Files.createDirectories(Path.of(m.specs.sandbox(p, sandboxAttempt).getLogDirectory()).resolve(name));
-            id = m.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandboxId).setConfig(cfg)
-                    .setSandboxConfig(m.specs.sandbox(p, sandboxAttempt)).build()).getContainerId();
-        } catch (CriException | IOException e) {
-            String msg = e instanceof CriException ce ? ce.statusMessage() : e.toString();
-            r.waitingReason = "CreateContainerError";
-            r.waitingMessage = msg;
-            m.events.warning(p, r.fieldPath(), "Failed", "Error: " + msg);
-            nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(2));
-            return;
-        }
-        m.events.normal(p, r.fieldPath(), "Created", "Created container: " + name);
-        // the instance being replaced becomes lastState; the one before it is removed (kubelet keeps one dead instance)
-        if (r.id != null) {
-            if (r.lastTerminatedId != null) removeContainer(r.lastTerminatedId);
-            r.lastTerminated = r.terminated != null ? r.terminated : r.status != null ? terminatedState(r.status, p) : null;
-            r.lastTerminatedId = r.id;
-        }
-        r.id = id;
-        r.restartCount = restartCount;
-        r.terminated = null;
-        r.exitSeenAt = null;
-        r.adoptedReady = null;
-        r.waitingReason = null;
-        r.waitingMessage = null;
-        try {
-            m.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        } catch (CriException e) {
-            r.status = containerStatus(id);
-            r.waitingReason = "RunContainerError";
-            r.waitingMessage = e.statusMessage();
-            m.events.warning(p, r.fieldPath(), "Failed", "Error: " + e.statusMessage());
-            if (r.status != null && r.status.getState() == ContainerState.CONTAINER_EXITED) {
-                r.terminated = terminatedState(r.status, p);
-                r.exitSeenAt = m.config.clock().instant();
+            try {
+                Files.createDirectories(Path.of(m.specs.sandbox(p, sandboxAttempt).getLogDirectory()).resolve(name));
+                id = m.runtime.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandboxId).setConfig(cfg)
+                        .setSandboxConfig(m.specs.sandbox(p, sandboxAttempt)).build()).getContainerId();
+            } catch (CriException | IOException e) {
+                String msg = e instanceof CriException ce ? ce.statusMessage() : e.toString();
+                r.waitingReason = "CreateContainerError";
+                r.waitingMessage = msg;
+                m.events.warning(p, r.fieldPath(), "Failed", "Error: " + msg);
+                nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(2));
+                return;
             }
-            return;
+            m.events.normal(p, r.fieldPath(), "Created", "Created container: " + name);
+            // the instance being replaced becomes lastState; the one before it is removed (kubelet keeps one dead instance)
+            if (r.id != null) {
+                if (r.lastTerminatedId != null) removeContainer(r.lastTerminatedId);
+                r.lastTerminated = r.terminated != null ? r.terminated : r.status != null ? terminatedState(r.status, p) : null;
+                r.lastTerminatedId = r.id;
+            }
+            r.id = id;
+            r.restartCount = restartCount;
+            r.terminated = null;
+            r.exitSeenAt = null;
+            r.adoptedReady = null;
+            r.waitingReason = null;
+            r.waitingMessage = null;
+            try {
+                m.runtime.startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+            } catch (CriException e) {
+                r.status = containerStatus(id);
+                r.waitingReason = "RunContainerError";
+                r.waitingMessage = e.statusMessage();
+                m.events.warning(p, r.fieldPath(), "Failed", "Error: " + e.statusMessage());
+                if (r.status != null && r.status.getState() == ContainerState.CONTAINER_EXITED) {
+                    r.terminated = terminatedState(r.status, p);
+                    r.exitSeenAt = m.config.clock().instant();
+                }
+                return;
+            }
+        } finally {
+            m.containerStarts.release();
         }
         m.events.normal(p, r.fieldPath(), "Started", "Started container " + name);
         r.status = containerStatus(id);
@@ -1265,7 +1295,15 @@ final class PodWorker {
         // kubelet keeps the scheduler's PodScheduled and adds it for pods created with spec.nodeName
         JsonNode scheduled = null;
         for (JsonNode c : p.path("status").path("conditions")) if (c.path("type").asText().equals("PodScheduled")) scheduled = c;
-        conds.add(scheduled != null ? scheduled.deepCopy() : condition("PodScheduled", true, null, null));
+        if (scheduled != null) {
+            // without its null fields: the patch's nulls delete them on the server, and the echo would differ from
+            // this status once more (a second, needless patch per pod)
+            ObjectNode copy = scheduled.deepCopy();
+            copy.properties().removeIf(f -> f.getValue().isNull());
+            conds.add(copy);
+        } else {
+            conds.add(condition("PodScheduled", true, null, null));
+        }
         if (!m.config.hostIPs().isEmpty()) {
             st.put("hostIP", m.config.hostIPs().get(0));
             ArrayNode hips = st.putArray("hostIPs");

@@ -24,14 +24,15 @@ import javax.net.ssl.X509TrustManager;
 /**
  * Runs one probe or lifecycle handler (exec, httpGet, tcpSocket, grpc) against a container, as kubelet's prober does:
  * exec through CRI ExecSync with the probe's timeout, HTTP(S) to the pod IP (certificates not verified, redirects to
- * the same host followed, 2xx/3xx succeed), TCP connect.
+ * the same host followed, 2xx/3xx succeed), TCP connect, grpc.health.v1 Check ({@link GrpcHealth}).
  */
-final class Prober {
+final class Prober implements AutoCloseable {
     /** kubelet sends {@code kube-probe/<major>.<minor>}. */
     static final String USER_AGENT = "kube-probe/1.32";
     private static final int MAX_BODY = 10 * 1024;
 
     private final RuntimeService runtime;
+    private final GrpcHealth grpc = new GrpcHealth();
 
     Prober(RuntimeService runtime) {
         this.runtime = runtime;
@@ -55,9 +56,9 @@ final class Prober {
         if (handler.has("httpGet")) return http(handler.path("httpGet"), container, podIP, timeout);
         if (handler.has("tcpSocket")) return tcp(handler.path("tcpSocket"), container, podIP, timeout);
         if (handler.has("grpc")) {
-            // A grpc.health.v1 client over HTTP/2 is not written yet: a TCP connect to the port stands in, so a
-            // listening server counts as serving. (Documented gap, see package-info.)
-            return tcp(handler.path("grpc"), container, podIP, timeout);
+            JsonNode g = handler.path("grpc");
+            // the grpc handler has no host (the API rejects one) and a numeric port only
+            return grpc.check(podIP, g.path("port").asInt(), g.path("service").asText(""), timeout);
         }
         if (handler.has("sleep")) {
             long s = handler.path("sleep").path("seconds").asLong(0);
@@ -150,6 +151,12 @@ final class Prober {
         } catch (IOException | IllegalArgumentException e) {
             return Result.fail("dial tcp " + hostPort + ": " + e.getMessage());
         }
+    }
+
+    /** Stops the gRPC probes' event loop. */
+    @Override
+    public void close() {
+        grpc.close();
     }
 
     /** A port by number or by the name of one of the container's ports. */

@@ -6,6 +6,7 @@ import io.k3j.api.ApiException;
 import io.k3j.api.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -13,9 +14,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * Sends pod statuses to the API server (kubelet's status manager): a strategic merge patch of pods/status carrying
  * metadata.uid as a guard, only when the status differs from what was last sent. While the server cannot be
  * reached the latest status per pod is kept and sent when it answers again; workers never wait for it.
+ *
+ * <p>Pods are patched concurrently (at most {@link #MAX_IN_FLIGHT} at once, one patch per pod at a time so a pod's
+ * statuses land in order): a burst of pods starting together would otherwise queue behind one another's round trips.
  */
 final class StatusManager implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(StatusManager.class.getName());
+    static final int MAX_IN_FLIGHT = 8;
+    private static final long RETRY_NANOS = 1_000_000_000L;
 
     private final KubeClient kube;
     private final ReentrantLock lock = new ReentrantLock();
@@ -30,6 +36,10 @@ final class StatusManager implements AutoCloseable {
         final String uid;
         ObjectNode wanted;
         String sent;
+        /** A patch of this pod is on its way (guarded by the lock). */
+        boolean sending;
+        /** nanoTime of the last failed send, 0 after a success (guarded by the lock). */
+        long failedAt;
 
         Entry(String namespace, String name, String uid) {
             this.namespace = namespace;
@@ -62,10 +72,16 @@ final class StatusManager implements AutoCloseable {
         lock.lock();
         try {
             e = entries.get(uid);
+            if (e == null) return true;
+            while (e.sending) changed.await(); // after the patch in flight, so that this one lands last
+            e.sending = true;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
         } finally {
             lock.unlock();
         }
-        return e == null || send(e);
+        return sent(e, send(e));
     }
 
     /**
@@ -123,36 +139,49 @@ final class StatusManager implements AutoCloseable {
     }
 
     private void run() {
-        while (!closed) {
-            boolean pendingFailed = false;
-            for (Entry e : snapshot()) {
-                if (!send(e)) pendingFailed = true;
-            }
-            lock.lock();
-            try {
-                if (closed) return;
-                if (!dirty()) changed.await(pendingFailed ? 1000 : 5000, java.util.concurrent.TimeUnit.MILLISECONDS);
-                else if (pendingFailed) changed.await(1000, java.util.concurrent.TimeUnit.MILLISECONDS);
-            } catch (InterruptedException ex) {
-                return;
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
-    private boolean dirty() {
-        for (Entry e : entries.values()) if (e.wanted != null && !Json.string(e.wanted).equals(e.sent)) return true;
-        return false;
-    }
-
-    private java.util.List<Entry> snapshot() {
+        Semaphore permits = new Semaphore(MAX_IN_FLIGHT);
         lock.lock();
         try {
-            return new java.util.ArrayList<>(entries.values());
+            while (!closed) {
+                boolean retrying = false;
+                for (Entry e : entries.values()) {
+                    if (e.sending || e.wanted == null || Json.string(e.wanted).equals(e.sent)) continue;
+                    if (e.failedAt != 0 && System.nanoTime() - e.failedAt < RETRY_NANOS) {
+                        retrying = true;
+                        continue;
+                    }
+                    if (!permits.tryAcquire()) break; // a finishing send signals and the scan resumes
+                    e.sending = true;
+                    Thread.ofVirtual().name("pod-status-send").start(() -> {
+                        boolean ok = false;
+                        try {
+                            ok = send(e);
+                        } finally {
+                            permits.release(); // before the signal: the woken scan must find the permit free
+                            sent(e, ok);
+                        }
+                    });
+                }
+                changed.await(retrying ? 1000 : 5000, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException ex) {
+            // closed
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Ends a send of {@code e}: the next one may start, and a failure is retried after a while. */
+    private boolean sent(Entry e, boolean ok) {
+        lock.lock();
+        try {
+            e.sending = false;
+            e.failedAt = ok ? 0 : System.nanoTime();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return ok;
     }
 
     private boolean send(Entry e) {

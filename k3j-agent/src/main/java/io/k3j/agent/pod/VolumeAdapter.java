@@ -22,7 +22,8 @@ final class VolumeAdapter implements PodVolumes {
     private final long refreshNanos;
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
 
-    private record Prepared(PreparedVolumes volumes, long at) {}
+    /** {@code stale}: a mounted configMap/secret changed since {@code at}. */
+    private record Prepared(PreparedVolumes volumes, long at, boolean stale) {}
 
     VolumeAdapter(VolumeManager volumes, EnvResolver env, Duration refreshPeriod) {
         this.volumes = volumes;
@@ -36,9 +37,9 @@ final class VolumeAdapter implements PodVolumes {
         Prepared p = prepared.get(uid);
         try {
             if (p == null) {
-                prepared.put(uid, new Prepared(volumes.prepare(pod), System.nanoTime()));
-            } else if (System.nanoTime() - p.at > refreshNanos) {
-                prepared.put(uid, new Prepared(p.volumes, System.nanoTime()));
+                prepared.put(uid, new Prepared(volumes.prepare(pod), System.nanoTime(), false));
+            } else if (p.stale || System.nanoTime() - p.at > refreshNanos) {
+                prepared.put(uid, new Prepared(p.volumes, System.nanoTime(), false));
                 volumes.refresh(pod);
             }
         } catch (PodConfigException e) {
@@ -82,6 +83,11 @@ final class VolumeAdapter implements PodVolumes {
         } catch (PodConfigException e) {
             throw new Failure(e.reason(), e.getMessage());
         }
+    }
+
+    @Override
+    public void invalidate(String podUid) {
+        prepared.computeIfPresent(podUid, (k, p) -> new Prepared(p.volumes, p.at, true));
     }
 
     @Override

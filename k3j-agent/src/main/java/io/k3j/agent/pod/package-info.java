@@ -18,7 +18,9 @@
  * namespaces; ContainerConfig with env, mounts incl. /etc/hosts and the termination-message file, resources, security
  * context, and the labels/annotations a restarted agent adopts containers by).
  *
- * <p>Not done yet: grpc probes are checked with a TCP connect (no grpc.health.v1 client); eviction under node pressure
+ * <p>gRPC probes call grpc.health.v1.Health/Check over h2c ({@code GrpcHealth}).
+ *
+ * <p>Not done yet: eviction under node pressure
  * ({@link io.k3j.agent.pod.PodManager#evict} is the seam); ephemeral containers, sidecar init containers
  * (restartPolicy Always on an init container), in-place resize, activeDeadlineSeconds; image pulls with credentials.
  */

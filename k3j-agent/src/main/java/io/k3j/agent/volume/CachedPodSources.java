@@ -133,7 +133,8 @@ public final class CachedPodSources implements PodSources {
     private static void write(Path file, JsonNode value) {
         try {
             Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+            // a temp file of its own: pods starting together cache the same object (their namespace's services) at once
+            Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
             Files.write(tmp, Json.bytes(value));
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -222,7 +222,7 @@ class KubectlStreamingTest {
     // ------------------------------------------------------------------ exec, attach, cp
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.27", "1.30", "1.32", "1.33"})
+    @ValueSource(strings = {"1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"})
     @DisplayName("kubectl exec runs the command, passes stdin, and exits with the command's exit code")
     void exec(String version) throws Exception {
         Run hi = kubectl(version, null, "exec", "web", "--", "echo", "hi");
@@ -259,21 +259,24 @@ class KubectlStreamingTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"1.27", "1.33"})
-    @DisplayName("kubectl cp copies a file out of and into the container (tar over exec)")
+    @DisplayName("kubectl cp copies a 3 MiB file into and out of the container (tar over exec)")
     void cp(String version) throws Exception {
         Path dir = Files.createTempDirectory("k3j-cp");
         try {
             Path src = dir.resolve("in.txt");
-            Files.writeString(src, "copied content\n");
+            StringBuilder big = new StringBuilder("copied content\n");
+            java.util.Random random = new java.util.Random(7);
+            while (big.length() < 3 << 20) big.append(Long.toHexString(random.nextLong())).append('\n');
+            Files.writeString(src, big);
             // the "container" is this machine: copy the file to a path inside dir and back out
             Path inside = dir.resolve("inside.txt");
             Run up = kubectl(version, null, "cp", src.toString(), "web:" + inside);
             assertEquals(0, up.exit(), up.err());
-            assertEquals("copied content\n", Files.readString(inside));
+            assertEquals(Files.readString(src), Files.readString(inside));
             Path back = dir.resolve("back.txt");
             Run down = kubectl(version, null, "cp", "web:" + inside, back.toString());
             assertEquals(0, down.exit(), down.err());
-            assertEquals("copied content\n", Files.readString(back));
+            assertEquals(Files.readString(src), Files.readString(back));
         } finally {
             try (var files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -284,7 +287,7 @@ class KubectlStreamingTest {
     // ------------------------------------------------------------------ port-forward
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.27", "1.30", "1.31", "1.33"})
+    @ValueSource(strings = {"1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"})
     @DisplayName("kubectl port-forward carries HTTP requests to the pod's port")
     void portForward(String version) throws Exception {
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -325,6 +328,8 @@ class KubectlStreamingTest {
     void nodeProxyAndAuth() throws Exception {
         Run health = kubectl("1.32", null, "get", "--raw", "/api/v1/nodes/node-1/proxy/healthz");
         assertEquals("ok\n", health.out(), health.err());
+        Run metrics = kubectl("1.32", null, "get", "--raw", "/api/v1/nodes/node-1/proxy/metrics");
+        assertTrue(metrics.out().contains("kubelet_http_requests_total{path=\"healthz\",server_type=\"readwrite\"} "), metrics.out() + metrics.err());
         Path dir = Files.createTempDirectory("k3j-kubelet-auth");
         try {
             var pki = cluster.controlPlane().pki();
@@ -343,6 +348,86 @@ class KubectlStreamingTest {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    @Test
+    @DisplayName("pods/proxy reaches the pod's IP and port directly")
+    void podProxy() throws Exception {
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/", ex -> {
+            byte[] body = ("pod says " + ex.getRequestURI()).getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        http.start();
+        try {
+            int port = http.getAddress().getPort();
+            Run r = kubectl("1.32", null, "get", "--raw", "/api/v1/namespaces/default/pods/web:" + port + "/proxy/hello/there?x=1");
+            assertEquals("pod says /hello/there?x=1", r.out(), r.err());
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    @Test
+    @DisplayName("RBAC: pods/log needs get, pods/exec and pods/portforward need create")
+    void authorization() throws Exception {
+        cluster.create("""
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: Role
+                metadata: {name: log-reader, namespace: default}
+                rules:
+                - {apiGroups: [""], resources: [pods, pods/log], verbs: [get]}
+                """);
+        cluster.create("""
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: {name: dev-reads-logs, namespace: default}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: log-reader}
+                subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dev}]
+                """);
+        cluster.await("the binding to apply", Duration.ofSeconds(10), () -> {
+            try {
+                return kubectl("1.32", null, "--as=dev", "logs", "web", "--tail=1").exit() == 0;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        for (String version : List.of("1.27", "1.33")) {
+            Run exec = kubectl(version, null, "--as=dev", "exec", "web", "--", "echo", "hi");
+            assertEquals(1, exec.exit(), exec.out());
+            assertTrue(exec.err().contains("cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\""), exec.err());
+        }
+    }
+
+    @Test
+    @DisplayName("an unreachable kubelet is a Status saying so, not an empty 500")
+    void unreachableKubelet() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        cluster.api().create(cluster.type("", "v1", "nodes"), null, Json.parseObject("""
+                {"apiVersion":"v1","kind":"Node","metadata":{"name":"node-gone"},
+                 "status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"}],"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}}}}
+                """.formatted(closed).getBytes(StandardCharsets.UTF_8)));
+        ResourceType podType = cluster.type("", "v1", "pods");
+        cluster.api().create(podType, "default", Json.parseObject("""
+                {"apiVersion":"v1","kind":"Pod","metadata":{"name":"lost","namespace":"default"},
+                 "spec":{"nodeName":"node-gone","containers":[{"name":"c","image":"busybox"}]}}""".getBytes(StandardCharsets.UTF_8)));
+        cluster.api().modify(podType, "default", "lost", "status", p -> {
+            p.set("status", Json.parseObject("""
+                    {"phase":"Running","containerStatuses":[{"name":"c","image":"busybox","imageID":"","ready":true,"restartCount":0,
+                     "state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}""".getBytes(StandardCharsets.UTF_8)));
+            return p;
+        });
+        Run logs = kubectl("1.32", null, "logs", "lost");
+        assertEquals(1, logs.exit());
+        assertTrue(logs.err().contains("error dialing backend"), logs.err());
+        Run exec = kubectl("1.27", null, "exec", "lost", "--", "true");
+        assertEquals(1, exec.exit());
+        assertTrue(exec.err().contains("error dialing backend"), exec.err());
     }
 
     private static String curl(Path dir, String who, String url) throws Exception {

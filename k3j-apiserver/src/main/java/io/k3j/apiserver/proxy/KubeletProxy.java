@@ -99,7 +99,7 @@ public final class KubeletProxy implements AutoCloseable {
     /** Whether this proxy serves {@code subresource} of {@code type}. */
     public static boolean handles(ResourceType type, String subresource) {
         if (subresource == null || !type.group().isEmpty()) return false;
-        return type.plural().equals("pods") && POD_SUBRESOURCES.contains(subresource)
+        return type.plural().equals("pods") && (POD_SUBRESOURCES.contains(subresource) || subresource.equals("proxy"))
                 || type.plural().equals("nodes") && subresource.equals("proxy");
     }
 
@@ -133,6 +133,10 @@ public final class KubeletProxy implements AutoCloseable {
             throws IOException {
         if (type.plural().equals("nodes")) {
             nodeProxy(req, ex, name, rest == null ? "" : rest);
+            return;
+        }
+        if (subresource.equals("proxy")) {
+            podProxy(req, ex, namespace, name, rest == null ? "" : rest);
             return;
         }
         ObjectNode pod = objects.get(pods, namespace, name, "");
@@ -229,6 +233,53 @@ public final class KubeletProxy implements AutoCloseable {
         forward(req, ex, nodeName, rest.isEmpty() ? "/" : rest, req.query(), Set.of(), true);
     }
 
+    // ------------------------------------------------------------------ pods/proxy
+
+    /**
+     * {@code pods/[scheme:]name[:port]/proxy/path}: straight to the pod's IP (as kube-apiserver does, not through
+     * the kubelet), plain HTTP unless the scheme says https (then without verifying the pod's certificate).
+     */
+    private void podProxy(ApiRequest req, HttpExchange ex, String namespace, String spec, String rest) throws IOException {
+        String[] parts = spec.split(":", -1);
+        String scheme = "http";
+        String name;
+        String port = "";
+        switch (parts.length) {
+            case 1 -> name = parts[0];
+            case 2 -> {
+                name = parts[0];
+                port = parts[1];
+            }
+            case 3 -> {
+                scheme = parts[0];
+                name = parts[1];
+                port = parts[2];
+            }
+            default -> throw ApiException.badRequest("invalid request \"" + spec + "\"");
+        }
+        if (!scheme.equals("http") && !scheme.equals("https")) throw ApiException.badRequest("invalid scheme \"" + scheme + "\"");
+        ObjectNode pod = objects.get(pods, namespace, name, "");
+        String ip = Json.text(pod.path("status"), "podIP");
+        if (ip == null || ip.isEmpty()) throw ApiException.serviceUnavailable("pod " + name + " has no IP yet");
+        int target = port.isEmpty() ? 80 : portOf(pod, port);
+        SslContext ssl = scheme.equals("https") ? insecure : null;
+        send(req, ex, ssl, new Endpoint(ip, target), rest.isEmpty() ? "/" : rest, req.query(), Set.of());
+    }
+
+    /** A port number, or the number of a named container port. */
+    private static int portOf(ObjectNode pod, String port) {
+        try {
+            return Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            for (JsonNode c : pod.path("spec").path("containers")) {
+                for (JsonNode p : c.path("ports")) {
+                    if (port.equals(p.path("name").asText())) return p.path("containerPort").asInt();
+                }
+            }
+            throw ApiException.badRequest("no such port \"" + port + "\" in pod " + Json.text(pod.path("metadata"), "name"));
+        }
+    }
+
     // ------------------------------------------------------------------ common
 
     /** The container a request means: the named one, or the pod's only container. */
@@ -301,7 +352,11 @@ public final class KubeletProxy implements AutoCloseable {
      */
     private void forward(ApiRequest req, HttpExchange ex, String nodeName, String path, Map<String, List<String>> query,
                          Set<String> dropParams, boolean verify) throws IOException {
-        Endpoint kubelet = kubelet(nodeName);
+        send(req, ex, verify ? verifying : insecure, kubelet(nodeName), path, query, dropParams);
+    }
+
+    private void send(ApiRequest req, HttpExchange ex, SslContext ssl, Endpoint kubelet, String path, Map<String, List<String>> query,
+                      Set<String> dropParams) throws IOException {
         QueryStringEncoder uri = new QueryStringEncoder(encodePath(path));
         query.forEach((k, values) -> {
             if (!dropParams.contains(k)) for (String v : values) uri.addParam(k, v);
@@ -318,7 +373,7 @@ public final class KubeletProxy implements AutoCloseable {
         HttpUtil.setContentLength(out, req.body().length);
         KubeletClient.Call call;
         try {
-            call = client.send(verify ? verifying : insecure, kubelet.host, kubelet.port, out);
+            call = client.send(ssl, kubelet.host, kubelet.port, out);
         } catch (IOException e) {
             throw ApiException.internal("error dialing backend: " + e.getMessage());
         }

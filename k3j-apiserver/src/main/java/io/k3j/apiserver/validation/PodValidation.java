@@ -185,9 +185,11 @@ final class PodValidation {
                     if (h != null && h.isObject()) handler(e, h, cp + ".lifecycle." + hook, true);
                 }
             }
-            probe(e, c.get("livenessProbe"), cp + ".livenessProbe", true, init);
-            probe(e, c.get("readinessProbe"), cp + ".readinessProbe", false, init);
-            probe(e, c.get("startupProbe"), cp + ".startupProbe", true, init);
+            // restartable init containers (sidecars) may have probes like app containers
+            boolean plainInit = init && !"Always".equals(c.path("restartPolicy").asText());
+            probe(e, c.get("livenessProbe"), cp + ".livenessProbe", true, plainInit);
+            probe(e, c.get("readinessProbe"), cp + ".readinessProbe", false, plainInit);
+            probe(e, c.get("startupProbe"), cp + ".startupProbe", true, plainInit);
         }
     }
 
