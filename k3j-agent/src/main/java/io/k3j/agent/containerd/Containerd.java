@@ -298,7 +298,11 @@ public final class Containerd implements AutoCloseable {
         }
     }
 
-    /** The containerd recorded in the pid file if it is alive, runs this config and answers on the socket. */
+    /**
+     * The containerd recorded in the pid file if it is alive, runs this config and answers on the socket. One that is
+     * ours but does not answer within {@link #READY_TIMEOUT} is killed: a second containerd on the same root would
+     * only wait forever for the first one's boltdb lock.
+     */
     private static Optional<ProcessHandle> adoptable(ContainerdConfig config) {
         long pid;
         try {
@@ -310,13 +314,39 @@ public final class Containerd implements AutoCloseable {
         if (p.isEmpty()) return Optional.empty();
         String cmd = Processes.commandLine(pid);
         // a recycled PID belongs to some other program: only our own containerd with this very config qualifies
-        if (!cmd.contains("containerd") || !cmd.contains(config.configFile().toString())) return Optional.empty();
-        try (CriClient probe = CriClient.connect(config.socket(), Duration.ofSeconds(2))) {
-            probe.version(VERSION);
-            return p;
-        } catch (CriException e) {
+        if (!cmd.contains("containerd") || !cmd.contains(config.configFile().toString())) {
+            LOG.info(() -> "pid " + pid + " of " + config.pidFile() + " is not this node's containerd (" + cmd + ")");
             return Optional.empty();
         }
+        // the first call of a cold JVM (gRPC, Netty, protobuf classes) can take seconds on a busy machine: a short
+        // probe timeout made a restarted agent start a second containerd next to the one it should have adopted
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        CriException last = null;
+        try (CriClient probe = CriClient.connect(config.socket(), Duration.ofSeconds(5))) {
+            while (System.nanoTime() < deadline && p.get().isAlive()) {
+                try {
+                    probe.version(VERSION);
+                    return p;
+                } catch (CriException e) {
+                    last = e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        String why = last == null ? "it exited" : last.getMessage();
+        LOG.warning(() -> "containerd " + pid + " on " + config.socket() + " does not answer (" + why + "): killing it");
+        p.get().destroyForcibly();
+        try {
+            p.get().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warning(() -> "containerd " + pid + " did not exit after SIGKILL: " + e);
+        }
+        return Optional.empty();
     }
 
     private static String logTail(Path log) {

@@ -204,6 +204,10 @@ public final class NodeAgent implements AutoCloseable {
         try {
             if (!registered) register();
             renewLease();
+            // after an outage the node lifecycle controller has likely set every condition Unknown (and marked the
+            // pods NotReady): post the status again even if it did not change here, as kubelet compares with the
+            // server's copy; otherwise the node stayed NotReady until the next periodic report
+            if (offline) lastPosted = null;
             postStatusIfNeeded();
             if (offline) LOG.log(System.Logger.Level.INFO, "node " + config.nodeName() + ": the API server is back");
             offline = false;

@@ -110,6 +110,9 @@ public final class PodManager implements AutoCloseable {
         if (uid.isEmpty() || terminated.contains(uid)) return;
         PodWorker w = workers.get(uid);
         if (w != null) {
+            // someone else changed the status (the node lifecycle controller marks pods NotReady while the node is
+            // unreachable): resend ours, or the server keeps that view after the node is back
+            status.observed(uid, pod.path("status"));
             w.update(pod.deepCopy());
             return;
         }

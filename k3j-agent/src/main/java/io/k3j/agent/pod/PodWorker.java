@@ -650,7 +650,10 @@ final class PodWorker {
             nextWake = earliest(nextWake, m.config.clock().instant().plusSeconds(10));
             return;
         }
-        int restartCount = r.id == null && r.lastTerminatedId == null ? r.restartCount : r.restartCount + 1;
+        // with no earlier instance in the runtime (a reboot, a re-created sandbox) kubelet counts on from the log
+        // files (calcRestartCountByLogDir), so restartCount still grows and 0.log is not overwritten
+        int restartCount = r.id == null && r.lastTerminatedId == null ? Math.max(r.restartCount, nextAttemptFromLogs(p, name))
+                : r.restartCount + 1;
         List<PodVolumes.Env> env;
         List<PodVolumes.Mount> mounts;
         ContainerConfig cfg;
@@ -1037,6 +1040,27 @@ final class PodWorker {
             if (e.notFound()) return null;
             throw e;
         }
+    }
+
+    /** One past the highest {@code <n>.log} in the container's log folder; 0 when there is none. */
+    private int nextAttemptFromLogs(JsonNode p, String container) {
+        Path dir = m.config.logDir(p.path("metadata").path("namespace").asText(), p.path("metadata").path("name").asText(), uid)
+                .resolve(container);
+        int next = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (!n.endsWith(".log")) continue;
+                try {
+                    next = Math.max(next, Integer.parseInt(n.substring(0, n.length() - 4)) + 1);
+                } catch (NumberFormatException e) {
+                    // not a log of ours (rotated files are <n>.log.<timestamp>)
+                }
+            }
+        } catch (IOException e) {
+            // no folder: the container never ran here
+        }
+        return next;
     }
 
     private void removeContainer(String id) {

@@ -84,6 +84,51 @@ final class StatusManager implements AutoCloseable {
         return sent(e, send(e));
     }
 
+    /**
+     * The pod's status as the server has it now. When it contradicts the last status sent on what kubelet owns
+     * (phase, conditions, container states), that status is sent again, as kubelet's status manager reconciles
+     * with the API server's copy.
+     */
+    void observed(String uid, com.fasterxml.jackson.databind.JsonNode serverStatus) {
+        lock.lock();
+        try {
+            Entry e = entries.get(uid);
+            if (e == null || e.sent == null || e.wanted == null) return;
+            if (agrees(Json.parseObject(e.sent.getBytes(java.nio.charset.StandardCharsets.UTF_8)), serverStatus)) return;
+            e.sent = null;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the server's status carries what was sent: phase, each sent condition's status, each container's state. */
+    static boolean agrees(com.fasterxml.jackson.databind.JsonNode sent, com.fasterxml.jackson.databind.JsonNode server) {
+        if (!sent.path("phase").asText().equals(server.path("phase").asText())) return false;
+        for (com.fasterxml.jackson.databind.JsonNode c : sent.path("conditions")) {
+            String type = c.path("type").asText();
+            String theirs = null;
+            for (com.fasterxml.jackson.databind.JsonNode sc : server.path("conditions")) {
+                if (sc.path("type").asText().equals(type)) theirs = sc.path("status").asText();
+            }
+            if (!c.path("status").asText().equals(theirs)) return false;
+        }
+        for (String list : new String[] {"initContainerStatuses", "containerStatuses"}) {
+            for (com.fasterxml.jackson.databind.JsonNode c : sent.path(list)) {
+                com.fasterxml.jackson.databind.JsonNode theirs = null;
+                for (com.fasterxml.jackson.databind.JsonNode sc : server.path(list)) {
+                    if (sc.path("name").asText().equals(c.path("name").asText())) theirs = sc;
+                }
+                if (theirs == null || theirs.path("ready").asBoolean() != c.path("ready").asBoolean()
+                        || !theirs.path("containerID").asText().equals(c.path("containerID").asText())
+                        || theirs.path("restartCount").asInt() != c.path("restartCount").asInt()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     void forget(String uid) {
         lock.lock();
         try {
