@@ -303,6 +303,14 @@ class ContainerdRuntimeTest {
         return mounts;
     }
 
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Removes the test's cgroup parent (and the shared /k3jtest when empty) in every v1 hierarchy (or v2). */
     private static void removeCgroups(String parent) throws IOException {
         Path root = Path.of("/sys/fs/cgroup");
@@ -317,10 +325,13 @@ class ContainerdRuntimeTest {
                 // children first (containerd leaves none once sandboxes are removed; a failed run might)
                 try (Stream<Path> walk = Files.walk(cg)) {
                     for (Path p : walk.filter(Files::isDirectory).sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                        try {
-                            Files.delete(p);
-                        } catch (IOException ignored) {
-                            // busy: a process is still in it
+                        // a killed container's last process may take a moment to leave its cgroup
+                        for (int attempt = 0; attempt < 30 && Files.exists(p); attempt++) {
+                            try {
+                                Files.delete(p);
+                            } catch (IOException busy) {
+                                sleep(100);
+                            }
                         }
                     }
                 }
