@@ -260,10 +260,11 @@ public final class PodManager implements AutoCloseable {
         if (w != null) w.evict(reason, message);
     }
 
-    /** The pods with a worker that haven't finished, for the eviction manager. */
+    /** The pods with a worker that haven't finished (nor are being evicted), for the eviction manager. */
     public List<ObjectNode> activePods() {
         List<ObjectNode> out = new ArrayList<>();
-        for (PodWorker w : workers.values()) out.add(w.pod());
+        // kubelet's active pods: terminal ones hold no resources to reclaim (and an evicted pod must not be picked again)
+        for (PodWorker w : workers.values()) if (!w.terminal()) out.add(w.pod());
         return out;
     }
 

@@ -78,7 +78,7 @@ final class PodWorker {
     /** The pod has been initialized once: regular init containers are done for good. */
     private boolean initDone;
     /** The pod reached Succeeded/Failed: nothing is started again. */
-    private String finalPhase;
+    private volatile String finalPhase;
     /** status.reason/message of a pod this node failed (DeadlineExceeded; Evicted later). */
     private String statusReason;
     private String statusMessage;
@@ -197,6 +197,11 @@ final class PodWorker {
     void update(ObjectNode newPod) {
         this.pod = newPod;
         signal();
+    }
+
+    /** Whether the pod reached Succeeded or Failed here (or is being evicted): its containers won't run again. */
+    boolean terminal() {
+        return finalPhase != null || eviction != null;
     }
 
     /** Node-pressure eviction: the pod is killed at once and reported Failed with {@code reason}. */

@@ -58,6 +58,11 @@ public final class TestNode implements AutoCloseable {
 
     /** Starts a node joined to {@code cluster} and waits (up to 60 s) until its Node is Ready. */
     public static TestNode start(TestCluster cluster) throws IOException {
+        return start(cluster, io.k3j.agent.eviction.Thresholds.DEFAULTS);
+    }
+
+    /** A node with the given hard eviction thresholds (kubelet's {@code --eviction-hard}). */
+    public static TestNode start(TestCluster cluster, io.k3j.agent.eviction.Thresholds evictionHard) throws IOException {
         String hex = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(1 << 24)).substring(2);
         String name = "k3jt-" + hex;
         String bridge = "k3jt" + hex;
@@ -67,7 +72,7 @@ public final class TestNode implements AutoCloseable {
         AgentConfig config = new AgentConfig(URI.create("https://127.0.0.1:" + cluster.controlPlane().port()),
                 cluster.controlPlane().token().token().encoded(), dir.resolve("data"), dir.resolve("run"), name, List.of("127.0.0.1"),
                 Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0, AgentConfig.DEFAULT_PAUSE_IMAGE, false,
-                VersionInfo.KUBERNETES_VERSION, bridge);
+                VersionInfo.KUBERNETES_VERSION, bridge, AgentConfig.DEFAULT_PRIVATE_REGISTRY, evictionHard);
         Agent agent;
         try {
             agent = Agent.start(config);
