@@ -336,10 +336,14 @@ class ContainerdRuntimeTest {
                     }
                 }
             }
-            try {
-                Files.deleteIfExists(h.resolve("k3jtest"));
-            } catch (IOException ignored) {
-                // another test's cgroup is still there
+            // the runtime may still be removing a pod cgroup below it: retry for a moment
+            Path shared = h.resolve("k3jtest");
+            for (int attempt = 0; attempt < 30 && Files.exists(shared); attempt++) {
+                try {
+                    Files.delete(shared);
+                } catch (IOException busy) {
+                    sleep(100);
+                }
             }
         }
     }

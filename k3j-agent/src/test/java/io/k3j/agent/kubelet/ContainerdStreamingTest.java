@@ -173,14 +173,29 @@ class ContainerdStreamingTest {
         }
         for (Path h : hierarchies) {
             Path cg = h.resolve(cgroupParent.substring(1));
-            if (!Files.isDirectory(cg)) continue;
-            try (Stream<Path> walk = Files.walk(cg)) {
-                for (Path p : walk.filter(Files::isDirectory).sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                    try {
-                        Files.delete(p);
-                    } catch (IOException ignored) {
-                        // still in use: left for the next run
+            if (Files.isDirectory(cg)) {
+                try (Stream<Path> walk = Files.walk(cg)) {
+                    for (Path p : walk.filter(Files::isDirectory).sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                        deleteWhenEmpty(p);
                     }
+                }
+            }
+            // the shared parent goes too once no other test's pod is below it
+            deleteWhenEmpty(h.resolve("k3jtest"));
+        }
+    }
+
+    /** rmdir, retried for a moment: a killed container's last process may take a while to leave its cgroup. */
+    private static void deleteWhenEmpty(Path cgroup) {
+        for (int attempt = 0; attempt < 30 && Files.exists(cgroup); attempt++) {
+            try {
+                Files.delete(cgroup);
+            } catch (IOException busy) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
             }
         }
