@@ -116,7 +116,8 @@ class SchedulerControllerTest {
         });
         assertThat(tainted).isNotNull();
         createPod("s3", "want2", "2", "\"nodeSelector\":{\"pool\":\"s3\"},");
-        cluster.await("PodScheduled=False", Duration.ofSeconds(20), () -> {
+        // under load the retry after the last node change may come from the unschedulable queue's periodic flush
+        cluster.await("PodScheduled=False", Duration.ofSeconds(75), () -> {
             JsonNode c = Pods.condition(pod("s3", "want2"), "PodScheduled");
             // nodes register before they report Ready, so an early attempt may see s3-c as not-ready: wait for the
             // attempt that sees all three as they end up
