@@ -1,5 +1,6 @@
 package io.k3j.agent.kubelet;
 
+import io.k3j.agent.kube.TlsMaterial;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -40,7 +41,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
-import java.io.StringReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -58,15 +58,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * The kubelet API on :10250, over TLS with the node's serving certificate; every client must present a
@@ -142,8 +136,18 @@ public final class KubeletServer implements AutoCloseable {
     }
 
     private void bind() throws IOException {
-        SslContext ssl = SslContextBuilder.forServer(privateKey(config.servingKeyPem()), certificates(config.servingCertPem()))
-                .trustManager(certificates(config.clientCaPem()))
+        PrivateKey key;
+        List<X509Certificate> chain;
+        List<X509Certificate> clientCas;
+        try {
+            key = TlsMaterial.privateKey(config.servingKeyPem());
+            chain = TlsMaterial.certificates(config.servingCertPem());
+            clientCas = TlsMaterial.certificates(config.clientCaPem());
+        } catch (IllegalArgumentException e) {
+            throw new SSLException(e.getMessage(), e);
+        }
+        SslContext ssl = SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
+                .trustManager(clientCas.toArray(X509Certificate[]::new))
                 .clientAuth(ClientAuth.REQUIRE)
                 .protocols("TLSv1.3", "TLSv1.2")
                 .build();
@@ -528,31 +532,5 @@ public final class KubeletServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new HttpError(400, name + ": invalid value \"" + v + "\"");
         }
-    }
-
-    static PrivateKey privateKey(String pem) throws SSLException {
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            Object o = parser.readObject();
-            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair kp) return conv.getKeyPair(kp).getPrivate();
-            if (o instanceof PrivateKeyInfo info) return conv.getPrivateKey(info);
-            throw new SSLException("not a private key: " + (o == null ? "empty PEM" : o.getClass().getSimpleName()));
-        } catch (IOException e) {
-            throw new SSLException("reading private key: " + e.getMessage(), e);
-        }
-    }
-
-    static X509Certificate[] certificates(String pem) throws SSLException {
-        List<X509Certificate> out = new ArrayList<>();
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-            for (Object o; (o = parser.readObject()) != null; ) {
-                if (o instanceof X509CertificateHolder h) out.add(conv.getCertificate(h));
-            }
-        } catch (IOException | java.security.cert.CertificateException e) {
-            throw new SSLException("reading certificates: " + e.getMessage(), e);
-        }
-        if (out.isEmpty()) throw new SSLException("no certificate in PEM");
-        return out.toArray(X509Certificate[]::new);
     }
 }

@@ -175,6 +175,23 @@ public final class ClusterPki {
         return kubeletClient;
     }
 
+    /**
+     * {@link #kubeletClientCredentials()} ready for a TLS client: the key and the chain (leaf, then the client CA).
+     *
+     * @throws SSLException if the stored PEM cannot be read
+     */
+    public KeyAndChain kubeletClientKeyAndChain() throws SSLException {
+        try {
+            return new KeyAndChain(Pem.parsePrivateKey(kubeletClient.privateKeyPem()),
+                    Pem.parseCertificates(kubeletClient.certificatePem()).toArray(X509Certificate[]::new));
+        } catch (IOException | CertificateException e) {
+            throw new SSLException("reading the kubelet client certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** A private key and its certificate chain, leaf first. */
+    public record KeyAndChain(PrivateKey key, X509Certificate[] chain) { }
+
     /** The API server's serving chain: leaf first, then the server CA. */
     public X509Certificate[] servingCertificateChain() {
         return servingChain.clone();

@@ -6,7 +6,6 @@ import io.k3j.api.ApiException;
 import io.k3j.api.Json;
 import io.k3j.apiserver.http.ApiRequest;
 import io.k3j.apiserver.http.HttpExchange;
-import io.k3j.apiserver.pki.CertAndKey;
 import io.k3j.apiserver.pki.ClusterPki;
 import io.k3j.apiserver.registry.ObjectStore;
 import io.k3j.apiserver.resource.ResourceRegistry;
@@ -25,7 +24,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.IOException;
-import java.io.StringReader;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
@@ -35,12 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 
 /**
  * The API server's way to a pod's kubelet: {@code pods/log}, {@code pods/exec}, {@code pods/attach},
@@ -86,9 +78,9 @@ public final class KubeletProxy implements AutoCloseable {
      * @throws SSLException if the JDK rejects the key material
      */
     public static KubeletProxy create(ObjectStore objects, ResourceRegistry registry, ClusterPki pki) throws SSLException {
-        CertAndKey cert = pki.issueClientCert(CLIENT_NAME, List.of("system:masters"), ClusterPki.LEAF_VALIDITY);
-        PrivateKey key = privateKey(cert.privateKeyPem());
-        X509Certificate[] chain = certificates(cert.certificatePem());
+        ClusterPki.KeyAndChain client = pki.kubeletClientKeyAndChain();
+        PrivateKey key = client.key();
+        X509Certificate[] chain = client.chain();
         SslContext verifying = SslContextBuilder.forClient().keyManager(key, chain).trustManager(pki.serverCaCertificate())
                 .protocols("TLSv1.3", "TLSv1.2").build();
         SslContext insecure = SslContextBuilder.forClient().keyManager(key, chain).trustManager(InsecureTrustManagerFactory.INSTANCE)
@@ -500,29 +492,4 @@ public final class KubeletProxy implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ PEM
-
-    static PrivateKey privateKey(String pem) throws SSLException {
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            Object o = parser.readObject();
-            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair kp) return conv.getKeyPair(kp).getPrivate();
-            if (o instanceof PrivateKeyInfo info) return conv.getPrivateKey(info);
-            throw new SSLException("not a private key: " + (o == null ? "empty PEM" : o.getClass().getSimpleName()));
-        } catch (IOException e) {
-            throw new SSLException("reading private key: " + e.getMessage(), e);
-        }
-    }
-
-    static X509Certificate[] certificates(String pem) throws SSLException {
-        List<X509Certificate> out = new ArrayList<>();
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-            for (Object o; (o = parser.readObject()) != null; ) {
-                if (o instanceof X509CertificateHolder h) out.add(conv.getCertificate(h));
-            }
-        } catch (IOException | java.security.cert.CertificateException e) {
-            throw new SSLException("reading certificates: " + e.getMessage(), e);
-        }
-        return out.toArray(X509Certificate[]::new);
-    }
 }
