@@ -42,7 +42,10 @@ public final class Controllers implements AutoCloseable {
                 io.k3j.controllers.apps.ReplicaSetController::replicaSets,
                 io.k3j.controllers.apps.ReplicaSetController::replicationControllers,
                 io.k3j.controllers.apps.DaemonSetController::new,
-                io.k3j.controllers.apps.StatefulSetController::new);
+                io.k3j.controllers.apps.StatefulSetController::new,
+                io.k3j.controllers.servicelb.ServiceLb.loadBalancer(),
+                io.k3j.controllers.servicelb.ServiceLb.ingressStatus(),
+                io.k3j.controllers.servicelb.ServiceLb.disabledAddons());
     }
 
     /** kube-scheduler's share. */
@@ -65,6 +68,8 @@ public final class Controllers implements AutoCloseable {
                 .withCidrs(sc.clusterCidr(), sc.serviceCidr())
                 .withManifestsDir(sc.serverDir().resolve("manifests"))
                 .withLocalPathDir(sc.dataDir().resolve("storage"));
+        // every server stages its packaged manifests, whichever of them leads (k3s: stageFiles before the controllers)
+        io.k3j.controllers.servicelb.PackagedManifests.stage(config.manifestsDir(), sc.clusterDns(), config.disabled());
         ApiClient api = new ApiClient(cp.objects(), cp.registry(), "k3j");
         // the namespace and garbage collectors join the leader-elected group: one active server runs them
         cp.runSystemControllers(false);
