@@ -41,6 +41,8 @@ class DisableComponentsTest {
             await("kube-dns, k3j-ingress and IngressClass k3j", () -> api.find(services, "kube-system", "kube-dns").isPresent()
                     && api.find(services, "kube-system", "k3j-ingress").isPresent() && api.find(classes, "", "k3j").isPresent());
             assertThat(api.find(services, "kube-system", "kube-dns").orElseThrow().at("/spec/clusterIP").asText()).isEqualTo("10.43.0.53");
+            String nodePorts = api.find(services, "kube-system", "k3j-ingress").orElseThrow().at("/spec/ports").findValuesAsText("nodePort").toString();
+            assertThat(nodePorts).matches("\\[3\\d{4}, 3\\d{4}\\]");
             Controllers first = controllers;
             await("all controllers to run", () -> running(first, ServiceLbController.class) && running(first, IngressStatusController.class));
             controllers.close();
@@ -54,7 +56,13 @@ class DisableComponentsTest {
             Controllers second = controllers;
             await("the controllers to start", () -> running(second, IngressStatusController.class));
             assertThat(running(second, ServiceLbController.class)).isFalse();
-            assertThat(api.find(services, "kube-system", "k3j-ingress")).isPresent();
+            // the restarted deployer applied traefik.yaml again (a second AppliedManifest); the node ports stayed
+            var events = api.type("", "v1", "events");
+            await("traefik.yaml to be applied again", () -> cp.objects().list(events, "kube-system", io.k3j.apiserver.registry.ListOptions.ALL).items()
+                    .stream().filter(e -> e.at("/involvedObject/name").asText().equals("k3j-addon-traefik")
+                            && e.path("reason").asText().equals("AppliedManifest")).mapToInt(e -> e.path("count").asInt()).sum() >= 2);
+            assertThat(api.find(services, "kube-system", "k3j-ingress").orElseThrow().at("/spec/ports").findValuesAsText("nodePort").toString())
+                    .isEqualTo(nodePorts);
             controllers.close();
 
             // and with --disable ingress (k3s's traefik under its generic name)
