@@ -91,7 +91,7 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--kubelet-arg", paramLabel = "ARG", description = "Customized flag for kubelet process (supported: port=N, eviction-hard=memory.available<100Mi,...)")
     List<String> kubeletArgs = new ArrayList<>();
 
-    @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components (valid items: coredns, servicelb, traefik, local-storage, metrics-server)")
+    @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components and delete any deployed components (valid items: coredns, servicelb, traefik (the built-in ingress; also: ingress), local-storage, metrics-server)")
     List<String> disable = new ArrayList<>();
 
     @Override
