@@ -185,7 +185,7 @@ class PodNetworkE2ETest {
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    /** busybox httpd on 8080 serving "hello from NAME" and /cgi-bin/ip (the client's address as httpd saw it). */
+    /** busybox httpd on 8080 (IPv4, so that CGI's REMOTE_ADDR is a plain address) serving "hello from NAME" and /cgi-bin/ip (the client's address as httpd saw it). */
     private static void createWebPod(String name, NetnsNodes.Node node, Integer hostPort) {
         ObjectNode pod = Json.object();
         pod.put("apiVersion", "v1");
@@ -201,7 +201,7 @@ class PodNetworkE2ETest {
         ArrayNode cmd = c.putArray("command");
         cmd.add("sh").add("-c").add("mkdir -p /www/cgi-bin && echo hello from " + name + " > /www/index.html"
                 + " && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip"
-                + " && chmod +x /www/cgi-bin/ip && exec httpd -f -p 8080 -h /www");
+                + " && chmod +x /www/cgi-bin/ip && exec httpd -f -p 0.0.0.0:8080 -h /www");
         ObjectNode port = c.putArray("ports").addObject().put("containerPort", 8080).put("protocol", "TCP");
         if (hostPort != null) port.put("hostPort", hostPort);
         cluster.cluster().create(Json.string(pod));

@@ -267,6 +267,7 @@ public final class NetnsNodes implements AutoCloseable {
                     "data=" + dataDir, "run=" + runDir, "node=" + name, "ip=" + ip, "bridge=" + bridge, "backend=" + backend,
                     "ready=" + ready))
                     .redirectErrorStream(true).redirectOutput(log().toFile());
+            long t0 = System.nanoTime();
             agent = pb.start();
             agentStdin = agent.getOutputStream();
             long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -275,7 +276,10 @@ public final class NetnsNodes implements AutoCloseable {
                 if (System.nanoTime() > deadline) throw new AssertionError("agent of " + name + " not started within " + START_TIMEOUT + ":\n" + logTail());
                 Thread.sleep(50);
             }
+            long started = System.nanoTime();
             cluster.await("node " + name + " to be Ready", START_TIMEOUT, this::ready);
+            System.err.printf("NetnsNodes: %s (%s) agent started in %d ms, Ready %d ms later%n", name, ip, (started - t0) / 1_000_000,
+                    (System.nanoTime() - started) / 1_000_000);
         }
 
         public String name() {
@@ -426,6 +430,7 @@ public final class NetnsNodes implements AutoCloseable {
             } catch (RuntimeException e) {
                 // the cluster is gone already
             }
+            keepLog();
             deleteTree(dir);
             if (Files.exists(dir)) problems.add("directory " + dir + " left");
             if (!problems.isEmpty()) throw new AssertionError("node " + name + " was not cleaned up: " + String.join("; ", problems));
@@ -514,6 +519,18 @@ public final class NetnsNodes implements AutoCloseable {
                 // reported through the return value
             }
             return found;
+        }
+
+        /** With {@code K3J_TEST_LOGS=DIR} in the environment the agent's log is kept there (the node's directory is deleted). */
+        private void keepLog() {
+            String keep = System.getenv("K3J_TEST_LOGS");
+            if (keep == null || !Files.exists(log())) return;
+            try {
+                Files.createDirectories(Path.of(keep));
+                Files.copy(log(), Path.of(keep, name + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                System.err.println("cannot keep " + log() + ": " + e);
+            }
         }
 
         private String logTail() {
