@@ -1,6 +1,5 @@
 package io.k3j.agent;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.containerd.Containerd;
 import io.k3j.agent.containerd.ContainerdConfig;
@@ -26,6 +25,7 @@ import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
 import io.k3j.agent.network.CniConfig;
+import io.k3j.agent.network.PodNetwork;
 import io.k3j.agent.node.MachineFacts;
 import io.k3j.agent.node.NodeAgent;
 import io.k3j.agent.pod.PodConfig;
@@ -39,7 +39,6 @@ import io.k3j.agent.volume.CachedPodSources;
 import io.k3j.agent.volume.EnvResolver;
 import io.k3j.agent.volume.NodeFacts;
 import io.k3j.agent.volume.VolumeManager;
-import io.k3j.api.ApiException;
 import io.k3j.api.Json;
 import io.k3j.api.Quantity;
 import java.io.IOException;
@@ -367,41 +366,44 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Writes the CNI conflist once the server has given this node a podCIDR (remembered on disk for offline starts);
-     * until then the runtime reports the network not ready and the node stays NotReady, as with kubelet.
+     * The pod network ({@link PodNetwork}: bridge with the pod gateway address, routes to the other nodes' pods,
+     * masquerade) from a Nodes informer, then the CNI conflist once the bridge is up; the podCIDR is remembered on
+     * disk for offline starts. Until then the runtime reports the network not ready and the node stays NotReady, as
+     * with kubelet. Runs until the agent closes (an interrupt), leaving the network in place for the pods.
      */
     private static void configureNetwork(AgentConfig config, KubeClient kube, Path cniConfDir) {
         Path remembered = config.dataDir().resolve("etc/pod-cidr");
+        Informer nodes = new Informer(kube, "/api/v1/nodes", Map.of(), config.cacheDir().resolve("nodes")).withTransform(PodNetwork::slimNode);
+        PodNetwork network = null;
         try {
-            if (Files.exists(remembered)) {
-                new CniConfig(config.cniBridge(), Files.readString(remembered).strip(), config.dataDir().resolve("cni/networks")).write(cniConfDir);
+            String previous = Files.exists(remembered) ? Files.readString(remembered).strip() : "";
+            String nodeIp = config.nodeIps().isEmpty() ? MachineFacts.defaultRouteAddress() : config.nodeIps().getFirst();
+            PodNetwork.Backend backend = PodNetwork.Backend.parse(config.networkBackend());
+            network = new PodNetwork(new PodNetwork.Config(config.nodeName(), nodeIp, config.cniBridge(), backend, config.networkTable(),
+                    config.vxlanDevice(), previous.isEmpty() ? null : previous, Duration.ofSeconds(30)), kube, nodes);
+            nodes.loadCache();
+            network.start();
+            nodes.start();
+            network.ready().get();
+            String cidr = network.podCidr().orElseThrow();
+            if (!cidr.equals(previous)) {
+                Files.createDirectories(remembered.getParent());
+                Files.writeString(remembered, cidr + "\n");
             }
-            Duration backoff = Duration.ofMillis(100);
-            while (!Thread.currentThread().isInterrupted()) {
-                String cidr = null;
-                try {
-                    JsonNode nodeObj = kube.get("/api/v1/nodes/" + config.nodeName());
-                    cidr = nodeObj.path("spec").path("podCIDR").asText("");
-                } catch (KubeClient.Unreachable | ApiException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "waiting for the node''s podCIDR: {0}", e.getMessage());
-                }
-                if (cidr != null && !cidr.isEmpty()) {
-                    String previous = Files.exists(remembered) ? Files.readString(remembered).strip() : "";
-                    if (!cidr.equals(previous)) {
-                        Files.createDirectories(remembered.getParent());
-                        Files.writeString(remembered, cidr + "\n");
-                        new CniConfig(config.cniBridge(), cidr, config.dataDir().resolve("cni/networks")).write(cniConfDir);
-                        LOG.log(System.Logger.Level.INFO, "pod network {0} on bridge {1}", cidr, config.cniBridge());
-                    }
-                    return;
-                }
-                Thread.sleep(backoff);
-                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : backoff.multipliedBy(2);
-            }
+            // VXLAN adds 50 bytes of headers: pods' packets must leave room for them
+            new CniConfig(config.cniBridge(), cidr, config.dataDir().resolve("cni/networks"), backend == PodNetwork.Backend.VXLAN ? 1450 : 0)
+                    .write(cniConfDir);
+            LOG.log(System.Logger.Level.INFO, "pod network {0} on bridge {1}", cidr, config.cniBridge());
+            Thread.sleep(Long.MAX_VALUE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("setting up the pod network", e.getCause());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            if (network != null) network.close();
+            nodes.close();
         }
     }
 

@@ -28,6 +28,10 @@ import java.util.Objects;
  * @param cniBridge      the pod network's bridge ({@code cni0}; tests and local clusters use their own)
  * @param privateRegistry {@code --private-registry}: registry mirrors and credentials (k3s's registries.yaml format)
  * @param evictionHard   kubelet's {@code --eviction-hard}: when pods are evicted under node pressure
+ * @param networkBackend {@code --network-backend}: {@code host-gw} (default) or {@code vxlan}
+ * @param networkTable   the pod network's nftables table ({@code k3j-net}; {@code k3j-net-<bridge>} when the bridge
+ *                       isn't {@code cni0}, so that test nodes sharing a network namespace don't share it)
+ * @param vxlanDevice    the VXLAN device of the vxlan backend ({@code k3j.1})
  */
 public record AgentConfig(
         URI server,
@@ -47,7 +51,10 @@ public record AgentConfig(
         String kubeletVersion,
         String cniBridge,
         Path privateRegistry,
-        Thresholds evictionHard) {
+        Thresholds evictionHard,
+        String networkBackend,
+        String networkTable,
+        String vxlanDevice) {
 
     public static final String DEFAULT_PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
     public static final Path DEFAULT_PRIVATE_REGISTRY = Path.of("/etc/k3j/registries.yaml");
@@ -59,6 +66,15 @@ public record AgentConfig(
                        String cniBridge) {
         this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
                 kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, DEFAULT_PRIVATE_REGISTRY, Thresholds.DEFAULTS);
+    }
+
+    /** A node on the default pod network (host-gw). */
+    public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
+                       Map<String, String> nodeLabels, List<String> nodeTaints, boolean controlPlane, String clusterDns,
+                       String clusterDomain, int kubeletPort, String pauseImage, boolean allowPull, String kubeletVersion,
+                       String cniBridge, Path privateRegistry, Thresholds evictionHard) {
+        this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
+                kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, null, null, null);
     }
 
     /** A node with kubelet's default eviction thresholds. */
@@ -81,6 +97,13 @@ public record AgentConfig(
         if (cniBridge == null || cniBridge.isBlank()) cniBridge = "cni0";
         if (privateRegistry == null) privateRegistry = DEFAULT_PRIVATE_REGISTRY;
         if (evictionHard == null) evictionHard = Thresholds.DEFAULTS;
+        if (networkBackend == null || networkBackend.isBlank()) networkBackend = "host-gw";
+        if (!networkBackend.equals("host-gw") && !networkBackend.equals("vxlan")) {
+            throw new IllegalArgumentException("network backend " + networkBackend + " (expected host-gw or vxlan)");
+        }
+        if (networkTable == null || networkTable.isBlank()) networkTable = cniBridge.equals("cni0") ? "k3j-net" : "k3j-net-" + cniBridge;
+        if (vxlanDevice == null || vxlanDevice.isBlank()) vxlanDevice = "k3j.1";
+        if (vxlanDevice.length() > 15) throw new IllegalArgumentException("vxlan device " + vxlanDevice + " (expected at most 15 characters)");
         if (cniBridge.length() > 15) throw new IllegalArgumentException("bridge name " + cniBridge + " (expected at most 15 characters)");
         if (kubeletPort < 0 || kubeletPort > 65535) throw new IllegalArgumentException("kubelet port " + kubeletPort + " (expected 0-65535)");
     }
@@ -88,13 +111,21 @@ public record AgentConfig(
     /** The same node with another kubelet port (tests run several agents on one host). */
     public AgentConfig withKubeletPort(int port) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
-                clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard);
+                clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
+                networkTable, vxlanDevice);
     }
 
     /** The same node without registry pulls (tests: an image that is not imported fails instead of being pulled). */
     public AgentConfig withAllowPull(boolean allow) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
-                clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge, privateRegistry, evictionHard);
+                clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
+                networkTable, vxlanDevice);
+    }
+
+    /** The same node on another pod network backend ({@code host-gw} or {@code vxlan}) and device names (null: defaults). */
+    public AgentConfig withNetwork(String backend, String table, String vxlan) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, backend, table, vxlan);
     }
 
     /** containerd's root (images, snapshots). */

@@ -18,9 +18,15 @@ import java.nio.file.StandardCopyOption;
  * @param bridge   the bridge's name ({@code cni0} on a real node; tests use unique names)
  * @param podCidr  the node's spec.podCIDR, e.g. {@code 10.42.0.0/24}
  * @param ipamDir  host-local's lease folder (containerd's fixed default {@code /var/lib/cni/networks} is shared by every node on a host)
+ * @param mtu      the pods' interface MTU, 0 for the plugin's default (the vxlan backend needs 50 bytes less than the link)
  */
-public record CniConfig(String bridge, String podCidr, Path ipamDir) {
+public record CniConfig(String bridge, String podCidr, Path ipamDir, int mtu) {
     public static final String FILE_NAME = "10-k3j.conflist";
+
+    /** With the plugin's default MTU. */
+    public CniConfig(String bridge, String podCidr, Path ipamDir) {
+        this(bridge, podCidr, ipamDir, 0);
+    }
 
     public ObjectNode conflist() {
         ObjectNode list = Json.object();
@@ -33,6 +39,7 @@ public record CniConfig(String bridge, String podCidr, Path ipamDir) {
         bridgePlugin.put("isGateway", true);
         bridgePlugin.put("ipMasq", false);
         bridgePlugin.put("hairpinMode", true);
+        if (mtu > 0) bridgePlugin.put("mtu", mtu);
         ObjectNode ipam = bridgePlugin.putObject("ipam");
         ipam.put("type", "host-local");
         ipam.putArray("ranges").addArray().addObject().put("subnet", podCidr);

@@ -44,11 +44,20 @@ public final class TestCluster implements AutoCloseable {
 
     /** Starts a server running {@code controllers}; {@code tune} adjusts the controllers' configuration. */
     public static TestCluster start(List<ManagedController.Factory> controllers, UnaryOperator<ControllerConfig> tune) throws IOException {
+        return start(controllers, tune, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(List, UnaryOperator)}, with {@code server} adjusting the API server's configuration (by default
+     * on 127.0.0.1, an ephemeral port, memory://): e.g. nodes in network namespaces need another bind address and SAN.
+     */
+    public static TestCluster start(List<ManagedController.Factory> controllers, UnaryOperator<ControllerConfig> tune,
+                                    UnaryOperator<ServerConfig> server) throws IOException {
         Path dir = Files.createTempDirectory("k3j-controllers-test");
         Path kubeconfig = dir.resolve("kubeconfig.yaml");
         ServerConfig d = ServerConfig.defaults(dir);
-        ControlPlane cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), kubeconfig, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        ControlPlane cp = ControlPlane.start(server.apply(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), kubeconfig, "0600", null,
+                "memory://", d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of())));
         ApiClient api = new ApiClient(cp.objects(), cp.registry(), "test");
         ControllerConfig cfg = tune.apply(ControllerConfig.defaults("test-server").withManifestsDir(dir.resolve("server/manifests"))
                 .withLocalPathDir(dir.resolve("storage")));
