@@ -259,7 +259,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(pods);
         removeAllSandboxes(containerd.cri());
         close();
-        runQuietly("ip", "link", "delete", config.cniBridge());
+        PodNetwork.remove(config.networkTable(), config.cniBridge(), config.vxlanDevice());
         removeCgroups("/k3j/" + config.nodeName());
         removeEmptyCgroup("/k3j");
     }
