@@ -87,6 +87,9 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final Condition appliedCondition = lock.newCondition();
     private boolean dirty = true;
+    /** When the oldest change not yet applied arrived (System.nanoTime), for the latency log. */
+    private long pendingSince = System.nanoTime();
+    private long lastLatencyNanos;
     private long applied;
     private volatile boolean closed;
     private volatile Thread worker;
@@ -176,6 +179,16 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
         }
     }
 
+    /** From the first informer event of the last applied batch to its nft run's end. */
+    Duration lastLatency() {
+        lock.lock();
+        try {
+            return Duration.ofNanos(lastLatencyNanos);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The rule model last applied, or null. */
     Ruleset current() {
         lock.lock();
@@ -224,14 +237,16 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
                 }
                 // let a burst of events (a Deployment scaling, a namespace relabelled) settle into one batch
                 if (!config.debounce().isZero()) Thread.sleep(config.debounce().toMillis());
+                long since;
                 lock.lock();
                 try {
                     if (!dirty) continue;
                     dirty = false;
+                    since = pendingSince;
                 } finally {
                     lock.unlock();
                 }
-                sync();
+                sync(since);
             }
         } catch (InterruptedException e) {
             // close()
@@ -250,7 +265,7 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
         }
     }
 
-    private void sync() throws InterruptedException {
+    private void sync(long since) throws InterruptedException {
         long t0 = System.nanoTime();
         Ruleset next;
         try {
@@ -284,13 +299,14 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
         try {
             current = next;
             applied++;
+            lastLatencyNanos = System.nanoTime() - since;
             appliedCondition.signalAll();
         } finally {
             lock.unlock();
         }
-        LOG.log(System.Logger.Level.DEBUG, "network policies: {0} table {1} in {2} ms ({3} pod chains)",
+        LOG.log(System.Logger.Level.DEBUG, "network policies: {0} table {1} in {2} ms, {3} ms after the change ({4} pod chains)",
                 script.isEmpty() ? "nothing to change in" : full ? "rewrote" : "updated", config.table(),
-                (System.nanoTime() - t0) / 1_000_000, next.chains().size());
+                (System.nanoTime() - t0) / 1_000_000, (System.nanoTime() - since) / 1_000_000, next.chains().size());
         if (!bridgeChecked) checkBridge();
     }
 
@@ -308,6 +324,7 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
                 lock.lock();
                 try {
                     current = null;
+                    if (!dirty) pendingSince = System.nanoTime();
                     dirty = true;
                 } finally {
                     lock.unlock();
@@ -343,6 +360,7 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
     private void markDirty() {
         lock.lock();
         try {
+            if (!dirty) pendingSince = System.nanoTime();
             dirty = true;
             changed.signalAll();
         } finally {
