@@ -35,8 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * never filtered, as Kubernetes requires; likewise traffic from pods to the node's own addresses (input hook) is not
  * subject to egress policies, which keeps the node-local DNS reachable from egress-isolated pods.
  *
- * <p>Denied connections are rejected (ICMP port unreachable, as kube-router does), so clients fail at once instead of
- * timing out; replies of allowed connections pass ({@code ct state established,related}).
+ * <p>Denied connections are rejected, as kube-router does, so clients fail at once instead of timing out: TCP with a
+ * reset, anything else with ICMP "administratively prohibited". Replies of allowed connections pass ({@code ct state
+ * established,related}), and so do connections established before a policy denied them, until they end.
  *
  * <p>{@link #close()} leaves the table in place (pods stay protected while the agent restarts); the next start
  * rewrites it wholesale. {@link #remove(String)} deletes it.
@@ -253,15 +254,36 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
         }
     }
 
+    /**
+     * Holds the first write until the informers have listed. A server that stays unreachable gets {@link
+     * Config#initialSyncWait()}; then the informers' cached objects are written, but an empty view (no cache) never
+     * replaces the table the last run left: those rules keep protecting the pods until the server answers.
+     */
     private void awaitInformers() throws InterruptedException {
         long deadline = System.nanoTime() + config.initialSyncWait().toNanos();
-        for (Informer i : informers) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || !i.awaitSynced(Duration.ofNanos(left))) {
+        boolean warned = false;
+        while (!closed) {
+            boolean synced = true;
+            for (Informer i : informers) {
+                long left = Math.max(deadline - System.nanoTime(), 0);
+                if (!i.awaitSynced(Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))) {
+                    synced = false;
+                    break;
+                }
+            }
+            if (synced) return;
+            if (System.nanoTime() < deadline) continue;
+            if (!policies.isEmpty() || !pods.isEmpty()) {
                 LOG.log(System.Logger.Level.WARNING, "network policies: informers not synced after {0}; writing table {1} from what is cached",
                         config.initialSyncWait(), config.table());
                 return;
             }
+            if (!warned) {
+                LOG.log(System.Logger.Level.WARNING, "network policies: informers not synced after {0} and nothing cached; table {1} "
+                        + "keeps the rules of the last run until the server answers", config.initialSyncWait(), config.table());
+                warned = true;
+            }
+            Thread.sleep(1000);
         }
     }
 

@@ -37,7 +37,7 @@ final class Ruleset {
      */
     record Rule(Family family, String addrSet, String tupleSet, String protocol, int portLo, int portHi, String comment) { }
 
-    /** A pod's ingress or egress chain; it ends with a reject. */
+    /** A pod's ingress or egress chain; it ends with a reject (TCP reset, else ICMP administratively prohibited). */
     record Chain(String name, boolean ingress, String pod, List<Rule> rules) {
         Chain {
             rules = List.copyOf(rules);
@@ -152,7 +152,10 @@ final class Ruleset {
             b.append("  chain ").append(c.name()).append(" {\n");
             b.append("    comment ").append(quote(c.pod() + (c.ingress() ? " ingress" : " egress"))).append('\n');
             for (Rule r : c.rules()) b.append("    ").append(render(r, c.ingress())).append('\n');
-            b.append("    reject\n");
+            // a TCP reset is not subject to the kernel's ICMP rate limit (net.ipv4.icmp_ratelimit): a client retrying
+            // a refused connection is refused at once every time instead of waiting for its SYN to be resent
+            b.append("    meta l4proto tcp reject with tcp reset\n");
+            b.append("    reject with icmpx type admin-prohibited\n");
             b.append("  }\n");
         }
         for (String map : MAPS) {
