@@ -86,7 +86,6 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
     private final Map<String, Map<String, String>> namespaces = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final Condition appliedCondition = lock.newCondition();
     private boolean dirty = true;
     /** When the oldest change not yet applied arrived (System.nanoTime), for the latency log. */
     private long pendingSince = System.nanoTime();
@@ -200,22 +199,6 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
         }
     }
 
-    /** Waits until a batch after {@code count} has been applied and nothing is pending. */
-    boolean awaitApplied(long count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (applied <= count || dirty) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) return false;
-                appliedCondition.awaitNanos(left);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ---- the loop ---------------------------------------------------------------------------------------------
 
     private void run() {
@@ -322,7 +305,6 @@ public final class NetworkPolicyEnforcer implements AutoCloseable {
             current = next;
             applied++;
             lastLatencyNanos = System.nanoTime() - since;
-            appliedCondition.signalAll();
         } finally {
             lock.unlock();
         }
