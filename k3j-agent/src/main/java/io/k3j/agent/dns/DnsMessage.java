@@ -189,6 +189,9 @@ final class DnsMessage {
             return m;
         } catch (IndexOutOfBoundsException e) {
             throw new FormatException("message ends early", m.id);
+        } catch (FormatException e) {
+            // the readers below the header don't know the ID; the caller's FORMERR needs it
+            throw e.id >= 0 ? e : new FormatException(e.getMessage(), m.id);
         }
     }
 
