@@ -472,6 +472,7 @@ class ClusterDnsTest {
     void realClients() throws Exception {
         awaitAnswer("db." + NS_ + ".svc.cluster.local", A, m -> m.answers.size() == 3);
         String ip = clusterIp("web");
+        if (!Files.isExecutable(Path.of("/usr/bin/busybox"))) io.k3j.agent.host.Packages.ensure("busybox-static");
         // busybox nslookup only speaks to port 53: a second server on a random 127.x address
         InetAddress loop = null;
         ClusterDns on53 = null;
