@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The benchmark runner: {@code ./k3j-bench-run <startup|rss|create|watch|list|all> [--option value ...]}.
+ * The benchmark runner: {@code ./k3j-bench-run <startup|rss|create|watch|list|...|dns|all> [--option value ...]}.
  * Every benchmark starts its own server (and etcd) processes and stops them by PID; lines starting with
  * RESULT are the figures docs/benchmarks.md records.
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "all");
 
     private Main() {
     }
@@ -31,7 +31,8 @@ public final class Main {
                     + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --warmup 1000 --http 2|1.1\n"
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
                     + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000\n"
-                    + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)");
+                    + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
+                    + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -92,6 +93,9 @@ public final class Main {
             System.out.println("  before: " + Machine.load());
             PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
             System.out.println("  after: " + Machine.load());
+        }
+        if (name.equals("dns")) { // needs Debian's dnsperf: run on its own only
+            DnsBench.run(env, intOpt(o, "services", 1000), intOpt(o, "seconds", 10), intOpt(o, "outstanding", 100), intOpt(o, "udp-threads", 1));
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
