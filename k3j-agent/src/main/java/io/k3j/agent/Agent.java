@@ -24,8 +24,6 @@ import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
-import io.k3j.agent.network.CniConfig;
-import io.k3j.agent.network.PodNetwork;
 import io.k3j.agent.node.MachineFacts;
 import io.k3j.agent.node.NodeAgent;
 import io.k3j.agent.pod.PodConfig;
@@ -42,7 +40,6 @@ import io.k3j.agent.volume.VolumeManager;
 import io.k3j.api.Json;
 import io.k3j.api.Quantity;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +62,7 @@ import java.util.Optional;
 public final class Agent implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
     /** What a node needs from Debian: the runtime, the CNI plugins, and busybox for the pause image. */
-    static final String[] PACKAGES = {"containerd", "runc", "containernetworking-plugins", "iptables", "busybox-static"};
+    static final String[] PACKAGES = {"containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "busybox-static"};
 
     private final AgentConfig config;
     private final Join.Joined joined;
@@ -79,12 +76,14 @@ public final class Agent implements AutoCloseable {
     private final List<Thread> threads;
     private final EvictionManager eviction;
     private final List<String> nodeIps;
+    private final Networking network;
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
                   PodManager pods, Informer podSource, List<Informer> volumeSources, KubeletServer kubelet, List<Thread> threads,
-                  EvictionManager eviction) {
+                  EvictionManager eviction, Networking network) {
         this.config = config;
+        this.network = network;
         this.nodeIps = nodeIps;
         this.joined = joined;
         this.containerd = containerd;
@@ -191,10 +190,12 @@ public final class Agent implements AutoCloseable {
                     Duration.ofSeconds(10)).start();
             started.add(eviction);
 
-            Thread network = Thread.ofVirtual().name("pod-network").start(() -> configureNetwork(config, kube, containerd.config().cniConfDir()));
+            Networking network = Networking.start(config, kube, containerd.config().cniConfDir(), ips.getFirst());
+            started.add(network);
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
-            return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync, network), eviction);
+            return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync), eviction,
+                    network);
         } catch (RuntimeException | IOException e) {
             Collections.reverse(started);
             for (AutoCloseable c : started) {
@@ -240,6 +241,7 @@ public final class Agent implements AutoCloseable {
         closed = true;
         threads.forEach(Thread::interrupt);
         eviction.close();
+        closeQuietly(network);
         closeQuietly(kubelet);
         volumeSources.forEach(Agent::closeQuietly);
         closeQuietly(podSource);
@@ -259,7 +261,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(pods);
         removeAllSandboxes(containerd.cri());
         close();
-        PodNetwork.remove(config.networkTable(), config.cniBridge(), config.vxlanDevice());
+        Networking.remove(config);
         removeCgroups("/k3j/" + config.nodeName());
         removeEmptyCgroup("/k3j");
     }
@@ -363,48 +365,6 @@ public final class Agent implements AutoCloseable {
             if (out.size() == 50) break;
         }
         return out;
-    }
-
-    /**
-     * The pod network ({@link PodNetwork}: bridge with the pod gateway address, routes to the other nodes' pods,
-     * masquerade) from a Nodes informer, then the CNI conflist once the bridge is up; the podCIDR is remembered on
-     * disk for offline starts. Until then the runtime reports the network not ready and the node stays NotReady, as
-     * with kubelet. Runs until the agent closes (an interrupt), leaving the network in place for the pods.
-     */
-    private static void configureNetwork(AgentConfig config, KubeClient kube, Path cniConfDir) {
-        Path remembered = config.dataDir().resolve("etc/pod-cidr");
-        Informer nodes = new Informer(kube, "/api/v1/nodes", Map.of(), config.cacheDir().resolve("nodes")).withTransform(PodNetwork::slimNode);
-        PodNetwork network = null;
-        try {
-            String previous = Files.exists(remembered) ? Files.readString(remembered).strip() : "";
-            String nodeIp = config.nodeIps().isEmpty() ? MachineFacts.defaultRouteAddress() : config.nodeIps().getFirst();
-            PodNetwork.Backend backend = PodNetwork.Backend.parse(config.networkBackend());
-            network = new PodNetwork(new PodNetwork.Config(config.nodeName(), nodeIp, config.cniBridge(), backend, config.networkTable(),
-                    config.vxlanDevice(), previous.isEmpty() ? null : previous, Duration.ofSeconds(30)), kube, nodes);
-            nodes.loadCache();
-            network.start();
-            nodes.start();
-            network.ready().get();
-            String cidr = network.podCidr().orElseThrow();
-            if (!cidr.equals(previous)) {
-                Files.createDirectories(remembered.getParent());
-                Files.writeString(remembered, cidr + "\n");
-            }
-            // VXLAN adds 50 bytes of headers: pods' packets must leave room for them
-            new CniConfig(config.cniBridge(), cidr, config.dataDir().resolve("cni/networks"), backend == PodNetwork.Backend.VXLAN ? 1450 : 0)
-                    .write(cniConfDir);
-            LOG.log(System.Logger.Level.INFO, "pod network {0} on bridge {1}", cidr, config.cniBridge());
-            Thread.sleep(Long.MAX_VALUE);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("setting up the pod network", e.getCause());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            if (network != null) network.close();
-            nodes.close();
-        }
     }
 
     private static void closeQuietly(AutoCloseable c) {

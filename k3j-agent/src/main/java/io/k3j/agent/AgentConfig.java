@@ -32,6 +32,7 @@ import java.util.Objects;
  * @param networkTable   the pod network's nftables table ({@code k3j-net}; {@code k3j-net-<bridge>} when the bridge
  *                       isn't {@code cni0}, so that test nodes sharing a network namespace don't share it)
  * @param vxlanDevice    the VXLAN device of the vxlan backend ({@code k3j.1})
+ * @param services       which of the node's network services run (service proxy, network policies, DNS, ingress)
  */
 public record AgentConfig(
         URI server,
@@ -54,10 +55,38 @@ public record AgentConfig(
         Thresholds evictionHard,
         String networkBackend,
         String networkTable,
-        String vxlanDevice) {
+        String vxlanDevice,
+        NodeServices services) {
 
     public static final String DEFAULT_PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
     public static final Path DEFAULT_PRIVATE_REGISTRY = Path.of("/etc/k3j/registries.yaml");
+
+    /**
+     * The network services every node runs for its pods (what kube-proxy, kube-router's policy controller, CoreDNS
+     * and Traefik do in k3s).
+     *
+     * @param serviceProxy  Services as nftables rules ({@code --disable-kube-proxy} turns it off)
+     * @param networkPolicy NetworkPolicy enforcement ({@code --disable-network-policy} turns it off)
+     * @param resolvConf    {@code --resolv-conf}: where the cluster DNS finds its upstream resolvers
+     * @param clusterCidr   the server's {@code --cluster-cidr}: traffic from pods keeps its source address through
+     *                      Services, traffic from elsewhere is masqueraded
+     */
+    public record NodeServices(boolean serviceProxy, boolean networkPolicy, Path resolvConf, String clusterCidr) {
+        public static final NodeServices DEFAULTS = new NodeServices(true, true, Path.of("/etc/resolv.conf"), "10.42.0.0/16");
+
+        public NodeServices {
+            Objects.requireNonNull(resolvConf, "resolvConf");
+            Objects.requireNonNull(clusterCidr, "clusterCidr");
+        }
+
+        public NodeServices withResolvConf(Path p) {
+            return new NodeServices(serviceProxy, networkPolicy, p, clusterCidr);
+        }
+
+        public NodeServices withClusterCidr(String c) {
+            return new NodeServices(serviceProxy, networkPolicy, resolvConf, c);
+        }
+    }
 
     /** A node with the default private-registry file ({@value #DEFAULT_PAUSE_IMAGE} aside, k3s's defaults). */
     public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
@@ -75,6 +104,17 @@ public record AgentConfig(
                        String cniBridge, Path privateRegistry, Thresholds evictionHard) {
         this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
                 kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, null, null, null);
+    }
+
+    /** A node running all network services. */
+    public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
+                       Map<String, String> nodeLabels, List<String> nodeTaints, boolean controlPlane, String clusterDns,
+                       String clusterDomain, int kubeletPort, String pauseImage, boolean allowPull, String kubeletVersion,
+                       String cniBridge, Path privateRegistry, Thresholds evictionHard, String networkBackend, String networkTable,
+                       String vxlanDevice) {
+        this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
+                kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend, networkTable,
+                vxlanDevice, NodeServices.DEFAULTS);
     }
 
     /** A node with kubelet's default eviction thresholds. */
@@ -103,6 +143,7 @@ public record AgentConfig(
         }
         if (networkTable == null || networkTable.isBlank()) networkTable = cniBridge.equals("cni0") ? "k3j-net" : "k3j-net-" + cniBridge;
         if (vxlanDevice == null || vxlanDevice.isBlank()) vxlanDevice = "k3j.1";
+        if (services == null) services = NodeServices.DEFAULTS;
         if (vxlanDevice.length() > 15) throw new IllegalArgumentException("vxlan device " + vxlanDevice + " (expected at most 15 characters)");
         if (cniBridge.length() > 15) throw new IllegalArgumentException("bridge name " + cniBridge + " (expected at most 15 characters)");
         if (kubeletPort < 0 || kubeletPort > 65535) throw new IllegalArgumentException("kubelet port " + kubeletPort + " (expected 0-65535)");
@@ -112,20 +153,36 @@ public record AgentConfig(
     public AgentConfig withKubeletPort(int port) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
                 clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
-                networkTable, vxlanDevice);
+                networkTable, vxlanDevice, services);
     }
 
     /** The same node without registry pulls (tests: an image that is not imported fails instead of being pulled). */
     public AgentConfig withAllowPull(boolean allow) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
                 clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
-                networkTable, vxlanDevice);
+                networkTable, vxlanDevice, services);
     }
 
     /** The same node on another pod network backend ({@code host-gw} or {@code vxlan}) and device names (null: defaults). */
     public AgentConfig withNetwork(String backend, String table, String vxlan) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
-                clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, backend, table, vxlan);
+                clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, backend, table, vxlan,
+                services);
+    }
+
+    /** The same node with other network services. */
+    public AgentConfig withServices(NodeServices s) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
+                networkTable, vxlanDevice, s);
+    }
+
+    /**
+     * An nftables table name of this node: {@code base} on a real node ({@code cni0}), {@code base-<bridge>} for test
+     * nodes sharing a network namespace.
+     */
+    public String nftTable(String base) {
+        return cniBridge.equals("cni0") ? base : base + "-" + cniBridge;
     }
 
     /** containerd's root (images, snapshots). */
