@@ -200,6 +200,6 @@ class RulesTest {
         assertEquals("", Transaction.diff("t", Map.of("ns/web", after), Map.of("ns/web", after)));
         String gone = Transaction.diff("t", Map.of("ns/web", after), Map.of("ns/web", Fragment.EMPTY));
         assertTrue(gone.startsWith("delete element ip t service-ips { 10.43.0.20 . tcp . 80 }\n"), gone);
-        assertTrue(gone.endsWith("delete chain ip t ep-ns/web/tcp/80__10.42.0.7/8080\n"), gone);
+        assertTrue(gone.contains("flush chain ip t svc-ns/web/tcp/80\n") && gone.endsWith("delete chain ip t svc-ns/web/tcp/80\n"), gone);
     }
 }
