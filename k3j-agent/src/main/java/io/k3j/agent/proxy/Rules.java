@@ -63,17 +63,17 @@ final class Rules {
         l.add("add rule " + t + "endpoints-check ip daddr . meta l4proto . th dport vmap @" + NO_ENDPOINT_IPS);
         l.add("add rule " + t + "endpoints-check ip daddr @" + NODEPORT_IPS + " meta l4proto . th dport vmap @" + NO_ENDPOINT_NODEPORTS);
 
-        // filter at dstnat - 10: sees the original destination of new connections, before DNAT rewrites it
-        l.add("add chain " + t + "filter-prerouting { type filter hook prerouting priority dstnat - 10 ; policy accept ; }");
+        // filter at -110 (dstnat - 10): sees the original destination of new connections, before DNAT rewrites it
+        l.add("add chain " + t + "filter-prerouting { type filter hook prerouting priority -110 ; policy accept ; }");
         l.add("add rule " + t + "filter-prerouting ct state new jump endpoints-check");
-        l.add("add chain " + t + "filter-output { type filter hook output priority dstnat - 10 ; policy accept ; }");
+        l.add("add chain " + t + "filter-output { type filter hook output priority -110 ; policy accept ; }");
         l.add("add rule " + t + "filter-output ct state new jump endpoints-check");
-        l.add("add chain " + t + "nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; }");
+        l.add("add chain " + t + "nat-prerouting { type nat hook prerouting priority -100 ; policy accept ; }");
         l.add("add rule " + t + "nat-prerouting jump services");
         // locally originated traffic (the host curling a ClusterIP or NodePort) never passes prerouting
-        l.add("add chain " + t + "nat-output { type nat hook output priority dstnat ; policy accept ; }");
+        l.add("add chain " + t + "nat-output { type nat hook output priority -100 ; policy accept ; }");
         l.add("add rule " + t + "nat-output jump services");
-        l.add("add chain " + t + "nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; }");
+        l.add("add chain " + t + "nat-postrouting { type nat hook postrouting priority 100 ; policy accept ; }");
         l.add("add rule " + t + "nat-postrouting jump masquerading");
         return l;
     }
