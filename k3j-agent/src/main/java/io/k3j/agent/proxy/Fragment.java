@@ -19,6 +19,9 @@ final class Fragment {
     /** map name → element key → verdict. */
     final Map<String, Map<String, String>> elements = new LinkedHashMap<>();
 
+    /** Endpoint addresses for the shared hairpin set; counted across Services by the proxy (pods back several). */
+    final java.util.Set<String> hairpin = new java.util.TreeSet<>();
+
     static final Fragment EMPTY = new Fragment();
 
     List<String> chain(String name) {
@@ -30,17 +33,18 @@ final class Fragment {
     }
 
     boolean isEmpty() {
-        return chains.isEmpty() && sets.isEmpty() && elements.isEmpty();
+        return chains.isEmpty() && sets.isEmpty() && elements.isEmpty() && hairpin.isEmpty();
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Fragment f && chains.equals(f.chains) && sets.equals(f.sets) && elements.equals(f.elements);
+        return o instanceof Fragment f && chains.equals(f.chains) && sets.equals(f.sets) && elements.equals(f.elements)
+                && hairpin.equals(f.hairpin);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(chains, sets, elements);
+        return Objects.hash(chains, sets, elements, hairpin);
     }
 
     /** Readable form for tests and debugging: the nft commands that would create this fragment. */

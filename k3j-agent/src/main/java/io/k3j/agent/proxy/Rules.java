@@ -14,11 +14,17 @@ import java.util.List;
  * <pre>
  * services                 daddr . proto . port → svc-/svl-/ext- chain (cluster IPs, external IPs, LB IPs)
  *                          node IP, proto . nodePort → ext- chain
- * svc-NS/NAME/PROTO/PORT   balances over every usable endpoint
+ * svc-NS/NAME/PROTO/PORT   balances over every usable endpoint: DNAT through a numgen-indexed map of addr . port
  * svl-NS/NAME/PROTO/PORT   balances over this node's usable endpoints (internal/externalTrafficPolicy Local)
  * ext-NS/NAME/PROTO/PORT   traffic that came from outside: masquerade (Cluster) or keep the source (Local)
- * ep-NS/NAME/PROTO/PORT__IP/TARGET  hairpin mark, affinity update, DNAT
+ * ep-NS/NAME/PROTO/PORT__IP/TARGET  only with sessionAffinity: affinity update, DNAT
+ * hairpin-endpoints        set of "ip . ip" for every endpoint: after DNAT, source == destination means a pod
+ *                          reached itself through a Service, which needs masquerading to get its answer
  * </pre>
+ *
+ * <p>Unlike kube-proxy there is no chain per endpoint unless the Service uses session affinity: the DNAT picks
+ * from an anonymous map and hairpin is one set lookup in postrouting. A table of 1,000 Services × 10 endpoints
+ * then has ~1,000 chains instead of ~11,000, which is what makes nft load it in well under the 2 s budget.
  */
 final class Rules {
     static final String SERVICE_IPS = "service-ips";
@@ -26,6 +32,7 @@ final class Rules {
     static final String NO_ENDPOINT_IPS = "no-endpoint-services";
     static final String NO_ENDPOINT_NODEPORTS = "no-endpoint-nodeports";
     static final String NODEPORT_IPS = "nodeport-ips";
+    static final String HAIRPIN = "hairpin-endpoints";
     static final String MARK = "0x4000";
     static final String REJECT = "goto reject-chain";
     static final String DROP = "drop";
@@ -42,6 +49,7 @@ final class Rules {
         l.add("add map " + t + NO_ENDPOINT_IPS + " { type ipv4_addr . inet_proto . inet_service : verdict ; }");
         l.add("add map " + t + NO_ENDPOINT_NODEPORTS + " { type inet_proto . inet_service : verdict ; }");
         l.add("add set " + t + NODEPORT_IPS + " { type ipv4_addr ; }");
+        l.add("add set " + t + HAIRPIN + " { type ipv4_addr . ipv4_addr ; }");
         if (!nodeIps.isEmpty()) l.add("add element " + t + NODEPORT_IPS + " { " + String.join(", ", nodeIps) + " }");
 
         // a TCP client gets a reset and everything else ICMP port-unreachable: connect() fails at once, no time-out
@@ -52,6 +60,7 @@ final class Rules {
         l.add("add rule " + t + "mark-for-masquerade meta mark set meta mark | " + MARK);
         // the bit is cleared again so that a packet leaving through another table's masquerade is not marked twice
         l.add("add chain " + t + "masquerading");
+        l.add("add rule " + t + "masquerading ct status dnat ip saddr . ip daddr @" + HAIRPIN + " jump mark-for-masquerade");
         l.add("add rule " + t + "masquerading meta mark & " + MARK + " == 0 return");
         l.add("add rule " + t + "masquerading meta mark set meta mark ^ " + MARK);
         l.add("add rule " + t + "masquerading masquerade fully-random");
@@ -107,9 +116,13 @@ final class Rules {
             return;
         }
         boolean needLocal = !sp.nodeLocal() && (sp.internalLocal() || sp.externalLocal() && external) && !local.isEmpty();
-        List<ServicePort.Endpoint> chained = new ArrayList<>(all);
-        if (needLocal) for (ServicePort.Endpoint e : local) if (!chained.contains(e)) chained.add(e);
-        for (ServicePort.Endpoint e : chained) addEndpoint(f, sp, e);
+        List<ServicePort.Endpoint> used = new ArrayList<>(all);
+        if (needLocal) for (ServicePort.Endpoint e : local) if (!used.contains(e)) used.add(e);
+        for (ServicePort.Endpoint e : used) {
+            if (sp.affinitySeconds() > 0) addEndpoint(f, sp, e);
+            // node-local endpoints are this host: its answers need no masquerade
+            if (!sp.nodeLocal()) f.hairpin.add(e.ip());
+        }
 
         String svc = "svc-" + id;
         balance(f.chain(svc), sp, all, clusterCidr);
@@ -162,30 +175,43 @@ final class Rules {
             }
         }
         if (sp.affinitySeconds() > 0) {
+            // a client seen before goes where it went last time; a new one is balanced and remembered by the endpoint chain
             for (ServicePort.Endpoint e : eps) rules.add("ip saddr @" + affinitySet(sp, e) + " goto " + endpointChain(sp, e));
-        }
-        if (eps.size() == 1) {
-            rules.add("goto " + endpointChain(sp, eps.getFirst()));
+            if (eps.size() == 1) {
+                rules.add("goto " + endpointChain(sp, eps.getFirst()));
+                return;
+            }
+            StringBuilder vmap = new StringBuilder("numgen random mod ").append(eps.size()).append(" vmap { ");
+            for (int i = 0; i < eps.size(); i++) {
+                if (i > 0) vmap.append(", ");
+                vmap.append(i).append(" : goto ").append(endpointChain(sp, eps.get(i)));
+            }
+            rules.add(vmap.append(" }").toString());
             return;
         }
-        StringBuilder vmap = new StringBuilder("numgen random mod ").append(eps.size()).append(" vmap { ");
-        for (int i = 0; i < eps.size(); i++) {
-            if (i > 0) vmap.append(", ");
-            vmap.append(i).append(" : goto ").append(endpointChain(sp, eps.get(i)));
+        if (eps.size() == 1) {
+            rules.add(dnat(sp, eps.getFirst()));
+            return;
         }
-        rules.add(vmap.append(" }").toString());
+        StringBuilder map = new StringBuilder("meta l4proto ").append(sp.protocol()).append(" dnat ip to numgen random mod ")
+                .append(eps.size()).append(" map { ");
+        for (int i = 0; i < eps.size(); i++) {
+            if (i > 0) map.append(", ");
+            map.append(i).append(" : ").append(eps.get(i).ip()).append(" . ").append(eps.get(i).port());
+        }
+        rules.add(map.append(" }").toString());
+    }
+
+    private static String dnat(ServicePort sp, ServicePort.Endpoint e) {
+        return "meta l4proto " + sp.protocol() + " dnat to " + e.ip() + ":" + e.port();
     }
 
     private static void addEndpoint(Fragment f, ServicePort sp, ServicePort.Endpoint e) {
         List<String> rules = f.chain(endpointChain(sp, e));
-        // hairpin: a pod reaching its own Service must see the answer come from the service, not from itself
-        if (!sp.nodeLocal()) rules.add("ip saddr " + e.ip() + " jump mark-for-masquerade");
-        if (sp.affinitySeconds() > 0) {
-            String set = affinitySet(sp, e);
-            f.sets.put(set, "{ type ipv4_addr ; flags dynamic,timeout ; timeout " + sp.affinitySeconds() + "s ; }");
-            rules.add("update @" + set + " { ip saddr }");
-        }
-        rules.add("meta l4proto " + sp.protocol() + " dnat to " + e.ip() + ":" + e.port());
+        String set = affinitySet(sp, e);
+        f.sets.put(set, "{ type ipv4_addr ; flags dynamic,timeout ; timeout " + sp.affinitySeconds() + "s ; }");
+        rules.add("update @" + set + " { ip saddr }");
+        rules.add(dnat(sp, e));
     }
 
     static String endpointChain(ServicePort sp, ServicePort.Endpoint e) {

@@ -135,6 +135,8 @@ public final class ServiceProxy implements AutoCloseable {
     /** "map|key" → the service whose element it is: two Services claiming one address and port, first wins. */
     private final Map<String, String> owners = new HashMap<>();
     private final Set<String> conflicted = new TreeSet<>();
+    /** endpoint address → how many Service fragments list it for the hairpin set. */
+    private final Map<String, Integer> hairpinRefs = new HashMap<>();
 
     /**
      * Registers handlers on the informers, which the caller shares with others and starts.
@@ -308,6 +310,7 @@ public final class ServiceProxy implements AutoCloseable {
             owners.clear();
             conflicted.clear();
         }
+        Map<String, Integer> refs = full ? new HashMap<>() : new HashMap<>(hairpinRefs);
         Map<String, Fragment> old = new LinkedHashMap<>();
         boolean released = false;
         for (String k : keys) {
@@ -325,12 +328,31 @@ public final class ServiceProxy implements AutoCloseable {
             List<Fragment> all = new ArrayList<>();
             Map<String, Fragment> next = new HashMap<>(state);
             next.putAll(now);
-            for (Fragment f : next.values()) if (!f.isEmpty()) all.add(f);
-            batchText = Transaction.full(config.table(), config.nodeIps(), all);
+            for (Fragment f : next.values()) {
+                if (f.isEmpty()) continue;
+                all.add(f);
+                for (String ip : f.hairpin) refs.merge(ip, 1, Integer::sum);
+            }
+            batchText = Transaction.full(config.table(), config.nodeIps(), all, new TreeSet<>(refs.keySet()));
         } else {
-            batchText = Transaction.diff(config.table(), old, now);
+            Set<String> added = new TreeSet<>();
+            Set<String> removed = new TreeSet<>();
+            for (String k : keys) {
+                for (String ip : old.get(k).hairpin) {
+                    if (refs.merge(ip, -1, Integer::sum) == 0) {
+                        refs.remove(ip);
+                        if (!added.remove(ip)) removed.add(ip);
+                    }
+                }
+                for (String ip : now.get(k).hairpin) {
+                    if (refs.merge(ip, 1, Integer::sum) == 1 && !removed.remove(ip)) added.add(ip);
+                }
+            }
+            batchText = Transaction.diff(config.table(), old, now, added, removed);
         }
         if (!batchText.isEmpty()) Nft.apply(config.nftCommand(), batchText);
+        hairpinRefs.clear();
+        hairpinRefs.putAll(refs);
         for (Map.Entry<String, Fragment> e : now.entrySet()) {
             if (e.getValue().isEmpty()) state.remove(e.getKey());
             else state.put(e.getKey(), e.getValue());

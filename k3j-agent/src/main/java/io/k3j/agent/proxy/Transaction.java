@@ -14,7 +14,7 @@ final class Transaction {
     }
 
     /** Replaces {@code table} wholesale (adopting or replacing a stale one in the same transaction). */
-    static String full(String table, List<String> nodeIps, Iterable<Fragment> fragments) {
+    static String full(String table, List<String> nodeIps, Iterable<Fragment> fragments, java.util.Collection<String> hairpin) {
         StringBuilder b = new StringBuilder(1 << 20);
         // "add" then "delete" makes the delete valid whether or not the table existed
         b.append("add table ip ").append(table).append('\n');
@@ -25,7 +25,21 @@ final class Transaction {
         for (Fragment f : fragments) appendDeclarations(b, table, f);
         for (Fragment f : fragments) appendRules(b, table, f);
         for (Fragment f : fragments) appendElements(b, table, f);
+        appendHairpin(b, "add", table, hairpin);
         return b.toString();
+    }
+
+    /** {@code add|delete element ... hairpin-endpoints { ip . ip, ... }} for {@code ips}, nothing when empty. */
+    static void appendHairpin(StringBuilder b, String verb, String table, java.util.Collection<String> ips) {
+        if (ips.isEmpty()) return;
+        b.append(verb).append(" element ip ").append(table).append(' ').append(Rules.HAIRPIN).append(" { ");
+        boolean first = true;
+        for (String ip : ips) {
+            if (!first) b.append(", ");
+            first = false;
+            b.append(ip).append(" . ").append(ip);
+        }
+        b.append(" }\n");
     }
 
     /** The commands that create {@code f} in an existing table. */
@@ -40,6 +54,12 @@ final class Transaction {
      * removed services). Empty when nothing differs.
      */
     static String diff(String table, Map<String, Fragment> old, Map<String, Fragment> updated) {
+        return diff(table, old, updated, List.of(), List.of());
+    }
+
+    /** As {@link #diff(String, Map, Map)}, also adding and removing hairpin endpoints (counted by the caller). */
+    static String diff(String table, Map<String, Fragment> old, Map<String, Fragment> updated, java.util.Collection<String> hairpinAdded,
+                       java.util.Collection<String> hairpinRemoved) {
         StringBuilder deleteElements = new StringBuilder();
         StringBuilder flushes = new StringBuilder();
         StringBuilder declarations = new StringBuilder();
@@ -93,6 +113,8 @@ final class Transaction {
                 }
             }
         }
+        appendHairpin(deleteElements, "delete", table, hairpinRemoved);
+        appendHairpin(addElements, "add", table, hairpinAdded);
         return deleteElements.append(flushes).append(declarations).append(rules).append(addElements).append(deletions).toString();
     }
 

@@ -54,11 +54,12 @@ class RulesTest {
         Fragment f = fragment(service(""), slice("10.42.0.5:n1:true", "10.42.1.6:n2:true", "10.42.2.7:n3:true", "10.42.2.8:n3:false"));
         assertEquals(List.of(
                 "ip daddr 10.43.0.20 meta l4proto tcp th dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade",
-                "numgen random mod 3 vmap { 0 : goto ep-ns/web/tcp/80__10.42.0.5/8080, 1 : goto ep-ns/web/tcp/80__10.42.1.6/8080, "
-                        + "2 : goto ep-ns/web/tcp/80__10.42.2.7/8080 }"), f.chains.get("svc-ns/web/tcp/80"));
-        assertEquals(List.of("ip saddr 10.42.0.5 jump mark-for-masquerade", "meta l4proto tcp dnat to 10.42.0.5:8080"),
-                f.chains.get("ep-ns/web/tcp/80__10.42.0.5/8080"), "hairpin mark, then DNAT");
-        assertFalse(f.chains.containsKey("ep-ns/web/tcp/80__10.42.2.8/8080"), "not ready: no chain");
+                "meta l4proto tcp dnat ip to numgen random mod 3 map { 0 : 10.42.0.5 . 8080, 1 : 10.42.1.6 . 8080, 2 : 10.42.2.7 . 8080 }"),
+                f.chains.get("svc-ns/web/tcp/80"));
+        assertEquals(List.of("svc-ns/web/tcp/80"), List.copyOf(f.chains.keySet()), "no chain per endpoint without affinity");
+        assertEquals(java.util.Set.of("10.42.0.5", "10.42.1.6", "10.42.2.7"), f.hairpin, "not ready: not a hairpin candidate");
+        assertTrue(Rules.base("t", List.of()).contains(
+                "add rule ip t masquerading ct status dnat ip saddr . ip daddr @hairpin-endpoints jump mark-for-masquerade"));
         assertEquals(Map.of("10.43.0.20 . tcp . 80", "goto svc-ns/web/tcp/80"), f.elements.get(Rules.SERVICE_IPS));
         assertFalse(f.elements.containsKey(Rules.NO_ENDPOINT_IPS));
     }
@@ -67,9 +68,9 @@ class RulesTest {
     void terminatingServingEndpointsOnlyWhenNoneIsReady() {
         Fragment f = fragment(service(""), slice("10.42.0.5:n1:false:true:true", "10.42.0.6:n1:false:false:true"));
         assertEquals(List.of("ip daddr 10.43.0.20 meta l4proto tcp th dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade",
-                "goto ep-ns/web/tcp/80__10.42.0.5/8080"), f.chains.get("svc-ns/web/tcp/80"));
+                "meta l4proto tcp dnat to 10.42.0.5:8080"), f.chains.get("svc-ns/web/tcp/80"));
         Fragment g = fragment(service(""), slice("10.42.0.5:n1:false:true:true", "10.42.0.7:n1:true"));
-        assertTrue(g.chains.get("svc-ns/web/tcp/80").getLast().equals("goto ep-ns/web/tcp/80__10.42.0.7/8080"));
+        assertEquals("meta l4proto tcp dnat to 10.42.0.7:8080", g.chains.get("svc-ns/web/tcp/80").getLast());
     }
 
     @Test
@@ -115,8 +116,8 @@ class RulesTest {
         Fragment f = fragment(svc, slice("10.42.0.5:n1:true", "10.42.1.6:n2:true"));
         assertEquals(List.of("ip saddr 10.42.0.0/16 goto svc-ns/web/tcp/80", "fib saddr type local jump mark-for-masquerade",
                 "fib saddr type local goto svc-ns/web/tcp/80", "goto svl-ns/web/tcp/80"), f.chains.get("ext-ns/web/tcp/80"));
-        assertEquals("goto ep-ns/web/tcp/80__10.42.0.5/8080", f.chains.get("svl-ns/web/tcp/80").getLast());
-        assertTrue(f.chains.get("svc-ns/web/tcp/80").getLast().startsWith("numgen random mod 2"));
+        assertEquals("meta l4proto tcp dnat to 10.42.0.5:8080", f.chains.get("svl-ns/web/tcp/80").getLast());
+        assertTrue(f.chains.get("svc-ns/web/tcp/80").getLast().startsWith("meta l4proto tcp dnat ip to numgen random mod 2 map"));
         // no endpoint on this node: outside clients are dropped, pods and the host still get the others
         Fragment none = fragment(svc, slice("10.42.1.6:n2:true"));
         assertEquals("drop", none.chains.get("ext-ns/web/tcp/80").getLast());
@@ -128,7 +129,7 @@ class RulesTest {
         ObjectNode svc = service("internalTrafficPolicy: Local");
         Fragment f = fragment(svc, slice("10.42.0.5:n1:true", "10.42.1.6:n2:true"));
         assertEquals(Map.of("10.43.0.20 . tcp . 80", "goto svl-ns/web/tcp/80"), f.elements.get(Rules.SERVICE_IPS));
-        assertEquals("goto ep-ns/web/tcp/80__10.42.0.5/8080", f.chains.get("svl-ns/web/tcp/80").getLast());
+        assertEquals("meta l4proto tcp dnat to 10.42.0.5:8080", f.chains.get("svl-ns/web/tcp/80").getLast());
         Fragment none = fragment(svc, slice("10.42.1.6:n2:true"));
         assertEquals(Map.of("10.43.0.20 . tcp . 80", "drop"), none.elements.get(Rules.NO_ENDPOINT_IPS));
         assertFalse(none.elements.containsKey(Rules.SERVICE_IPS));
@@ -148,7 +149,8 @@ class RulesTest {
                 "numgen random mod 2 vmap { 0 : goto ep-ns/web/tcp/80__10.42.0.5/8080, 1 : goto ep-ns/web/tcp/80__10.42.0.6/8080 }"),
                 f.chains.get("svc-ns/web/tcp/80"));
         assertEquals("{ type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; }", f.sets.get("aff-60-ns/web/tcp/80__10.42.0.5/8080"));
-        assertEquals("update @aff-60-ns/web/tcp/80__10.42.0.5/8080 { ip saddr }", f.chains.get("ep-ns/web/tcp/80__10.42.0.5/8080").get(1));
+        assertEquals(List.of("update @aff-60-ns/web/tcp/80__10.42.0.5/8080 { ip saddr }", "meta l4proto tcp dnat to 10.42.0.5:8080"),
+                f.chains.get("ep-ns/web/tcp/80__10.42.0.5/8080"));
         Fragment dflt = fragment(service("sessionAffinity: ClientIP"), slice("10.42.0.5:n1:true"));
         assertTrue(dflt.sets.containsKey("aff-10800-ns/web/tcp/80__10.42.0.5/8080"), "default timeout 10800 s");
     }
@@ -174,9 +176,9 @@ class RulesTest {
                   ports: [{name: dns, port: 53, protocol: UDP, targetPort: 53}, {name: dns-tcp, port: 53, protocol: TCP, targetPort: 5353}]
                 """);
         Fragment f = fragment(dns);
-        assertEquals(List.of("goto ep-kube-system/kube-dns/udp/53__10.42.0.1/53"), f.chains.get("svc-kube-system/kube-dns/udp/53"));
-        assertEquals(List.of("meta l4proto udp dnat to 10.42.0.1:53"), f.chains.get("ep-kube-system/kube-dns/udp/53__10.42.0.1/53"));
-        assertEquals(List.of("meta l4proto tcp dnat to 10.42.0.1:5353"), f.chains.get("ep-kube-system/kube-dns/tcp/53__10.42.0.1/5353"));
+        assertEquals(List.of("meta l4proto udp dnat to 10.42.0.1:53"), f.chains.get("svc-kube-system/kube-dns/udp/53"));
+        assertEquals(List.of("meta l4proto tcp dnat to 10.42.0.1:5353"), f.chains.get("svc-kube-system/kube-dns/tcp/53"));
+        assertTrue(f.hairpin.isEmpty(), "the gateway is this host: nothing to masquerade");
         assertEquals(Map.of("10.43.0.10 . udp . 53", "goto svc-kube-system/kube-dns/udp/53", "10.43.0.10 . tcp . 53",
                 "goto svc-kube-system/kube-dns/tcp/53"), f.elements.get(Rules.SERVICE_IPS));
         assertTrue(ServicePort.of(dns, List.of(), null).isEmpty(), "no gateway address yet: no rules");
@@ -184,22 +186,29 @@ class RulesTest {
 
     @Test
     void updatesRewriteOnlyWhatChanged() {
-        Fragment before = fragment(service(""), slice("10.42.0.5:n1:true", "10.42.0.6:n1:true"));
-        Fragment after = fragment(service(""), slice("10.42.0.5:n1:true", "10.42.0.7:n1:true"));
-        String tx = Transaction.diff("t", Map.of("ns/web", before), Map.of("ns/web", after));
+        ObjectNode sticky = service("sessionAffinity: ClientIP");
+        Fragment before = fragment(sticky, slice("10.42.0.5:n1:true", "10.42.0.6:n1:true"));
+        Fragment after = fragment(sticky, slice("10.42.0.5:n1:true", "10.42.0.7:n1:true"));
+        String tx = Transaction.diff("t", Map.of("ns/web", before), Map.of("ns/web", after), List.of("10.42.0.7"), List.of("10.42.0.6"));
         assertEquals("""
+                delete element ip t hairpin-endpoints { 10.42.0.6 . 10.42.0.6 }
                 flush chain ip t ep-ns/web/tcp/80__10.42.0.6/8080
                 flush chain ip t svc-ns/web/tcp/80
+                add set ip t aff-10800-ns/web/tcp/80__10.42.0.7/8080 { type ipv4_addr ; flags dynamic,timeout ; timeout 10800s ; }
                 add chain ip t ep-ns/web/tcp/80__10.42.0.7/8080
-                add rule ip t ep-ns/web/tcp/80__10.42.0.7/8080 ip saddr 10.42.0.7 jump mark-for-masquerade
+                add rule ip t ep-ns/web/tcp/80__10.42.0.7/8080 update @aff-10800-ns/web/tcp/80__10.42.0.7/8080 { ip saddr }
                 add rule ip t ep-ns/web/tcp/80__10.42.0.7/8080 meta l4proto tcp dnat to 10.42.0.7:8080
                 add rule ip t svc-ns/web/tcp/80 ip daddr 10.43.0.20 meta l4proto tcp th dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade
+                add rule ip t svc-ns/web/tcp/80 ip saddr @aff-10800-ns/web/tcp/80__10.42.0.5/8080 goto ep-ns/web/tcp/80__10.42.0.5/8080
+                add rule ip t svc-ns/web/tcp/80 ip saddr @aff-10800-ns/web/tcp/80__10.42.0.7/8080 goto ep-ns/web/tcp/80__10.42.0.7/8080
                 add rule ip t svc-ns/web/tcp/80 numgen random mod 2 vmap { 0 : goto ep-ns/web/tcp/80__10.42.0.5/8080, 1 : goto ep-ns/web/tcp/80__10.42.0.7/8080 }
+                add element ip t hairpin-endpoints { 10.42.0.7 . 10.42.0.7 }
                 delete chain ip t ep-ns/web/tcp/80__10.42.0.6/8080
+                delete set ip t aff-10800-ns/web/tcp/80__10.42.0.6/8080
                 """, tx);
         assertEquals("", Transaction.diff("t", Map.of("ns/web", after), Map.of("ns/web", after)));
         String gone = Transaction.diff("t", Map.of("ns/web", after), Map.of("ns/web", Fragment.EMPTY));
         assertTrue(gone.startsWith("delete element ip t service-ips { 10.43.0.20 . tcp . 80 }\n"), gone);
-        assertTrue(gone.contains("flush chain ip t svc-ns/web/tcp/80\n") && gone.endsWith("delete chain ip t svc-ns/web/tcp/80\n"), gone);
+        assertTrue(gone.contains("flush chain ip t svc-ns/web/tcp/80\n") && gone.endsWith("delete set ip t aff-10800-ns/web/tcp/80__10.42.0.7/8080\n"), gone);
     }
 }
