@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "all");
 
     private Main() {
     }
@@ -32,7 +32,8 @@ public final class Main {
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
                     + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000\n"
                     + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
-                    + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)");
+                    + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)\n"
+                    + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -96,6 +97,11 @@ public final class Main {
         }
         if (name.equals("dns")) { // needs Debian's dnsperf: run on its own only
             DnsBench.run(env, intOpt(o, "services", 1000), intOpt(o, "seconds", 10), intOpt(o, "outstanding", 100), intOpt(o, "udp-threads", 1));
+        }
+        if (name.equals("proxy")) { // needs root and nft; runs in-process, no server
+            System.out.println("  before: " + Machine.load());
+            ProxyBench.run(intOpt(o, "runs", 5), intOpt(o, "services", 1000), intOpt(o, "endpoints", 10), intOpt(o, "updates", 10));
+            System.out.println("  after: " + Machine.load());
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
