@@ -7,6 +7,7 @@ import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.netpol.NetworkPolicyEnforcer;
 import io.k3j.agent.network.CniConfig;
 import io.k3j.agent.network.PodNetwork;
+import io.k3j.agent.proxy.ServiceProxy;
 import io.k3j.api.ApiException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,10 +75,14 @@ final class Networking implements AutoCloseable {
                     config.cacheDir().resolve("endpointslices"));
             ClusterDns dns = new ClusterDns(ClusterDns.Config.of(new InetSocketAddress(gateway, 53), config.clusterDomain(),
                     ClusterDns.upstreamsFromResolvConf(config.services().resolvConf())), services, slices, nodes);
+            ServiceProxy proxy = config.services().serviceProxy()
+                    ? new ServiceProxy(ServiceProxy.Config.defaults(config.nodeName(), List.of(nodeIp), gateway)
+                            .withTable(config.nftTable(PROXY_TABLE)).withClusterCidr(config.services().clusterCidr()), services, slices)
+                    : null;
 
             startAll(List.of(nodes), net::start, net);
             awaitPodNetwork(net, cidr, backend);
-            startAll(List.of(services, slices), () -> { }, null);
+            startAll(List.of(services, slices), proxy == null ? () -> { } : proxy::start, proxy);
             started.add(dns);
             startDns(dns);
         } catch (InterruptedException e) {
@@ -198,7 +203,19 @@ final class Networking implements AutoCloseable {
 
     /** Removes what the node's network put in the kernel: nftables tables, routes, the VXLAN device and the bridge. */
     static void remove(AgentConfig config) {
-        NetworkPolicyEnforcer.remove(config.nftTable(NetworkPolicyEnforcer.DEFAULT_TABLE));
-        PodNetwork.remove(config.networkTable(), config.cniBridge(), config.vxlanDevice());
+        List<Runnable> removals = List.of(
+                () -> NetworkPolicyEnforcer.remove(config.nftTable(NetworkPolicyEnforcer.DEFAULT_TABLE)),
+                () -> ServiceProxy.remove(config.nftTable(PROXY_TABLE)),
+                () -> PodNetwork.remove(config.networkTable(), config.cniBridge(), config.vxlanDevice()));
+        RuntimeException failed = null;
+        for (Runnable r : removals) {
+            try {
+                r.run(); // each one whatever the others did: a half-removed network is the worst outcome
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+                else failed.addSuppressed(e);
+            }
+        }
+        if (failed != null) throw failed;
     }
 }

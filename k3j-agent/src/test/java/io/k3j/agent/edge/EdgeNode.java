@@ -182,6 +182,10 @@ final class EdgeNode implements AutoCloseable {
         }
         for (Path s : shimSockets) if (s != null) Files.deleteIfExists(s);
         run("ip", "link", "delete", bridge);
+        // a reboot empties the kernel's tables too (names as AgentConfig.nftTable gives them to a test bridge)
+        run("nft", "delete", "table", "ip", "k3j-net-" + bridge);
+        run("nft", "delete", "table", "ip", "k3j-proxy-" + bridge);
+        run("nft", "delete", "table", "inet", "k3j-netpol-" + bridge);
         removeCgroups();
         deleteTree(runDir);
     }

@@ -35,7 +35,8 @@ public final class NetnsAgentMain {
         AgentConfig config = new AgentConfig(URI.create(a.get("server")), a.get("token"), Path.of(a.get("data")), Path.of(a.get("run")),
                 a.get("node"), List.of(a.get("ip")), Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0,
                 AgentConfig.DEFAULT_PAUSE_IMAGE, false, VersionInfo.KUBERNETES_VERSION, a.get("bridge"), AgentConfig.DEFAULT_PRIVATE_REGISTRY,
-                Thresholds.DEFAULTS).withNetwork(a.get("backend"), null, null);
+                Thresholds.DEFAULTS).withNetwork(a.get("backend"), null, null)
+                .withServices(TestNode.testServices(Path.of(a.get("data")).getParent(), a.get("cidr")));
         Agent agent = Agent.start(config);
         Path ready = Path.of(a.get("ready"));
         Path tmp = ready.resolveSibling(ready.getFileName() + ".tmp");

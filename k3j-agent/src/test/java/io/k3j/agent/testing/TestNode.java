@@ -53,7 +53,20 @@ public final class TestNode implements AutoCloseable {
         List<ManagedController.Factory> controllers = new ArrayList<>(Controllers.controllerManagerControllers());
         controllers.addAll(Controllers.schedulerControllers());
         String cidr = "10." + ThreadLocalRandom.current().nextInt(100, 200) + ".0.0/16";
-        return TestCluster.start(controllers, c -> c.withCidrs(cidr, c.serviceCidr()));
+        return TestCluster.start(controllers, c -> c.withCidrs(cidr, c.serviceCidr()),
+                s -> new io.k3j.apiserver.ServerConfig(s.dataDir(), s.bindAddress(), s.httpsPort(), s.advertiseAddress(), s.tlsSans(),
+                        s.writeKubeconfig(), s.writeKubeconfigMode(), s.token(), s.datastoreEndpoint(), cidr, s.serviceCidr(), s.clusterDns(),
+                        s.clusterDomain(), s.nodeName(), s.nodeIps()));
+    }
+
+    /**
+     * A test node's network services: all of them, with the cluster's pod CIDR, and a resolv.conf without
+     * nameservers so that the cluster DNS never forwards to a real upstream (tests talk only to what they made).
+     */
+    public static AgentConfig.NodeServices testServices(Path dir, String clusterCidr) throws IOException {
+        Path resolv = dir.resolve("resolv.conf");
+        Files.writeString(resolv, "# k3j tests: no upstream resolvers\n");
+        return AgentConfig.NodeServices.DEFAULTS.withResolvConf(resolv).withClusterCidr(clusterCidr);
     }
 
     /** Starts a node joined to {@code cluster} and waits (up to 60 s) until its Node is Ready. */
@@ -72,7 +85,8 @@ public final class TestNode implements AutoCloseable {
         AgentConfig config = new AgentConfig(URI.create("https://127.0.0.1:" + cluster.controlPlane().port()),
                 cluster.controlPlane().token().token().encoded(), dir.resolve("data"), dir.resolve("run"), name, List.of("127.0.0.1"),
                 Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0, AgentConfig.DEFAULT_PAUSE_IMAGE, false,
-                VersionInfo.KUBERNETES_VERSION, bridge, AgentConfig.DEFAULT_PRIVATE_REGISTRY, evictionHard);
+                VersionInfo.KUBERNETES_VERSION, bridge, AgentConfig.DEFAULT_PRIVATE_REGISTRY, evictionHard)
+                .withServices(testServices(dir, cluster.controlPlane().config().clusterCidr()));
         Agent agent;
         try {
             agent = Agent.start(config);
