@@ -68,23 +68,16 @@ public record AgentConfig(
      * @param serviceProxy  Services as nftables rules ({@code --disable-kube-proxy} turns it off)
      * @param networkPolicy NetworkPolicy enforcement ({@code --disable-network-policy} turns it off)
      * @param resolvConf    {@code --resolv-conf}: where the cluster DNS finds its upstream resolvers
-     * @param clusterCidr   the server's {@code --cluster-cidr}: traffic from pods keeps its source address through
-     *                      Services, traffic from elsewhere is masqueraded
      */
-    public record NodeServices(boolean serviceProxy, boolean networkPolicy, Path resolvConf, String clusterCidr) {
-        public static final NodeServices DEFAULTS = new NodeServices(true, true, Path.of("/etc/resolv.conf"), "10.42.0.0/16");
+    public record NodeServices(boolean serviceProxy, boolean networkPolicy, Path resolvConf) {
+        public static final NodeServices DEFAULTS = new NodeServices(true, true, Path.of("/etc/resolv.conf"));
 
         public NodeServices {
             Objects.requireNonNull(resolvConf, "resolvConf");
-            Objects.requireNonNull(clusterCidr, "clusterCidr");
         }
 
         public NodeServices withResolvConf(Path p) {
-            return new NodeServices(serviceProxy, networkPolicy, p, clusterCidr);
-        }
-
-        public NodeServices withClusterCidr(String c) {
-            return new NodeServices(serviceProxy, networkPolicy, resolvConf, c);
+            return new NodeServices(serviceProxy, networkPolicy, p);
         }
     }
 

@@ -75,9 +75,11 @@ final class Networking implements AutoCloseable {
                     config.cacheDir().resolve("endpointslices"));
             ClusterDns dns = new ClusterDns(ClusterDns.Config.of(new InetSocketAddress(gateway, 53), config.clusterDomain(),
                     ClusterDns.upstreamsFromResolvConf(config.services().resolvConf())), services, slices, nodes);
+            // Service traffic keeps its source when it comes from this node's pods (other nodes' pods are DNATed by
+            // their own node's proxy and never reach a clusterIP here); everything else is masqueraded
             ServiceProxy proxy = config.services().serviceProxy()
                     ? new ServiceProxy(ServiceProxy.Config.defaults(config.nodeName(), List.of(nodeIp), gateway)
-                            .withTable(config.nftTable(PROXY_TABLE)).withClusterCidr(config.services().clusterCidr()), services, slices)
+                            .withTable(config.nftTable(PROXY_TABLE)).withClusterCidr(cidr), services, slices)
                     : null;
 
             startAll(List.of(nodes), net::start, net);

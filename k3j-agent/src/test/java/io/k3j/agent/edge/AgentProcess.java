@@ -26,7 +26,7 @@ public final class AgentProcess {
         AgentConfig config = new AgentConfig(URI.create(a.get("server")), a.get("token"), Path.of(a.get("data")), Path.of(a.get("run")),
                 a.get("node"), List.of("127.0.0.1"), Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0,
                 AgentConfig.DEFAULT_PAUSE_IMAGE, false, "v1.32.0", a.get("bridge"))
-                .withServices(io.k3j.agent.testing.TestNode.testServices(Path.of(a.get("data")).getParent(), a.getOrDefault("cidr", "10.42.0.0/16")));
+                .withServices(io.k3j.agent.testing.TestNode.testServices(Path.of(a.get("data")).getParent()));
         Agent agent = Agent.start(config);
         Path ready = Path.of(a.get("ready"));
         Path tmp = ready.resolveSibling(ready.getFileName() + ".tmp");

@@ -36,7 +36,7 @@ public final class NetnsAgentMain {
                 a.get("node"), List.of(a.get("ip")), Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0,
                 AgentConfig.DEFAULT_PAUSE_IMAGE, false, VersionInfo.KUBERNETES_VERSION, a.get("bridge"), AgentConfig.DEFAULT_PRIVATE_REGISTRY,
                 Thresholds.DEFAULTS).withNetwork(a.get("backend"), null, null)
-                .withServices(TestNode.testServices(Path.of(a.get("data")).getParent(), a.get("cidr")));
+                .withServices(TestNode.testServices(Path.of(a.get("data")).getParent()));
         Agent agent = Agent.start(config);
         Path ready = Path.of(a.get("ready"));
         Path tmp = ready.resolveSibling(ready.getFileName() + ".tmp");

@@ -265,7 +265,6 @@ public final class NetnsNodes implements AutoCloseable {
                     "-Djava.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n",
                     NetnsAgentMain.class.getName(), "server=" + serverUrl(), "token=" + cluster.controlPlane().token().token().encoded(),
                     "data=" + dataDir, "run=" + runDir, "node=" + name, "ip=" + ip, "bridge=" + bridge, "backend=" + backend,
-                    "cidr=" + cluster.controlPlane().config().clusterCidr(),
                     "ready=" + ready))
                     .redirectErrorStream(true).redirectOutput(log().toFile());
             long t0 = System.nanoTime();

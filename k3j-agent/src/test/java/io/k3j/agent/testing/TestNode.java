@@ -60,13 +60,13 @@ public final class TestNode implements AutoCloseable {
     }
 
     /**
-     * A test node's network services: all of them, with the cluster's pod CIDR, and a resolv.conf without
+     * A test node's network services: all of them, with a resolv.conf without
      * nameservers so that the cluster DNS never forwards to a real upstream (tests talk only to what they made).
      */
-    public static AgentConfig.NodeServices testServices(Path dir, String clusterCidr) throws IOException {
+    public static AgentConfig.NodeServices testServices(Path dir) throws IOException {
         Path resolv = dir.resolve("resolv.conf");
         Files.writeString(resolv, "# k3j tests: no upstream resolvers\n");
-        return AgentConfig.NodeServices.DEFAULTS.withResolvConf(resolv).withClusterCidr(clusterCidr);
+        return AgentConfig.NodeServices.DEFAULTS.withResolvConf(resolv);
     }
 
     /** Starts a node joined to {@code cluster} and waits (up to 60 s) until its Node is Ready. */
@@ -86,7 +86,7 @@ public final class TestNode implements AutoCloseable {
                 cluster.controlPlane().token().token().encoded(), dir.resolve("data"), dir.resolve("run"), name, List.of("127.0.0.1"),
                 Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0, AgentConfig.DEFAULT_PAUSE_IMAGE, false,
                 VersionInfo.KUBERNETES_VERSION, bridge, AgentConfig.DEFAULT_PRIVATE_REGISTRY, evictionHard)
-                .withServices(testServices(dir, cluster.controlPlane().config().clusterCidr()));
+                .withServices(testServices(dir));
         Agent agent;
         try {
             agent = Agent.start(config);
