@@ -72,6 +72,9 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--kill-all-on-exit", hidden = true, description = "On exit, remove all pods, the bridge and the cgroups of this node")
     boolean killAllOnExit;
 
+    @picocli.CommandLine.Mixin
+    NetworkFlags network = new NetworkFlags();
+
     @Override
     public Integer call() throws Exception {
         if (server == null || server.isBlank()) throw new ParameterException(spec.commandLine(), "--server (or K3J_URL) is required: the https://HOST:6443 address of a k3j server");
@@ -92,7 +95,7 @@ final class AgentCommand implements Callable<Integer> {
         AgentConfig config = new AgentConfig(url, tok, dir, Nodes.runDir(name), name, nodeIps, Nodes.labels(spec, nodeLabels), nodeTaints,
                 false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, cniBridge, privateRegistry,
                 Nodes.evictionHard(spec, kubeletArgs));
-        Agent agent = Agent.start(config);
+        Agent agent = Agent.start(network.apply(spec, config));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (killAllOnExit) {

@@ -94,8 +94,12 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components and delete any deployed components (valid items: coredns, servicelb, traefik (the built-in ingress; also: ingress), local-storage, metrics-server)")
     List<String> disable = new ArrayList<>();
 
+    @picocli.CommandLine.Mixin
+    NetworkFlags network = new NetworkFlags();
+
     @Override
     public Integer call() throws Exception {
+        if (!disableAgent) network.validate(spec);
         boolean root = "root".equals(System.getProperty("user.name"));
         Path home = Path.of(System.getProperty("user.home"));
         Path dir = dataDir != null ? dataDir : root ? Path.of("/var/lib/k3j") : home.resolve(".k3j");
@@ -129,7 +133,7 @@ final class ServerCommand implements Callable<Integer> {
                 nodeTaints, true, clusterDns, clusterDomain, AgentCommand.Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true,
                 VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry,
                 AgentCommand.Nodes.evictionHard(spec, kubeletArgs));
-        return Agent.start(agentConfig);
+        return Agent.start(network.apply(spec, agentConfig));
     }
 
     private static String blankToNull(String s) {
