@@ -116,6 +116,8 @@ public final class BootstrapPolicy {
                 rule(List.of("create", "delete", "get", "list", "patch", "update", "watch"), List.of("coordination.k8s.io"),
                         List.of("leases")),
                 rule(READ, List.of("discovery.k8s.io"), List.of("endpointslices")),
+                // the agent's ingress controller routes every Ingress of its class (issue 5)
+                rule(READ, List.of("networking.k8s.io"), List.of("ingresses", "ingressclasses")),
                 rule(READ, List.of("storage.k8s.io"), List.of("csidrivers", "csinodes", "volumeattachments")),
                 rule(READ, List.of("node.k8s.io"), List.of("runtimeclasses")),
                 rule(List.of("create", "get", "list", "watch"), List.of("certificates.k8s.io"), List.of("certificatesigningrequests")),
