@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "ingress", "all");
 
     private Main() {
     }
@@ -31,7 +31,8 @@ public final class Main {
                     + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --warmup 1000 --http 2|1.1\n"
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
                     + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000\n"
-                    + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)");
+                    + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
+                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -92,6 +93,10 @@ public final class Main {
             System.out.println("  before: " + Machine.load());
             PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
             System.out.println("  after: " + Machine.load());
+        }
+        if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
+            IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
+                    intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);

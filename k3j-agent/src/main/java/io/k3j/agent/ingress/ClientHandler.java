@@ -58,6 +58,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** After a 101: the other end of the byte splice. */
     private Channel relayPeer;
     private boolean flushUpstream;
+    private String clientIp;
+    private String localPort;
 
     ClientHandler(IngressProxy proxy, String scheme) {
         this.proxy = proxy;
@@ -242,11 +244,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         h.remove(HttpHeaderNames.TRANSFER_ENCODING);
         if (HttpUtil.isTransferEncodingChunked(req)) h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         // HttpConversionUtil's pseudo-header carriers (x-http2-scheme, x-http2-stream-id, ...) are not for the endpoint
-        List<String> ext = new ArrayList<>();
-        for (var e : h) {
-            if (e.getKey().regionMatches(true, 0, "x-http2-", 0, 8)) ext.add(e.getKey());
+        if (isHttp2()) {
+            List<String> ext = new ArrayList<>();
+            for (var e : h) {
+                if (e.getKey().regionMatches(true, 0, "x-http2-", 0, 8)) ext.add(e.getKey());
+            }
+            ext.forEach(h::remove);
         }
-        ext.forEach(h::remove);
         if (upgrade) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             h.set(HttpHeaderNames.UPGRADE, upgradeTo);
@@ -256,7 +260,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         h.set("X-Forwarded-For", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
         h.set("X-Forwarded-Proto", upgrade ? (scheme.equals("https") ? "wss" : "ws") : scheme);
         h.set("X-Forwarded-Host", host);
-        h.set("X-Forwarded-Port", Integer.toString(localPort()));
+        h.set("X-Forwarded-Port", localPort());
         h.set("X-Real-Ip", clientIp);
         String uri = req.uri();
         if (uri.startsWith("http://") || uri.startsWith("https://")) {
@@ -267,13 +271,18 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private String clientIp() {
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) return a.getAddress().getHostAddress();
-        return "";
+        if (clientIp == null) {
+            clientIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "";
+        }
+        return clientIp;
     }
 
-    private int localPort() {
-        Channel ch = isHttp2() ? ctx.channel().parent() : ctx.channel();
-        return ch.localAddress() instanceof InetSocketAddress a ? a.getPort() : 0;
+    private String localPort() {
+        if (localPort == null) {
+            Channel ch = isHttp2() ? ctx.channel().parent() : ctx.channel();
+            localPort = ch.localAddress() instanceof InetSocketAddress a ? Integer.toString(a.getPort()) : "";
+        }
+        return localPort;
     }
 
     /** RFC 9110 7.6.1: Connection, the headers it names, and the classic hop-by-hop set. */
@@ -446,6 +455,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         while (current != null && !current.requestDone && !queued.isEmpty() && !(queued.peek() instanceof HttpRequest)) {
             dispatch(queued.poll());
         }
+        // a queued request was written from the endpoint's read, not the client's: no channelReadComplete flushes it
+        if (flushUpstream && current != null && current.upstream != null) {
+            flushUpstream = false;
+            current.upstream.flush();
+        }
         updateReading();
     }
 
@@ -489,7 +503,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     // ---- back-pressure and lifecycle ----------------------------------------------------------------------------
 
-    /** Reads from the client only while the other side can take it, and one request at a time. */
+    /** Reads from the client only while the other side can take it and no pipelined request is waiting. */
     void updateReading() {
         Channel ch = ctx.channel();
         if (relayPeer != null) {
@@ -499,10 +513,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         Exchange x = current;
         boolean read;
-        if (x == null) {
-            read = queued.isEmpty();
-        } else if (x.requestDone || !queued.isEmpty()) {
-            read = false;
+        if (!queued.isEmpty()) {
+            read = false; // a pipelined request waits its turn: hold back what follows it
+        } else if (x == null || x.requestDone) {
+            // keep reading while the response is pending (a next request is queued, a close noticed): switching
+            // reading off and on around every exchange would cost two epoll_ctl calls per request
+            read = true;
         } else if (x.pending != null) {
             read = false; // connecting: hold the body back rather than buffer it
         } else {

@@ -416,7 +416,7 @@ class IngressControllerTest {
     }
 
     @Test
-    @DisplayName("keep-alive: two requests on one client connection, served over one pooled upstream connection")
+    @DisplayName("keep-alive: requests on one client connection, served over one pooled upstream connection; pipelining in order")
     void keepAlive() throws Exception {
         try (Socket s = new Socket("127.0.0.1", http)) {
             s.setSoTimeout(10_000);
@@ -432,6 +432,13 @@ class IngressControllerTest {
                 upstreamPorts.add(r.field("conn"));
             }
             assertEquals(1, upstreamPorts.size(), "one upstream connection reused: " + upstreamPorts);
+
+            // pipelined: three requests in one write are answered in order
+            StringBuilder three = new StringBuilder();
+            for (int i = 0; i < 3; i++) three.append("GET /headers/p").append(i).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            out.write(three.toString().getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            for (int i = 0; i < 3; i++) assertEquals("/headers/p" + i, readResponse(in).field("path"));
         }
     }
 
