@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "all");
 
     private Main() {
     }
@@ -33,7 +33,9 @@ public final class Main {
                     + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000\n"
                     + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
                     + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)\n"
-                    + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)");
+                    + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)\n"
+
+                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -102,6 +104,10 @@ public final class Main {
             System.out.println("  before: " + Machine.load());
             ProxyBench.run(intOpt(o, "runs", 5), intOpt(o, "services", 1000), intOpt(o, "endpoints", 10), intOpt(o, "updates", 10));
             System.out.println("  after: " + Machine.load());
+        }
+        if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
+            IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
+                    intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);

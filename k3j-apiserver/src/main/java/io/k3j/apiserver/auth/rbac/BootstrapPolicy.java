@@ -119,6 +119,8 @@ public final class BootstrapPolicy {
                 // the agent's network policy enforcer (k3s runs kube-router with the node's credentials too)
                 rule(READ, List.of(""), List.of("namespaces")),
                 rule(READ, List.of("networking.k8s.io"), List.of("networkpolicies")),
+                // the agent's ingress controller routes every Ingress of its class (issue 5)
+                rule(READ, List.of("networking.k8s.io"), List.of("ingresses", "ingressclasses")),
                 rule(READ, List.of("storage.k8s.io"), List.of("csidrivers", "csinodes", "volumeattachments")),
                 rule(READ, List.of("node.k8s.io"), List.of("runtimeclasses")),
                 rule(List.of("create", "get", "list", "watch"), List.of("certificates.k8s.io"), List.of("certificatesigningrequests")),
