@@ -1,7 +1,10 @@
 package io.k3j.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.agent.dns.ClusterDns;
+import io.k3j.agent.ingress.IngressConfig;
+import io.k3j.agent.ingress.IngressController;
 import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.netpol.NetworkPolicyEnforcer;
@@ -11,6 +14,7 @@ import io.k3j.agent.proxy.ServiceProxy;
 import io.k3j.api.ApiException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A node's network, everything k3s runs beside kubelet for pods to talk: the pod network (bridge, routes to the other
@@ -81,17 +86,51 @@ final class Networking implements AutoCloseable {
                     ? new ServiceProxy(ServiceProxy.Config.defaults(config.nodeName(), List.of(nodeIp), gateway)
                             .withTable(config.nftTable(PROXY_TABLE)).withClusterCidr(cidr), services, slices)
                     : null;
+            Path cache = config.cacheDir();
+            Informer ingresses = new Informer(kube, IngressController.INGRESSES, Map.of(), cache.resolve("ingresses"));
+            Informer ingressClasses = new Informer(kube, IngressController.INGRESS_CLASSES, Map.of(), cache.resolve("ingressclasses"));
+            // TLS keys are cached too (root-only data dir): the ingress keeps serving HTTPS with the server gone
+            Informer tlsSecrets = IngressController.tlsSecrets(kube, cache.resolve("tls-secrets"));
+            IngressController ingress = new IngressController(IngressConfig.forGateway(InetAddress.getByName(gateway)),
+                    ingresses, ingressClasses, services, slices, tlsSecrets);
+            CountDownLatch ingressService = new CountDownLatch(1);
+            services.addHandler(new Informer.Handler() {
+                @Override
+                public void onAdd(ObjectNode obj) {
+                    if (isIngressService(obj)) ingressService.countDown();
+                }
+
+                @Override
+                public void onUpdate(ObjectNode old, ObjectNode obj) {
+                    onAdd(obj);
+                }
+
+                @Override
+                public void onDelete(ObjectNode obj) {
+                }
+            });
 
             startAll(List.of(nodes), net::start, net);
             awaitPodNetwork(net, cidr, backend);
             startAll(List.of(services, slices), proxy == null ? () -> { } : proxy::start, proxy);
             started.add(dns);
             startDns(dns);
+            startAll(List.of(ingresses, ingressClasses, tlsSecrets), () -> { }, null);
+            // the ingress listens only in clusters that deploy it (the server's --disable traefik leaves it off)
+            ingressService.await();
+            started.add(ingress);
+            ingress.start();
+            LOG.log(System.Logger.Level.INFO, "ingress listening on {0} and {1}", ingress.httpAddress(), ingress.httpsAddress());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | IOException e) {
             LOG.log(System.Logger.Level.ERROR, "setting up the node''s network failed: " + e, e);
         }
+    }
+
+    /** kube-system/k3j-ingress, the Service in front of every node's ingress. */
+    private static boolean isIngressService(ObjectNode svc) {
+        return "kube-system".equals(svc.path("metadata").path("namespace").asText()) && "k3j-ingress".equals(svc.path("metadata").path("name").asText());
     }
 
     /** The pod gateway address: the first host address of the podCIDR (10.42.0.1 for 10.42.0.0/24). */
