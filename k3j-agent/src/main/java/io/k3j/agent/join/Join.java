@@ -8,12 +8,8 @@ import io.k3j.agent.kube.TlsMaterial;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Path;
@@ -33,14 +29,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
-import javax.net.ssl.SSLContext;
+import java.util.Map;
 import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * How an agent joins a cluster, the k3s way:
@@ -132,15 +124,14 @@ public final class Join {
             if (reused != null) return reused;
 
             String password = d.nodePassword();
-            SSLContext tls = TlsMaterial.context(caPem, null, null);
-            try (HttpClient http = httpClient(tls)) {
+            try (HttpKubeClient http = HttpKubeClient.withBasicAuth(server, caPem, parsed.username(), parsed.password())) {
                 KeyPair clientKeys = newKeyPair();
-                String clientChain = requestCert(http, server, "client-kubelet.crt", parsed, nodeName, password, nodeIps,
-                        csr("system:node:" + nodeName, clientKeys));
+                String clientChain = requestCert(http, "client-kubelet.crt", nodeName, password, nodeIps,
+                        Csr.pem("system:node:" + nodeName, clientKeys));
                 KeyPair servingKeys = newKeyPair();
-                String servingChain = requestCert(http, server, "serving-kubelet.crt", parsed, nodeName, password, nodeIps,
-                        csr(nodeName, servingKeys));
-                String clientCa = fetchClientCa(http, server, parsed);
+                String servingChain = requestCert(http, "serving-kubelet.crt", nodeName, password, nodeIps,
+                        Csr.pem(nodeName, servingKeys));
+                String clientCa = fetchClientCa(http, server);
                 String clientKey = pkcs8(clientKeys.getPrivate());
                 String servingKey = pkcs8(servingKeys.getPrivate());
                 writeAtomically(d.ca, caPem, "rw-r--r--");
@@ -161,11 +152,10 @@ public final class Join {
 
     private static String fetchCa(URI server, JoinToken token) {
         byte[] bundle;
-        try (HttpClient http = httpClient(TlsMaterial.trustingAnything())) {
-            HttpResponse<byte[]> resp = send(http, HttpRequest.newBuilder(server.resolve("/cacerts")).timeout(TIMEOUT)
-                    .GET().build());
-            if (resp.statusCode() != 200) {
-                throw new JoinException("fetching the cluster CA from " + server + "/cacerts: HTTP " + resp.statusCode()
+        try (HttpKubeClient http = HttpKubeClient.trustingAnyServer(server)) {
+            HttpKubeClient.Answer resp = http.exchange("GET", "/cacerts", Map.of(), null, TIMEOUT);
+            if (resp.status() != 200) {
+                throw new JoinException("fetching the cluster CA from " + server + "/cacerts: HTTP " + resp.status()
                         + " (is this a k3j or k3s server?)");
             }
             bundle = resp.body();
@@ -186,33 +176,27 @@ public final class Join {
         return pem;
     }
 
-    private static String fetchClientCa(HttpClient http, URI server, JoinToken token) {
-        String basic = Base64.getEncoder().encodeToString((token.username() + ":" + token.password())
-                .getBytes(StandardCharsets.UTF_8));
-        HttpResponse<byte[]> resp = send(http, HttpRequest.newBuilder(server.resolve("/v1-k3s/client-ca.crt"))
-                .timeout(TIMEOUT).header("Authorization", "Basic " + basic).GET().build());
-        if (resp.statusCode() == 401) throw new JoinException("the server refused the join token (401): check --token");
-        if (resp.statusCode() != 200) {
-            throw new JoinException("fetching the client CA from " + server + ": HTTP " + resp.statusCode());
+    private static String fetchClientCa(HttpKubeClient http, URI server) {
+        HttpKubeClient.Answer resp = http.exchange("GET", "/v1-k3s/client-ca.crt", Map.of(), null, TIMEOUT);
+        if (resp.status() == 401) throw new JoinException("the server refused the join token (401): check --token");
+        if (resp.status() != 200) {
+            throw new JoinException("fetching the client CA from " + server + ": HTTP " + resp.status());
         }
         String pem = new String(resp.body(), StandardCharsets.US_ASCII);
         TlsMaterial.certificates(pem);
         return pem;
     }
 
-    private static String requestCert(HttpClient http, URI server, String file, JoinToken token, String nodeName,
-                                      String nodePassword, List<String> nodeIps, String csrPem) {
-        String basic = Base64.getEncoder().encodeToString((token.username() + ":" + token.password())
-                .getBytes(StandardCharsets.UTF_8));
-        HttpRequest.Builder b = HttpRequest.newBuilder(server.resolve("/v1-k3s/" + file)).timeout(TIMEOUT)
-                .header("Authorization", "Basic " + basic)
-                .header("Content-Type", "application/pkcs10")
-                .header("k3s-Node-Name", nodeName)
-                .header("k3s-Node-Password", nodePassword)
-                .POST(HttpRequest.BodyPublishers.ofString(csrPem, StandardCharsets.US_ASCII));
-        if (!nodeIps.isEmpty()) b.header("k3s-Node-IP", String.join(",", nodeIps));
-        HttpResponse<byte[]> resp = send(http, b.build());
-        int code = resp.statusCode();
+    private static String requestCert(HttpKubeClient http, String file, String nodeName, String nodePassword,
+                                      List<String> nodeIps, String csrPem) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/pkcs10");
+        headers.put("k3s-Node-Name", nodeName);
+        headers.put("k3s-Node-Password", nodePassword);
+        if (!nodeIps.isEmpty()) headers.put("k3s-Node-IP", String.join(",", nodeIps));
+        HttpKubeClient.Answer resp = http.exchange("POST", "/v1-k3s/" + file, headers,
+                csrPem.getBytes(StandardCharsets.US_ASCII), TIMEOUT);
+        int code = resp.status();
         if (code == 401) throw new JoinException("the server refused the join token (401): check --token");
         if (code != 200) {
             String message = new String(resp.body(), StandardCharsets.UTF_8);
@@ -342,16 +326,6 @@ public final class Join {
         }
     }
 
-    private static String csr(String cn, KeyPair keys) {
-        try {
-            PKCS10CertificationRequest req = new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=" + cn),
-                    keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate()));
-            return pem(req);
-        } catch (OperatorCreationException e) {
-            throw new IllegalStateException("signing a certificate request", e);
-        }
-    }
-
     /** PKCS#8 {@code PRIVATE KEY}: what Go's tls.X509KeyPair, kubectl and the JDK all read. */
     private static String pkcs8(PrivateKey key) {
         return "-----BEGIN PRIVATE KEY-----\n"
@@ -359,17 +333,7 @@ public final class Join {
                 + "\n-----END PRIVATE KEY-----\n";
     }
 
-    private static String pem(Object o) {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-            w.writeObject(o);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toString();
-    }
-
-    // ---- files and HTTP --------------------------------------------------------------------------------------
+    // ---- files --------------------------------------------------------------------------------------------
 
     private static String kubeconfig(URI server, String caPem, String certPem, String keyPem) {
         Base64.Encoder b64 = Base64.getEncoder();
@@ -410,23 +374,6 @@ public final class Join {
             }
         } finally {
             java.nio.file.Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static HttpClient httpClient(SSLContext tls) {
-        return HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10))
-                .followRedirects(HttpClient.Redirect.NEVER).build();
-    }
-
-    private static HttpResponse<byte[]> send(HttpClient http, HttpRequest req) {
-        try {
-            return http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new KubeClient.Unreachable("cannot reach " + req.uri() + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KubeClient.Unreachable("interrupted calling " + req.uri(), e);
         }
     }
 

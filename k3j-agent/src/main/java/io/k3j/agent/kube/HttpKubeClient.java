@@ -6,51 +6,44 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
-import java.io.BufferedReader;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
- * {@link KubeClient} on the JDK's {@link HttpClient}: HTTP/2 over TLS when the server's ALPN offers it (k3j's does),
- * HTTP/1.1 otherwise; the cluster CA as the only trust anchor; a client certificate (the node's) or a bearer token
- * as credentials. Watches stream newline-delimited JSON events, each read on its own virtual thread.
+ * {@link KubeClient} over HTTP/2 and TLS on Netty (the transport the agent's CRI client and kubelet API use too, so
+ * the agent carries one HTTP stack, not two): the cluster CA as the only trust anchor, the server's name or address
+ * checked against its certificate, a client certificate (the node's) or a bearer token as credentials. Watches
+ * stream newline-delimited JSON events, each read on its own virtual thread.
  *
  * <p>Thread-safe; one instance serves the whole agent (HTTP/2 multiplexes every request and watch over one
- * connection).
+ * connection). The server must offer HTTP/2 by ALPN (k3j's and Kubernetes' API servers do).
  */
 public final class HttpKubeClient implements KubeClient {
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** Long enough for a slow list; a server that says nothing for this long is treated as unreachable. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
     private final URI server;
-    private final HttpClient http;
+    private final H2Connection http;
     private final String authorization;
-    private final java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
-    private HttpKubeClient(URI server, SSLContext tls, String authorization) {
+    private HttpKubeClient(URI server, SslContext tls, String authorization) {
         this.server = stripSlash(requireNonNull(server, "server"));
         this.authorization = authorization;
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_2)
-                .sslContext(tls)
-                .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(executor)
-                .build();
+        this.http = new H2Connection(this.server, tls);
     }
 
     /**
@@ -65,18 +58,58 @@ public final class HttpKubeClient implements KubeClient {
     public static HttpKubeClient withClientCertificate(URI server, String caPem, String certPem, String keyPem) {
         requireNonNull(certPem, "certPem");
         requireNonNull(keyPem, "keyPem");
-        return new HttpKubeClient(server, TlsMaterial.context(caPem, certPem, keyPem), null);
+        return new HttpKubeClient(server, tls(caPem, certPem, keyPem), null);
     }
 
     /** A client sending {@code Authorization: Bearer <token>}. */
     public static HttpKubeClient withBearerToken(URI server, String caPem, String token) {
-        return new HttpKubeClient(server, TlsMaterial.context(caPem, null, null), "Bearer " + requireNonNull(token, "token"));
+        return new HttpKubeClient(server, tls(caPem, null, null), "Bearer " + requireNonNull(token, "token"));
     }
 
     /** A client sending HTTP basic credentials (a join token's {@code node:<password>}). */
     public static HttpKubeClient withBasicAuth(URI server, String caPem, String user, String password) {
         String basic = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-        return new HttpKubeClient(server, TlsMaterial.context(caPem, null, null), "Basic " + basic);
+        return new HttpKubeClient(server, tls(caPem, null, null), "Basic " + basic);
+    }
+
+    /**
+     * A client that accepts any server certificate and checks no name, and sends no credentials: only for
+     * downloading a CA bundle whose hash is verified afterwards (k3s's {@code /cacerts} bootstrap). Never send a
+     * secret with it.
+     */
+    public static HttpKubeClient trustingAnyServer(URI server) {
+        try {
+            return new HttpKubeClient(server, SslContextBuilder.forClient()
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .endpointIdentificationAlgorithm(null)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .applicationProtocolConfig(H2_ONLY)
+                    .build(), null);
+        } catch (SSLException e) {
+            throw new IllegalStateException("no TLS client context available", e);
+        }
+    }
+
+    private static final ApplicationProtocolConfig H2_ONLY = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "h2");
+
+    /** Netty's TLS (BoringSSL when netty-tcnative is on the class path, the JDK's engine otherwise). */
+    private static SslContext tls(String caPem, String certPem, String keyPem) {
+        requireNonNull(caPem, "caPem");
+        SslContextBuilder b = SslContextBuilder.forClient()
+                .trustManager(TlsMaterial.certificates(caPem).toArray(X509Certificate[]::new))
+                .endpointIdentificationAlgorithm("HTTPS")
+                .protocols("TLSv1.3", "TLSv1.2")
+                .applicationProtocolConfig(H2_ONLY);
+        if (certPem != null && keyPem != null) {
+            b.keyManager(TlsMaterial.privateKey(keyPem), TlsMaterial.certificates(certPem).toArray(X509Certificate[]::new));
+        }
+        try {
+            return b.build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("building a TLS context from PEM: " + e.getMessage(), e);
+        }
     }
 
     /** The server's base URI. */
@@ -86,41 +119,33 @@ public final class HttpKubeClient implements KubeClient {
 
     @Override
     public ObjectNode get(String path) {
-        return json(send(request(path, Map.of()).GET()));
+        return json(send("GET", path, Map.of(), null, null));
     }
 
     @Override
     public ObjectNode list(String collectionPath, Map<String, String> query) {
-        return json(send(request(collectionPath, query).GET()));
+        return json(send("GET", collectionPath, query, null, null));
     }
 
     @Override
     public ObjectNode create(String collectionPath, ObjectNode obj) {
-        return json(send(request(collectionPath, Map.of()).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(Json.bytes(obj)))));
+        return json(send("POST", collectionPath, Map.of(), "application/json", Json.bytes(obj)));
     }
 
     @Override
     public ObjectNode update(String path, ObjectNode obj) {
-        return json(send(request(path, Map.of()).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(Json.bytes(obj)))));
+        return json(send("PUT", path, Map.of(), "application/json", Json.bytes(obj)));
     }
 
     @Override
     public ObjectNode patch(String path, String contentType, String body) {
-        return json(send(request(path, Map.of()).header("Content-Type", requireNonNull(contentType, "contentType"))
-                .method("PATCH", HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))));
+        return json(send("PATCH", path, Map.of(), requireNonNull(contentType, "contentType"), body.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Override
     public void delete(String path, ObjectNode options) {
-        HttpRequest.Builder b = request(path, Map.of());
-        if (options == null) {
-            b.DELETE();
-        } else {
-            b.header("Content-Type", "application/json").method("DELETE", HttpRequest.BodyPublishers.ofByteArray(Json.bytes(options)));
-        }
-        send(b);
+        if (options == null) send("DELETE", path, Map.of(), null, null);
+        else send("DELETE", path, Map.of(), "application/json", Json.bytes(options));
     }
 
     /**
@@ -129,20 +154,40 @@ public final class HttpKubeClient implements KubeClient {
      * @throws ApiException for a 4xx/5xx answer; {@link Unreachable} when the server cannot be reached
      */
     public byte[] raw(String method, String path, Map<String, String> query, String contentType, byte[] body) {
-        HttpRequest.Builder b = request(path, query);
-        if (contentType != null) b.header("Content-Type", contentType);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        return send(b);
+        return send(method, path, query, contentType, body);
+    }
+
+    /** An answer whatever its status. */
+    public record Answer(int status, byte[] body) {
+    }
+
+    /**
+     * Sends any request with extra {@code headers} (this client's credentials are added) and returns the answer
+     * whatever its status: for endpoints that are no Kubernetes API, such as k3s's join endpoints.
+     *
+     * @throws Unreachable when the server cannot be reached or does not answer within {@code timeout}
+     */
+    public Answer exchange(String method, String path, Map<String, String> headers, byte[] body, Duration timeout) {
+        H2Connection.Request req = request(method, path, Map.of(), headers, body);
+        try {
+            H2Connection.Response resp = http.exchange(req, timeout.toMillis());
+            return new Answer(resp.status(), resp.body());
+        } catch (IOException e) {
+            throw new Unreachable(method + " " + server + req.path() + ": " + describe(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unreachable(method + " " + server + req.path() + ": interrupted", e);
+        }
     }
 
     @Override
     public Watch watch(String collectionPath, Map<String, String> query, Consumer<WatchEvent> events, Consumer<Throwable> onClose) {
         requireNonNull(events, "events");
         requireNonNull(onClose, "onClose");
-        java.util.LinkedHashMap<String, String> q = new java.util.LinkedHashMap<>(query);
+        LinkedHashMap<String, String> q = new LinkedHashMap<>(query);
         q.put("watch", "true");
         q.putIfAbsent("allowWatchBookmarks", "true");
-        HttpRequest req = request(collectionPath, q).GET().timeout(REQUEST_TIMEOUT).build();
+        H2Connection.Request req = request("GET", collectionPath, q, Map.of(), null);
         StreamingWatch w = new StreamingWatch();
         w.thread = Thread.ofVirtual().name("watch " + collectionPath).start(() -> w.run(req, events, onClose));
         return w;
@@ -151,7 +196,6 @@ public final class HttpKubeClient implements KubeClient {
     @Override
     public void close() {
         http.close();
-        executor.close();
     }
 
     @Override
@@ -163,35 +207,31 @@ public final class HttpKubeClient implements KubeClient {
 
     private final class StreamingWatch implements Watch {
         private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile InputStream body;
+        private volatile H2Connection.Stream stream;
         private volatile Thread thread;
 
-        void run(HttpRequest req, Consumer<WatchEvent> events, Consumer<Throwable> onClose) {
+        void run(H2Connection.Request req, Consumer<WatchEvent> events, Consumer<Throwable> onClose) {
             Throwable cause = null;
             try {
-                HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                body = resp.body();
-                if (resp.statusCode() >= 300) {
-                    byte[] bytes;
-                    try (InputStream in = resp.body()) {
-                        bytes = in.readAllBytes();
-                    }
-                    throw error(resp.statusCode(), bytes);
-                }
-                if (closed.get()) return;
-                try (BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-                    for (String line = reader.readLine(); line != null && !closed.get(); line = reader.readLine()) {
-                        if (line.isBlank()) continue;
-                        ObjectNode ev = Json.parseObject(line.getBytes(StandardCharsets.UTF_8));
-                        JsonNode obj = ev.get("object");
-                        events.accept(new WatchEvent(Json.text(ev, "type"),
-                                obj instanceof ObjectNode o ? o : Json.object()));
+                H2Connection.Stream s = http.open(req, System.nanoTime() + REQUEST_TIMEOUT.toNanos());
+                stream = s;
+                try (s) {
+                    if (s.status() >= 300) throw error(s.status(), s.readAll(System.nanoTime() + REQUEST_TIMEOUT.toNanos()));
+                    if (closed.get()) return;
+                    Lines lines = new Lines();
+                    for (byte[] chunk = s.next(0); chunk != null && !closed.get(); chunk = s.next(0)) {
+                        lines.feed(chunk, line -> {
+                            if (closed.get()) return;
+                            ObjectNode ev = Json.parseObject(line);
+                            JsonNode obj = ev.get("object");
+                            events.accept(new WatchEvent(Json.text(ev, "type"), obj instanceof ObjectNode o ? o : Json.object()));
+                        });
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (IOException e) {
-                if (!closed.get()) cause = new Unreachable("watch of " + req.uri().getPath() + " failed: " + e, e);
+                if (!closed.get()) cause = new Unreachable("watch of " + pathOnly(req.path()) + " failed: " + describe(e), e);
             } catch (RuntimeException e) {
                 if (!closed.get()) cause = e;
             } finally {
@@ -202,47 +242,77 @@ public final class HttpKubeClient implements KubeClient {
         @Override
         public void close() {
             if (!closed.compareAndSet(false, true)) return;
-            InputStream in = body;
-            if (in != null) {
-                try {
-                    in.close();
-                } catch (IOException ignored) {
-                    // the stream is being torn down anyway
-                }
-            }
+            H2Connection.Stream s = stream;
+            if (s != null) s.close();
             Thread t = thread;
             if (t != null) t.interrupt();
         }
     }
 
-    private HttpRequest.Builder request(String path, Map<String, String> query) {
-        StringBuilder uri = new StringBuilder(server.toString()).append(path.startsWith("/") ? "" : "/").append(path);
+    /** Splits a byte stream into its non-blank lines (a line may span chunks). */
+    static final class Lines {
+        private static final byte[] EMPTY = new byte[0];
+        private byte[] partial = EMPTY;
+
+        void feed(byte[] chunk, Consumer<byte[]> line) {
+            int from = 0;
+            for (int i = 0; i < chunk.length; i++) {
+                if (chunk[i] != '\n') continue;
+                byte[] l = take(chunk, from, i);
+                if (!blank(l)) line.accept(l);
+                from = i + 1;
+            }
+            partial = take(chunk, from, chunk.length);
+        }
+
+        /** What is left over plus {@code chunk[from, to)}; nothing is left over after. */
+        private byte[] take(byte[] chunk, int from, int to) {
+            byte[] out = new byte[partial.length + (to - from)];
+            System.arraycopy(partial, 0, out, 0, partial.length);
+            System.arraycopy(chunk, from, out, partial.length, to - from);
+            partial = EMPTY;
+            return out;
+        }
+
+        private static boolean blank(byte[] l) {
+            for (byte b : l) if (b != ' ' && b != '\t' && b != '\r') return false;
+            return true;
+        }
+    }
+
+    private static String pathOnly(String pathAndQuery) {
+        int q = pathAndQuery.indexOf('?');
+        return q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+    }
+
+    private H2Connection.Request request(String method, String path, Map<String, String> query, Map<String, String> headers, byte[] body) {
+        StringBuilder uri = new StringBuilder(path.startsWith("/") ? "" : "/").append(path);
         char sep = path.contains("?") ? '&' : '?';
         for (Map.Entry<String, String> e : query.entrySet()) {
             uri.append(sep).append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)).append('=')
                     .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
             sep = '&';
         }
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri.toString()))
-                .timeout(REQUEST_TIMEOUT)
-                .header("Accept", "application/json")
-                .header("User-Agent", "k3j-agent");
-        if (authorization != null) b.header("Authorization", authorization);
-        return b;
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("accept", "application/json");
+        h.put("user-agent", "k3j-agent");
+        if (authorization != null) h.put("authorization", authorization);
+        headers.forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v));
+        return new H2Connection.Request(method, server.getRawPath() + uri, h, body);
     }
 
-    private byte[] send(HttpRequest.Builder b) {
-        HttpRequest req = b.build();
-        HttpResponse<byte[]> resp;
+    private byte[] send(String method, String path, Map<String, String> query, String contentType, byte[] body) {
+        H2Connection.Request req = request(method, path, query, contentType == null ? Map.of() : Map.of("content-type", contentType), body);
+        H2Connection.Response resp;
         try {
-            resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            resp = http.exchange(req, REQUEST_TIMEOUT.toMillis());
         } catch (IOException e) {
-            throw new Unreachable(req.method() + " " + req.uri() + ": " + describe(e), e);
+            throw new Unreachable(method + " " + server + req.path() + ": " + describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Unreachable(req.method() + " " + req.uri() + ": interrupted", e);
+            throw new Unreachable(method + " " + server + req.path() + ": interrupted", e);
         }
-        if (resp.statusCode() >= 300) throw error(resp.statusCode(), resp.body());
+        if (resp.status() >= 300) throw error(resp.status(), resp.body());
         return resp.body();
     }
 

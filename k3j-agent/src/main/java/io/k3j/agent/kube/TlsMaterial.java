@@ -3,7 +3,6 @@ package io.k3j.agent.kube;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -21,10 +20,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * PEM certificates and keys turned into JDK TLS contexts, all in memory: the CA bundle becomes the only trust
@@ -103,29 +98,31 @@ public final class TlsMaterial {
         }
     }
 
-    /** The private key of a PEM block: SEC1 {@code EC PRIVATE KEY}, PKCS#1 {@code RSA PRIVATE KEY} or PKCS#8. */
+    private static final java.util.regex.Pattern PKCS8_BLOCK = java.util.regex.Pattern.compile(
+            "-----BEGIN PRIVATE KEY-----([^-]*)-----END PRIVATE KEY-----");
+
+    /**
+     * The private key of a PEM block: SEC1 {@code EC PRIVATE KEY}, PKCS#1 {@code RSA PRIVATE KEY} or PKCS#8. PKCS#8
+     * (what the agent writes) is read by the JDK alone; the older forms by BouncyCastle, loaded only for them.
+     */
     public static PrivateKey privateKey(String pem) {
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
-                if (o instanceof PEMKeyPair pair) return fixAlgorithm(converter.getPrivateKey(pair.getPrivateKeyInfo()));
-                if (o instanceof PrivateKeyInfo info) return fixAlgorithm(converter.getPrivateKey(info));
-            }
-            throw new IllegalArgumentException("no private key block in PEM");
-        } catch (IOException e) {
+        var m = PKCS8_BLOCK.matcher(pem);
+        if (!m.find()) return LegacyKeys.privateKey(pem);
+        byte[] der;
+        try {
+            der = java.util.Base64.getMimeDecoder().decode(m.group(1));
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("reading private key: " + e.getMessage(), e);
         }
-    }
-
-    /** Re-reads the key through the JDK so it says "EC" (BouncyCastle's converter may name it "ECDSA"). */
-    private static PrivateKey fixAlgorithm(PrivateKey key) {
-        try {
-            String alg = key.getAlgorithm().equals("ECDSA") ? "EC" : key.getAlgorithm();
-            return java.security.KeyFactory.getInstance(alg)
-                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("unsupported private key algorithm " + key.getAlgorithm(), e);
+        GeneralSecurityException last = null;
+        for (String alg : new String[]{"EC", "RSA", "Ed25519"}) {
+            try {
+                return java.security.KeyFactory.getInstance(alg).generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                last = e;
+            }
         }
+        throw new IllegalArgumentException("reading private key: unsupported PKCS#8 key (" + last.getMessage() + ")", last);
     }
 
     /** Accepts every server; X509ExtendedTrustManager so the JDK adds no host name check of its own. */

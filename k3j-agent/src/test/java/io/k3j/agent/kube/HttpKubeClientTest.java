@@ -120,6 +120,20 @@ class HttpKubeClientTest {
     }
 
     @Test
+    void watchLinesMaySpanChunks() {
+        // HTTP/2 DATA frames cut the event stream anywhere: inside an event, between \r and \n, at a line's end
+        List<String> lines = new ArrayList<>();
+        HttpKubeClient.Lines splitter = new HttpKubeClient.Lines();
+        for (String chunk : List.of("{\"a\":", "1}\n{\"b\"", ":2}\r", "\n", "\n  \n{\"c\":3}\n", "{\"d\":4}")) {
+            splitter.feed(chunk.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    l -> lines.add(new String(l, java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        assertEquals(List.of("{\"a\":1}", "{\"b\":2}\r", "{\"c\":3}"), lines);
+        splitter.feed("\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), l -> lines.add(new String(l, java.nio.charset.StandardCharsets.UTF_8)));
+        assertEquals("{\"d\":4}", lines.getLast());
+    }
+
+    @Test
     void unreachableServer() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
