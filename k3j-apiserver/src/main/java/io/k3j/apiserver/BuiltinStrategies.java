@@ -7,13 +7,14 @@ import io.k3j.apiserver.registry.core.BuiltinStrategy;
 import io.k3j.apiserver.registry.core.NamespaceStrategy;
 import io.k3j.apiserver.registry.core.PodStrategy;
 import io.k3j.apiserver.registry.core.ServiceStrategy;
+import io.k3j.apiserver.registry.networking.IngressStrategy;
 import java.util.Set;
 
 /** The strategies of the built-in resources. */
 final class BuiltinStrategies {
     private BuiltinStrategies() {}
 
-    static Strategies create(ServiceStrategy services, PodStrategy pods, CustomResourceDefinitions crds) {
+    static Strategies create(ServiceStrategy services, PodStrategy pods, IngressStrategy ingresses, CustomResourceDefinitions crds) {
         ResourceStrategy plain = new BuiltinStrategy(Set.of());
         Set<String> eventFields = Set.of("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
                 "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
@@ -33,6 +34,7 @@ final class BuiltinStrategies {
                 .register("", "ReplicationController", new BuiltinStrategy(Set.of("status.replicas")))
                 .register("apps", "ReplicaSet", new BuiltinStrategy(Set.of("status.replicas")))
                 .register("batch", "Job", new BuiltinStrategy(Set.of("status.successful")))
+                .register("networking.k8s.io", "Ingress", ingresses)
                 .register("apiextensions.k8s.io", "CustomResourceDefinition", crds.crdStrategy())
                 .fallback(t -> t.custom() ? crds.strategy(t) : plain);
     }

@@ -172,7 +172,25 @@ public final class ControlPlane implements AutoCloseable {
         tables = new TableConverter();
         crds = new CustomResourceDefinitions(registry, tables, openApi, clock);
         PodStrategy pods = new PodStrategy();
-        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, pods, crds), clock);
+        io.k3j.apiserver.registry.networking.IngressStrategy ingresses = new io.k3j.apiserver.registry.networking.IngressStrategy();
+        objects = new ObjectStore(store, cache, BuiltinStrategies.create(services, pods, ingresses, crds), clock);
+        ResourceType ics = registry.find("networking.k8s.io", "v1", "ingressclasses").orElseThrow();
+        ResourceCache icCache = cache.cache(ics.storagePrefix());
+        ingresses.useDefaultClass(() -> {
+            // several defaults: the newest wins, as kube-apiserver does since 1.28
+            String best = null;
+            String bestCreated = "";
+            for (CachedObject o : icCache.list(ics.storagePrefix()).objects()) {
+                var meta = o.object().path("metadata");
+                if (!"true".equals(meta.path("annotations").path("ingressclass.kubernetes.io/is-default-class").asText())) continue;
+                String created = meta.path("creationTimestamp").asText("");
+                if (best == null || created.compareTo(bestCreated) > 0) {
+                    best = meta.path("name").asText();
+                    bestCreated = created;
+                }
+            }
+            return java.util.Optional.ofNullable(best);
+        });
         ResourceType pcs = registry.find("scheduling.k8s.io", "v1", "priorityclasses").orElseThrow();
         ResourceCache pcCache = cache.cache(pcs.storagePrefix());
         pods.usePriorityClasses(new PodStrategy.PriorityClasses() {

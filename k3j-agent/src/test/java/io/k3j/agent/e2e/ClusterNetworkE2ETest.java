@@ -118,7 +118,7 @@ class ClusterNetworkE2ETest {
         String ip = service("default", "web").path("spec").path("clusterIP").asText();
         Map<String, Integer> answers = new TreeMap<>();
         String out = retry(() -> execOk(a, "default", "client", "sh", "-c",
-                "for i in $(seq 40); do wget -q -T 3 -O- http://" + ip + "/ || echo FAILED; done"));
+                "for i in $(seq 40); do timeout 5 wget -q -O- http://" + ip + "/ || echo FAILED; done"));
         for (String line : out.strip().split("\n")) answers.merge(line.strip(), 1, Integer::sum);
         Set<String> names = new TreeSet<>();
         for (ObjectNode p : pods("default", "app=web")) names.add(p.path("metadata").path("name").asText());
@@ -159,7 +159,7 @@ class ClusterNetworkE2ETest {
         String svc = retry(() -> execOk(a, "default", "client", "nslookup", "web.default.svc.cluster.local"));
         assertTrue(svc.contains(webIp), svc);
         // the search path: the short name is enough, as in Kubernetes
-        assertTrue(execOk(a, "default", "client", "wget", "-q", "-T", "3", "-O-", "http://web/").strip().startsWith("web-"));
+        assertTrue(execOk(a, "default", "client", "timeout", "5", "wget", "-q", "-O-", "http://web/").strip().startsWith("web-"));
         String dbIp = awaitRunning("default", "db-0");
         String db = retry(() -> execOk(a, "default", "client", "nslookup", "db-0.db.default.svc.cluster.local"));
         assertTrue(db.contains(dbIp), db);
@@ -299,12 +299,12 @@ class ClusterNetworkE2ETest {
                 """);
         String nobody = service("default", "nobody").path("spec").path("clusterIP").asText();
         long t0 = System.nanoTime();
-        NetnsNodes.Node.ExecResult refused = a.exec("default", "client", EXEC, "wget", "-q", "-T", "5", "-O-", "http://" + nobody + "/");
+        NetnsNodes.Node.ExecResult refused = a.exec("default", "client", EXEC, "timeout", "5", "wget", "-q", "-O-", "http://" + nobody + "/");
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertTrue(refused.exitCode() != 0 && ms < 3000, "refused in " + ms + " ms: " + refused);
 
         String webIp = service("default", "web").path("spec").path("clusterIP").asText();
-        execOk(a, "default", "client", "wget", "-q", "-T", "3", "-O-", "http://" + webIp + "/");
+        execOk(a, "default", "client", "timeout", "5", "wget", "-q", "-O-", "http://" + webIp + "/");
         apply("""
                 apiVersion: networking.k8s.io/v1
                 kind: NetworkPolicy
@@ -334,7 +334,7 @@ class ClusterNetworkE2ETest {
     private static void awaitWget(String ip, boolean pass) {
         cluster.cluster().await("requests to " + ip + " to " + (pass ? "pass" : "be blocked"), Duration.ofSeconds(20), () -> {
             String out = execOk(a, "default", "client", "sh", "-c",
-                    "for i in 1 2 3 4 5 6; do wget -q -T 2 -O /dev/null http://" + ip + "/ && echo OK || echo NO; done");
+                    "for i in 1 2 3 4 5 6; do timeout 3 wget -q -O /dev/null http://" + ip + "/ && echo OK || echo NO; done");
             return pass ? !out.contains("NO") : !out.contains("OK");
         });
     }
