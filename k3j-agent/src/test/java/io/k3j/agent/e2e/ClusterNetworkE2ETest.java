@@ -164,7 +164,8 @@ class ClusterNetworkE2ETest {
         String db = retry(() -> execOk(a, "default", "client", "nslookup", "db-0.db.default.svc.cluster.local"));
         assertTrue(db.contains(dbIp), db);
         NetnsNodes.Node c = cluster.node(2);
-        String node = retry(() -> execOk(a, "default", "client", "nslookup", c.name()));
+        // an absolute name: busybox's nslookup stops at the first search domain's NXDOMAIN
+        String node = retry(() -> execOk(a, "default", "client", "nslookup", c.name() + "."));
         assertTrue(node.contains(c.ip()), node);
         NetnsNodes.Node.ExecResult missing = a.exec("default", "client", EXEC, "nslookup", "nothing.default.svc.cluster.local");
         assertTrue(missing.exitCode() != 0, "an unknown name does not resolve: " + missing);
