@@ -179,18 +179,18 @@ public final class LoadBalancer implements AutoCloseable {
 
     /** A bind failure as a sentence that names the fix. */
     static String bindError(Listener l, Exception e) {
-        String flag = l.name().equals("api") ? "--api-port" : "the host port in --port";
+        String fix = l.name().equals("api") ? "choose another --api-port" : "choose another host port in --port";
         String reason = String.valueOf(e.getMessage());
         if (reason.contains("in use")) {
             String owner = PortOwner.describe(l.protocol(), l.port());
             return "port " + l.port() + (l.protocol() == Protocol.UDP ? "/udp" : "") + " is in use"
-                    + (owner == null ? "" : " by " + owner) + ": choose another " + flag;
+                    + (owner == null ? "" : " by " + owner) + ": " + fix;
         }
         if (reason.contains("Permission denied") || reason.contains("Access denied")) {
-            return "port " + l.port() + " is privileged (below 1024) and needs root or CAP_NET_BIND_SERVICE: choose another " + flag;
+            return "port " + l.port() + " is privileged (below 1024) and needs root or CAP_NET_BIND_SERVICE: " + fix;
         }
         if (reason.contains("assign requested address") || e instanceof java.nio.channels.UnresolvedAddressException || reason.contains("Unresolved")) {
-            return "address " + l.bind() + " is not on this machine: bind to 127.0.0.1, 0.0.0.0 or one of its addresses in " + flag;
+            return "address " + l.bind() + " is not on this machine: use 127.0.0.1, 0.0.0.0 or one of its addresses";
         }
         return "cannot listen on " + describe(l) + ": " + reason;
     }
