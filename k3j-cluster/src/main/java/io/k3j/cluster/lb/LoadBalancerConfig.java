@@ -254,6 +254,22 @@ public record LoadBalancerConfig(List<Listener> listeners, HealthCheck healthChe
     }
 
     /**
+     * SHA-256 (hex) of {@link #toJson()}, i.e. of the file {@link #write} writes: the load balancer process reports the
+     * digest of the config it applied in its status file, so a writer can wait for its change to take effect.
+     */
+    public String digest() {
+        return sha256(toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    /**
      * Writes the JSON form to {@code file} atomically (a temporary file renamed over it), so a watching load balancer
      * never reads half a file.
      */
