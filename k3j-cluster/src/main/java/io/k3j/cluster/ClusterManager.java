@@ -155,10 +155,11 @@ public final class ClusterManager {
         try {
             state = createVolumeDestinations(state);
             NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
+            java.time.Instant since = java.time.Instant.now();
             startNodes(state, state.nodes(), deadline);
             loadBalancers.start(state);
             state = writeKubeconfig(state, spec.updateDefaultKubeconfig(), spec.switchContext());
-            if (spec.waitForReady()) waitReady(state, state.nodes(), deadline);
+            if (spec.waitForReady()) waitReady(state, state.nodes(), since, deadline);
             step("cluster " + spec.name() + " created: kubectl config use-context " + Kubeconfigs.contextName(spec.name()));
             return state;
         } catch (RuntimeException e) {
@@ -270,9 +271,10 @@ public final class ClusterManager {
         ClusterState state = require(name);
         long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
         NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
+        java.time.Instant since = java.time.Instant.now();
         startNodes(state, state.nodes(), deadline);
         loadBalancers.start(state);
-        if (wait) waitReady(state, state.nodes(), deadline);
+        if (wait) waitReady(state, state.nodes(), since, deadline);
         step("cluster " + name + " started");
     }
 
@@ -327,13 +329,14 @@ public final class ClusterManager {
             if (!server.running()) {
                 throw new IllegalStateException("server " + state.firstServer().name() + " exited; the end of its log (" + server.log() + "):\n" + server.logTail(30));
             }
+            // the server writes its kubeconfig right after its HTTPS listener is up (and removed before the start)
             if (Files.exists(server.kubeconfig())) {
-                try (HttpKubeClient c = client(state)) {
-                    c.list("/api/v1/namespaces", Map.of("limit", "1"));
+                try (java.net.Socket sock = new java.net.Socket()) {
+                    sock.connect(new InetSocketAddress(state.firstServer().ip(), 6443), 1000);
                     step("API of " + state.name() + " is serving at https://" + state.firstServer().ip() + ":6443");
                     return;
-                } catch (RuntimeException e) {
-                    // not serving yet
+                } catch (IOException e) {
+                    // not listening (any more): ask again
                 }
             }
             if (System.nanoTime() > deadline) throw new IllegalStateException("timed out waiting for the API server of " + state.name());
@@ -342,7 +345,8 @@ public final class ClusterManager {
     }
 
     /** Waits until each of {@code nodes} is Ready. */
-    private void waitReady(ClusterState state, List<ClusterState.NodeState> nodes, long deadline) {
+    private void waitReady(ClusterState state, List<ClusterState.NodeState> nodes, java.time.Instant since, long deadline) {
+        // a node stopped a moment ago still says Ready: only a heartbeat from after its start counts
         Set<String> waiting = new HashSet<>();
         nodes.forEach(n -> waiting.add(n.name()));
         try (HttpKubeClient c = client(state)) {
@@ -357,7 +361,8 @@ public final class ClusterManager {
                     for (JsonNode item : c.list("/api/v1/nodes", Map.of()).path("items")) {
                         String name = item.path("metadata").path("name").asText();
                         for (JsonNode cond : item.path("status").path("conditions")) {
-                            if ("Ready".equals(cond.path("type").asText()) && "True".equals(cond.path("status").asText()) && waiting.remove(name)) {
+                            if ("Ready".equals(cond.path("type").asText()) && "True".equals(cond.path("status").asText())
+                                    && heartbeatAfter(cond, since) && waiting.remove(name)) {
                                 step("node " + name + " is Ready");
                             }
                         }
@@ -369,6 +374,14 @@ public final class ClusterManager {
                 if (System.nanoTime() > deadline) throw new IllegalStateException("timed out waiting for node(s) " + waiting + " to be Ready");
                 sleep(250);
             }
+        }
+    }
+
+    private static boolean heartbeatAfter(JsonNode condition, java.time.Instant since) {
+        try {
+            return !java.time.Instant.parse(condition.path("lastHeartbeatTime").asText()).isBefore(since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        } catch (java.time.format.DateTimeParseException e) {
+            return false;
         }
     }
 
@@ -504,9 +517,10 @@ public final class ClusterManager {
             return s;
         });
         try {
+            java.time.Instant since = java.time.Instant.now();
             startNodes(state, added, deadline);
             loadBalancers.reload(state);
-            if (wait) waitReady(state, added, deadline);
+            if (wait) waitReady(state, added, since, deadline);
             return added;
         } catch (RuntimeException e) {
             for (ClusterState.NodeState n : added) {
@@ -525,8 +539,9 @@ public final class ClusterManager {
         ClusterState state = owner(nodeName);
         ClusterState.NodeState n = state.node(nodeName);
         long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        java.time.Instant since = java.time.Instant.now();
         startNodes(state, List.of(n), deadline);
-        if (wait) waitReady(state, List.of(n), deadline);
+        if (wait) waitReady(state, List.of(n), since, deadline);
     }
 
     public void stopNode(String nodeName) {
