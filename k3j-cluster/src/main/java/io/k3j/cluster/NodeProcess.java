@@ -39,6 +39,7 @@ final class NodeProcess {
     private final ClusterState cluster;
     private final ClusterState.NodeState node;
     private final NodeLauncher launcher;
+    private Process started;
 
     NodeProcess(ClusterStore store, ClusterState cluster, ClusterState.NodeState node, NodeLauncher launcher) {
         this.store = store;
@@ -89,6 +90,8 @@ final class NodeProcess {
 
     /** The running process of this node, if any (a PID whose command line names this node's folder). */
     Optional<ProcessHandle> process() {
+        // just started by this object: its command line may still be jspawnhelper's or setsid's for a moment
+        if (started != null && started.isAlive()) return Optional.of(started.toHandle());
         try {
             if (!Files.exists(pidFile())) return Optional.empty();
             long pid = Long.parseLong(Files.readString(pidFile()).strip());
@@ -124,6 +127,7 @@ final class NodeProcess {
         // the token stays out of the command line (ps shows that to every user)
         env.put("K3J_TOKEN", joinToken());
         Process p = Processes.startDaemon(cmd, log(), env);
+        started = p;
         try {
             Files.writeString(pidFile(), p.pid() + "\n");
         } catch (IOException e) {
