@@ -41,10 +41,17 @@ final class ImageCommand implements Runnable {
         @Option(names = "--node-name", paramLabel = "NAME", defaultValue = "${env:K3J_NODE_NAME}", description = "The node whose containerd receives the images (default: the host name)")
         String nodeName;
 
+        @Option(names = {"-c", "--cluster"}, paramLabel = "NAME", description = "Import into every node of this local cluster (k3j cluster)")
+        String cluster;
+
         @Override
         public Integer call() {
             for (Path a : archives) {
                 if (!Files.isRegularFile(a)) throw new ParameterException(spec.commandLine(), "no such archive: " + a);
+            }
+            if (cluster != null) {
+                ClusterCommand.manager().importImages(cluster, archives.stream().map(Path::toAbsolutePath).toList());
+                return 0;
             }
             String node = AgentCommand.Nodes.nodeName(nodeName);
             Path socket = AgentCommand.Nodes.runDir(node).resolve("containerd/containerd.sock");

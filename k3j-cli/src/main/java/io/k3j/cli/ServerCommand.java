@@ -94,6 +94,11 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--disable", paramLabel = "NAME", split = ",", description = "Do not deploy packaged components and delete any deployed components (valid items: coredns, servicelb, traefik (the built-in ingress; also: ingress), local-storage, metrics-server)")
     List<String> disable = new ArrayList<>();
 
+    // Hidden, as for `k3j agent`: `k3j cluster stop/delete` end a node with everything it ran, as a stopped k3d
+    // node container takes its pods along.
+    @Option(names = "--kill-all-on-exit", hidden = true, description = "On exit, remove all pods, the bridge and the cgroups of this node")
+    boolean killAllOnExit;
+
     @picocli.CommandLine.Mixin
     NetworkFlags network = new NetworkFlags();
 
@@ -113,7 +118,13 @@ final class ServerCommand implements Callable<Integer> {
         Agent agent = disableAgent ? null : startAgent(cp, config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (agent != null) agent.close();
+            if (agent != null) {
+                if (killAllOnExit) {
+                    agent.killAll();
+                } else {
+                    agent.close();
+                }
+            }
             controllers.close();
             cp.close();
             stopped.countDown();

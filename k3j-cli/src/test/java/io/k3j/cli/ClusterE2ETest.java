@@ -1,0 +1,287 @@
+package io.k3j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.k3j.agent.host.NetworkNamespace;
+import io.k3j.agent.image.TestImages;
+import io.k3j.cluster.Kubeconfigs;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code k3j cluster} end to end, every command a new CLI process (as from a new shell) with its own cluster folder
+ * ({@code K3J_CLUSTER_DIR}) and kubeconfig ({@code KUBECONFIG}): create 1 server + 2 agents with a volume on the
+ * agents, image import, hostPath pods, stop/start, node create, delete, and nothing left behind. Needs root.
+ */
+class ClusterE2ETest {
+    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
+    private final String id = HexFormat.of().formatHex(random(2));
+    private final String name = "e2e" + id;
+    private Path work;
+    private Path root;
+    private Path kubeconfig;
+
+    @Test
+    @DisplayName("create 1 server + 2 agents, volumes on agents, image import, stop/start keeps IPs and pods, node create, delete leaves nothing")
+    void lifecycle() throws Exception {
+        work = Files.createTempDirectory("k3jc");
+        root = work.resolve("clusters");
+        kubeconfig = work.resolve("kubeconfig");
+        Path code = Files.createDirectories(work.resolve("code"));
+        Files.writeString(code.resolve("from-host.txt"), "hello\n");
+        String dest = "/k3jt-" + name;
+        Path busybox = TestImages.busybox(work.resolve("img")).archive();
+        int apiPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            apiPort = s.getLocalPort();
+        }
+        String extra = "x" + id;
+        List<String> nodeNames = new ArrayList<>(List.of("k3j-" + name + "-server-0", "k3j-" + name + "-agent-0", "k3j-" + name + "-agent-1"));
+        try {
+            long t0 = System.nanoTime();
+            k3j("cluster", "create", name, "--agents", "2", "--api-port", "127.0.0.1:" + apiPort, "-v", code + ":" + dest + "@agent:*", "--timeout", "240s");
+            System.err.printf("ClusterE2ETest: cluster create took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+
+            // every node Ready, with k3d's names and roles
+            String nodes = kubectl("get", "nodes", "--no-headers", "-o", "custom-columns=N:.metadata.name,R:.status.conditions[?(@.type=='Ready')].status,"
+                    + "CP:.metadata.labels.node-role\\.kubernetes\\.io/control-plane");
+            for (String n : nodeNames) assertTrue(nodes.lines().anyMatch(l -> l.startsWith(n + " ") && l.contains("True")), nodes);
+            assertTrue(nodes.lines().anyMatch(l -> l.startsWith(nodeNames.get(0) + " ") && l.endsWith("true")), "server-0 is a control plane: " + nodes);
+            assertTrue(nodes.lines().anyMatch(l -> l.startsWith(nodeNames.get(1) + " ") && l.endsWith("<none>")), "agents are not: " + nodes);
+            assertTrue(Kubeconfigs.mentions(kubeconfig, name));
+            assertEquals("k3j-" + name, kubectl("config", "current-context").strip());
+            assertTrue(k3j("cluster", "list", "--no-headers").contains(name + " "));
+            assertTrue(k3j("cluster", "list", "-o", "json").contains("\"name\" : \"" + name + "\""));
+
+            k3j("image", "import", busybox.toString(), "-c", name);
+
+            // the volume: agents' hostPath pods see the host folder, the server's doesn't
+            for (String n : nodeNames) kubectlIn(pod("code-" + n.substring(n.lastIndexOf('-', n.lastIndexOf('-') - 1) + 1), n, dest), "apply", "-f", "-");
+            kubectl("wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s");
+            assertEquals("from-host.txt", kubectl("logs", "code-agent-0").strip());
+            assertEquals("from-host.txt", kubectl("logs", "code-agent-1").strip());
+            assertEquals("", kubectl("logs", "code-server-0").strip());
+
+            kubectlIn(deployment(), "apply", "-f", "-");
+            kubectl("rollout", "status", "deployment/app", "--timeout=120s");
+            Map<String, String> ips = nodeIps();
+            String appPods = kubectl("get", "pods", "-l", "app=app", "-o", "name");
+
+            // stop/start: same node IPs, the Deployment's pods back
+            t0 = System.nanoTime();
+            k3j("cluster", "stop", name);
+            System.err.printf("ClusterE2ETest: cluster stop took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+            assertTrue(k3j("cluster", "list", "--no-headers").contains("0/1"), "stopped");
+            assertTrue(nodeProcesses().isEmpty(), "no node process after stop: " + nodeProcesses());
+            t0 = System.nanoTime();
+            k3j("cluster", "start", name, "--timeout", "180s");
+            System.err.printf("ClusterE2ETest: cluster start took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+            assertEquals(ips, nodeIps());
+            kubectl("rollout", "status", "deployment/app", "--timeout=120s");
+            kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=app", "--timeout=120s");
+            assertEquals(appPods, kubectl("get", "pods", "-l", "app=app", "-o", "name"));
+
+            // node create adds a Ready agent
+            k3j("node", "create", extra, "--role", "agent", "-c", name, "--timeout", "180s");
+            nodeNames.add("k3j-" + extra + "-0");
+            assertTrue(kubectl("get", "node", "k3j-" + extra + "-0", "--no-headers").contains(" Ready "));
+            assertTrue(k3j("node", "list", "--no-headers").contains("k3j-" + extra + "-0"));
+
+            // the bridge and the veths, as the state names them
+            com.fasterxml.jackson.databind.JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(root.resolve(name).resolve("cluster.json").toFile());
+            List<String> links = new ArrayList<>(List.of(state.path("bridge").asText()));
+            state.path("nodes").forEach(n -> links.add(n.path("veth").asText()));
+            assertEquals(nodeNames.size() + 1, links.size());
+            for (String link : links) assertTrue(NetworkNamespace.linkExists(link), link);
+            t0 = System.nanoTime();
+            k3j("cluster", "delete", name);
+            System.err.printf("ClusterE2ETest: cluster delete took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+            assertNothingLeft(nodeNames, links, dest);
+        } finally {
+            if (Files.exists(root.resolve(name))) {
+                try {
+                    k3j("cluster", "delete", name);
+                } catch (AssertionError e) {
+                    System.err.println("cleanup: " + e.getMessage());
+                }
+            }
+            deleteTree(work);
+        }
+    }
+
+    private void assertNothingLeft(List<String> nodeNames, List<String> links, String dest) throws IOException {
+        List<String> problems = new ArrayList<>();
+        if (!nodeProcesses().isEmpty()) problems.add("processes " + nodeProcesses());
+        for (String n : nodeNames) {
+            if (NetworkNamespace.exists(n)) problems.add("netns " + n);
+            if (Files.exists(Path.of("/run/k3j", n))) problems.add("run dir of " + n);
+            try (Stream<Path> hs = Files.list(Path.of("/sys/fs/cgroup"))) {
+                for (Path h : hs.toList()) if (Files.isDirectory(h.resolve("k3j").resolve(n))) problems.add("cgroup " + h.resolve("k3j").resolve(n));
+            }
+        }
+        for (String link : links) if (NetworkNamespace.linkExists(link)) problems.add("link " + link);
+        for (String m : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            if (m.contains(work.toString()) || m.contains(dest)) problems.add("mount " + m);
+        }
+        if (Files.exists(Path.of(dest))) problems.add("volume destination " + dest);
+        if (Files.exists(root.resolve(name))) problems.add("cluster folder");
+        if (Kubeconfigs.mentions(kubeconfig, name)) problems.add("kubeconfig entries");
+        assertTrue(problems.isEmpty(), "left behind: " + problems);
+    }
+
+    /** Processes whose command line names the cluster's folder (node JVMs, containerd, shims). */
+    private List<String> nodeProcesses() {
+        List<String> out = new ArrayList<>();
+        String marker = root.resolve(name).toString();
+        ProcessHandle.allProcesses().forEach(p -> {
+            try {
+                String cmd = new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                if (cmd.contains(marker) || cmd.contains("/run/k3j/k3j-" + name + "-")) out.add(p.pid() + ":" + cmd);
+            } catch (IOException gone) {
+                // exited
+            }
+        });
+        return out;
+    }
+
+    private Map<String, String> nodeIps() {
+        Map<String, String> ips = new TreeMap<>();
+        for (String l : kubectl("get", "nodes", "--no-headers", "-o", "custom-columns=N:.metadata.name,IP:.status.addresses[?(@.type=='InternalIP')].address").lines().toList()) {
+            String[] f = l.trim().split("\\s+");
+            ips.put(f[0], f[1]);
+        }
+        return ips;
+    }
+
+    private static String pod(String podName, String node, String dest) {
+        return """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: %s}
+                spec:
+                  nodeName: %s
+                  restartPolicy: Never
+                  containers:
+                  - name: c
+                    image: docker.io/library/busybox:1.35
+                    imagePullPolicy: Never
+                    command: ["sh", "-c", "ls /code; sleep 3600"]
+                    volumeMounts: [{name: code, mountPath: /code}]
+                  volumes: [{name: code, hostPath: {path: %s, type: DirectoryOrCreate}}]
+                """.formatted(podName, node, dest);
+    }
+
+    private static String deployment() {
+        return """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: app}
+                spec:
+                  replicas: 2
+                  selector: {matchLabels: {app: app}}
+                  template:
+                    metadata: {labels: {app: app}}
+                    spec:
+                      containers:
+                      - name: c
+                        image: docker.io/library/busybox:1.35
+                        imagePullPolicy: Never
+                        command: ["sleep", "3600"]
+                """;
+    }
+
+    private String k3j(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "io.k3j.cli.Main"));
+        cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
+    private String kubectl(String... args) {
+        return kubectlIn(null, args);
+    }
+
+    private String kubectlIn(String stdin, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("kubectl"));
+        cmd.addAll(List.of(args));
+        return run(cmd, stdin);
+    }
+
+    private String run(List<String> cmd) {
+        return run(cmd, null);
+    }
+
+    private String run(List<String> cmd, String stdin) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().put("K3J_CLUSTER_DIR", root.toString());
+            pb.environment().put("KUBECONFIG", kubeconfig.toString());
+            Process p = pb.start();
+            if (stdin != null) p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError(String.join(" ", cmd) + " timed out");
+            }
+            String text = new String(out, StandardCharsets.UTF_8).lines().filter(l -> !l.startsWith("WARNING: ")).reduce("", (a, b) -> a + b + "\n");
+            if (cmd.getFirst().equals(JAVA.toString())) System.err.print(text);
+            if (p.exitValue() != 0) throw new AssertionError(String.join(" ", cmd.subList(Math.min(cmd.size(), cmd.indexOf("io.k3j.cli.Main") + 1), cmd.size()))
+                    + " exited " + p.exitValue() + ":\n" + text);
+            return text;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The real class path: surefire may hand the JVM a manifest-only jar whose Class-Path lists it. */
+    private static String classPath() {
+        String cp = System.getProperty("java.class.path");
+        if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) return cp;
+        try (JarFile jar = new JarFile(cp)) {
+            String manifestCp = jar.getManifest().getMainAttributes().getValue("Class-Path");
+            if (manifestCp == null) return cp;
+            List<String> entries = new ArrayList<>();
+            for (String e : manifestCp.trim().split("\\s+")) entries.add(Path.of(URI.create(e)).toString());
+            return String.join(java.io.File.pathSeparator, entries);
+        } catch (IOException | IllegalArgumentException e) {
+            return cp;
+        }
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new SecureRandom().nextBytes(b);
+        return b;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) return;
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}

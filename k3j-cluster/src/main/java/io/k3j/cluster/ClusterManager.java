@@ -1,0 +1,718 @@
+package io.k3j.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.k3j.agent.host.NetworkNamespace;
+import io.k3j.agent.host.Processes;
+import io.k3j.agent.image.Images;
+import io.k3j.agent.kube.HttpKubeClient;
+import io.k3j.cluster.spec.ClusterSpec;
+import io.k3j.cluster.spec.NodeFilter;
+import io.k3j.cluster.spec.NodeRef;
+import io.k3j.cluster.spec.NodeRole;
+import io.k3j.cluster.spec.NodeSetting;
+import io.k3j.cluster.spec.VolumeMount;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * {@code k3j cluster}'s verbs: create, start, stop, delete and list clusters, add and remove nodes, kubeconfig and
+ * image import. Every verb works from the state on disk ({@link ClusterState}), so it works from any shell.
+ *
+ * <p>A failure while creating rolls back everything made so far (unless the spec says not to): the state is written
+ * before each thing it names is made, and the rollback is {@link #delete}.
+ */
+public final class ClusterManager {
+    private static final Pattern DNS1123 = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private final ClusterStore store;
+    private final NodeLauncher launcher;
+    private final LoadBalancers loadBalancers;
+    private final Consumer<String> progress;
+    private long t0 = System.nanoTime();
+
+    /**
+     * @param root          where clusters live ({@link #defaultRoot()})
+     * @param launcher      how node processes start
+     * @param loadBalancers the load balancer seam ({@link LoadBalancers#direct()} without one)
+     * @param progress      receives one line per step
+     */
+    public ClusterManager(Path root, NodeLauncher launcher, LoadBalancers loadBalancers, Consumer<String> progress) {
+        this.store = new ClusterStore(requireNonNull(root, "root"));
+        this.launcher = requireNonNull(launcher, "launcher");
+        this.loadBalancers = requireNonNull(loadBalancers, "loadBalancers");
+        this.progress = requireNonNull(progress, "progress");
+    }
+
+    /** {@code $K3J_CLUSTER_DIR}, else /var/lib/k3j/clusters. */
+    public static Path defaultRoot() {
+        String env = System.getenv("K3J_CLUSTER_DIR");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of("/var/lib/k3j/clusters");
+    }
+
+    /** A cluster with the number of its nodes running, for {@code cluster list}. */
+    public record ClusterInfo(ClusterState state, int serversRunning, int agentsRunning, boolean loadBalancerRunning) {
+    }
+
+    /** A node with its cluster and whether its process runs, for {@code node list}. */
+    public record NodeInfo(String cluster, ClusterState.NodeState node, boolean running) {
+    }
+
+    public Optional<ClusterState> get(String name) {
+        return store.read(name);
+    }
+
+    public List<ClusterInfo> list() {
+        List<ClusterInfo> out = new ArrayList<>();
+        for (ClusterState c : store.list()) {
+            int s = 0;
+            int a = 0;
+            for (ClusterState.NodeState n : c.nodes()) {
+                if (!node(c, n).running()) continue;
+                if (n.role() == NodeRole.SERVER) s++;
+                else a++;
+            }
+            out.add(new ClusterInfo(c, s, a, c.loadBalancer() && loadBalancers.running(c)));
+        }
+        return out;
+    }
+
+    public List<NodeInfo> nodes() {
+        List<NodeInfo> out = new ArrayList<>();
+        for (ClusterState c : store.list()) {
+            for (ClusterState.NodeState n : c.nodes()) out.add(new NodeInfo(c.name(), n, node(c, n).running()));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- create
+
+    /**
+     * Creates and starts a cluster; with {@code spec.waitForReady()} returns once every node is Ready.
+     *
+     * @throws IllegalArgumentException for bad input, before anything is created
+     * @throws IllegalStateException    when a step fails (after the rollback, unless the spec disables it)
+     */
+    public ClusterState create(ClusterSpec spec) {
+        t0 = System.nanoTime();
+        validate(spec);
+        Duration timeout = spec.timeout() != null ? spec.timeout() : DEFAULT_TIMEOUT;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ClusterState state = store.locked(() -> {
+            if (store.exists(spec.name())) throw new IllegalArgumentException("cluster " + spec.name() + " already exists");
+            List<String> taken = store.list().stream().map(ClusterState::subnet).toList();
+            String subnet;
+            if (spec.subnet() != null) {
+                subnet = Subnets.validate(spec.subnet());
+                for (String t : taken) {
+                    if (Subnets.overlap(t, subnet)) throw new IllegalArgumentException("subnet " + subnet + " overlaps another cluster's (" + t + ")");
+                }
+            } else {
+                subnet = Subnets.pickFree(taken);
+            }
+            String apiHost = spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost();
+            int apiPort = spec.apiPort() != 0 ? spec.apiPort() : freePort(apiHost);
+            String token = spec.token() != null && !spec.token().isBlank() ? spec.token() : HexFormat.of().formatHex(random(16));
+            ClusterState s = new ClusterState(spec.name(), bridgeName(spec.name()), subnet, token, apiHost, apiPort, spec.loadBalancer(),
+                    List.of(), List.of(), List.of());
+            for (int i = 0; i < spec.servers(); i++) s = s.withNode(plan(spec, s, NodeRole.SERVER, i, "server-" + i));
+            for (int i = 0; i < spec.agents(); i++) s = s.withNode(plan(spec, s, NodeRole.AGENT, i, "agent-" + i));
+            store.write(s);
+            return s;
+        });
+        step("cluster " + spec.name() + ": bridge " + state.bridge() + " " + state.subnet() + ", " + spec.servers() + " server(s), " + spec.agents() + " agent(s)");
+        try {
+            state = createVolumeDestinations(state);
+            NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
+            java.time.Instant since = java.time.Instant.now();
+            startNodes(state, state.nodes(), deadline);
+            loadBalancers.start(state);
+            state = writeKubeconfig(state, spec.updateDefaultKubeconfig(), spec.switchContext());
+            if (spec.waitForReady()) waitReady(state, state.nodes(), since, deadline);
+            step("cluster " + spec.name() + " created: kubectl config use-context " + Kubeconfigs.contextName(spec.name()));
+            return state;
+        } catch (RuntimeException e) {
+            if (!spec.rollback()) {
+                step("creating cluster " + spec.name() + " failed; left as it is (--no-rollback): " + e.getMessage());
+                throw e;
+            }
+            step("creating cluster " + spec.name() + " failed, rolling back: " + e.getMessage());
+            try {
+                delete(spec.name());
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static void validate(ClusterSpec spec) {
+        requireNonNull(spec, "spec");
+        checkName(spec.name());
+        if (spec.servers() < 1) throw new IllegalArgumentException("servers : " + spec.servers() + " (expected: at least 1)");
+        if (spec.servers() > 1) throw new IllegalArgumentException("servers : " + spec.servers() + " (more than one server needs HA, not supported yet: use 1)");
+        if (spec.agents() < 0) throw new IllegalArgumentException("agents : " + spec.agents() + " (expected: 0 or more)");
+        for (VolumeMount v : spec.volumes()) {
+            if (!Files.exists(v.source())) throw new IllegalArgumentException("volume source " + v.source() + " does not exist: create it or fix -v");
+            if (!v.destination().isAbsolute()) throw new IllegalArgumentException("volume destination " + v.destination() + " must be an absolute path");
+        }
+        if (spec.apiPort() != 0) checkPortFree(spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost(), spec.apiPort());
+    }
+
+    static void checkName(String name) {
+        if (name == null || name.isEmpty() || name.length() > 32 || !DNS1123.matcher(name).matches()) {
+            throw new IllegalArgumentException("cluster name " + name + " is not valid: expected at most 32 lower case letters, digits and '-',"
+                    + " starting and ending with a letter or digit");
+        }
+    }
+
+    /** A bridge name of at most 15 characters (Linux's limit), unique per cluster name. */
+    static String bridgeName(String cluster) {
+        String plain = "k3j-" + cluster;
+        if (plain.length() <= 15) return plain;
+        return "k3j-" + cluster.substring(0, 6) + "-" + sha(cluster).substring(0, 4);
+    }
+
+    private ClusterState.NodeState plan(ClusterSpec spec, ClusterState s, NodeRole role, int index, String suffix) {
+        NodeRef ref = new NodeRef(role, index);
+        String name = "k3j-" + spec.name() + "-" + suffix;
+        List<String> args = new ArrayList<>();
+        for (NodeSetting a : spec.args()) if (selects(a.filters(), ref)) args.add(a.value());
+        for (NodeSetting l : spec.nodeLabels()) if (selects(l.filters(), ref)) args.addAll(List.of("--node-label", l.value()));
+        Map<String, String> env = new LinkedHashMap<>();
+        for (NodeSetting e : spec.env()) {
+            if (!selects(e.filters(), ref)) continue;
+            int eq = e.value().indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("env " + e.value() + " is not valid: expected KEY=VALUE");
+            env.put(e.value().substring(0, eq), e.value().substring(eq + 1));
+        }
+        List<ClusterState.Bind> binds = new ArrayList<>();
+        for (VolumeMount v : spec.volumes()) {
+            if (selects(v.filters(), ref)) binds.add(new ClusterState.Bind(v.source().toAbsolutePath().normalize().toString(), v.destination().toString(), v.readOnly()));
+        }
+        return new ClusterState.NodeState(name, role, index, nextIp(s), "k3jv" + sha(name).substring(0, 8), args, env, binds);
+    }
+
+    private static boolean selects(List<NodeFilter> filters, NodeRef ref) {
+        return filters.isEmpty() || filters.stream().anyMatch(f -> f.matches(ref));
+    }
+
+    private static String nextIp(ClusterState s) {
+        Set<String> used = new HashSet<>();
+        for (ClusterState.NodeState n : s.nodes()) used.add(n.ip());
+        for (int i = 2; i < Subnets.size(s.subnet()) - 1; i++) {
+            String ip = Subnets.host(s.subnet(), i);
+            if (!used.contains(ip)) return ip;
+        }
+        throw new IllegalStateException("subnet " + s.subnet() + " of cluster " + s.name() + " has no free address left");
+    }
+
+    /** Volume destinations that don't exist on the host are made (the bind mount needs them) and removed on delete. */
+    private ClusterState createVolumeDestinations(ClusterState state) {
+        for (ClusterState.NodeState n : state.nodes()) {
+            for (ClusterState.Bind b : n.binds()) {
+                Path dest = Path.of(b.destination());
+                if (Files.exists(dest)) continue;
+                Path top = dest;
+                while (top.getParent() != null && !Files.exists(top.getParent())) top = top.getParent();
+                state = state.withCreatedPath(top.toString());
+                store.write(state);
+                try {
+                    if (Files.isDirectory(Path.of(b.source()))) {
+                        Files.createDirectories(dest);
+                    } else {
+                        Files.createDirectories(dest.getParent());
+                        Files.createFile(dest);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException("creating the volume destination " + dest + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return state;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- start / stop
+
+    /** Starts a stopped cluster: same IPs, same data; returns once every node is Ready (within {@code timeout}). */
+    public void start(String name, boolean wait, Duration timeout) {
+        t0 = System.nanoTime();
+        ClusterState state = require(name);
+        long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
+        java.time.Instant since = java.time.Instant.now();
+        startNodes(state, state.nodes(), deadline);
+        loadBalancers.start(state);
+        if (wait) waitReady(state, state.nodes(), since, deadline);
+        step("cluster " + name + " started");
+    }
+
+    /** Stops every node (their pods end with them; data, addresses and namespaces stay for {@link #start}). */
+    public void stop(String name) {
+        t0 = System.nanoTime();
+        ClusterState state = require(name);
+        loadBalancers.stop(state);
+        parallel(state.nodes(), n -> {
+            NodeProcess p = node(state, n);
+            if (p.running()) {
+                step("stopping node " + n.name());
+                if (!p.stop()) step("node " + n.name() + " did not stop within the grace period: killed");
+            }
+        });
+        step("cluster " + name + " stopped");
+    }
+
+    /**
+     * Starts nodes: the first server first (everything else joins it), then the rest at once. The first server's
+     * admin kubeconfig is rewritten at each start, so its appearance says the API is serving.
+     */
+    private void startNodes(ClusterState state, List<ClusterState.NodeState> nodes, long deadline) {
+        ClusterState.NodeState first = state.firstServer();
+        List<ClusterState.NodeState> rest = new ArrayList<>(nodes);
+        NodeProcess firstProcess = node(state, first);
+        if (rest.remove(first) || !firstProcess.running()) {
+            firstProcess.ensureNetwork();
+            if (!firstProcess.running()) {
+                step("starting server " + first.name() + " (" + first.ip() + ")");
+                try {
+                    Files.deleteIfExists(firstProcess.kubeconfig());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                firstProcess.start();
+            }
+            awaitApi(state, firstProcess, deadline);
+        }
+        parallel(rest, n -> {
+            NodeProcess p = node(state, n);
+            p.ensureNetwork();
+            if (!p.running()) {
+                step("starting " + n.role().word() + " " + n.name() + " (" + n.ip() + ")");
+                p.start();
+            }
+        });
+    }
+
+    private void awaitApi(ClusterState state, NodeProcess server, long deadline) {
+        while (true) {
+            if (!server.running()) {
+                throw new IllegalStateException("server " + state.firstServer().name() + " exited; the end of its log (" + server.log() + "):\n" + server.logTail(30));
+            }
+            // the server writes its kubeconfig right after its HTTPS listener is up (and removed before the start)
+            if (Files.exists(server.kubeconfig())) {
+                try (java.net.Socket sock = new java.net.Socket()) {
+                    sock.connect(new InetSocketAddress(state.firstServer().ip(), 6443), 1000);
+                    step("API of " + state.name() + " is serving at https://" + state.firstServer().ip() + ":6443");
+                    return;
+                } catch (IOException e) {
+                    // not listening (any more): ask again
+                }
+            }
+            if (System.nanoTime() > deadline) throw new IllegalStateException("timed out waiting for the API server of " + state.name());
+            sleep(200);
+        }
+    }
+
+    /** Waits until each of {@code nodes} is Ready. */
+    private void waitReady(ClusterState state, List<ClusterState.NodeState> nodes, java.time.Instant since, long deadline) {
+        // a node stopped a moment ago still says Ready: only a heartbeat from after its start counts
+        Set<String> waiting = new HashSet<>();
+        nodes.forEach(n -> waiting.add(n.name()));
+        try (HttpKubeClient c = client(state)) {
+            while (!waiting.isEmpty()) {
+                for (ClusterState.NodeState n : nodes) {
+                    if (waiting.contains(n.name()) && !node(state, n).running()) {
+                        NodeProcess p = node(state, n);
+                        throw new IllegalStateException("node " + n.name() + " exited; the end of its log (" + p.log() + "):\n" + p.logTail(30));
+                    }
+                }
+                try {
+                    for (JsonNode item : c.list("/api/v1/nodes", Map.of()).path("items")) {
+                        String name = item.path("metadata").path("name").asText();
+                        for (JsonNode cond : item.path("status").path("conditions")) {
+                            if ("Ready".equals(cond.path("type").asText()) && "True".equals(cond.path("status").asText())
+                                    && heartbeatAfter(cond, since) && waiting.remove(name)) {
+                                step("node " + name + " is Ready");
+                            }
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    // the API restarts or is busy: ask again
+                }
+                if (waiting.isEmpty()) return;
+                if (System.nanoTime() > deadline) throw new IllegalStateException("timed out waiting for node(s) " + waiting + " to be Ready");
+                sleep(250);
+            }
+        }
+    }
+
+    private static boolean heartbeatAfter(JsonNode condition, java.time.Instant since) {
+        try {
+            return !java.time.Instant.parse(condition.path("lastHeartbeatTime").asText()).isBefore(since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        } catch (java.time.format.DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    /** An admin client straight to the first server (not through the load balancer). */
+    private HttpKubeClient client(ClusterState state) {
+        Path kc = node(state, state.firstServer()).kubeconfig();
+        try {
+            JsonNode doc = YAML.readTree(kc.toFile());
+            return HttpKubeClient.withClientCertificate(java.net.URI.create("https://" + state.firstServer().ip() + ":6443"),
+                    decode(doc.at("/clusters/0/cluster/certificate-authority-data")), decode(doc.at("/users/0/user/client-certificate-data")),
+                    decode(doc.at("/users/0/user/client-key-data")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + kc + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String decode(JsonNode n) {
+        return new String(Base64.getDecoder().decode(n.asText()), StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- delete
+
+    /**
+     * Deletes a cluster and everything of it: node processes (their pods removed through CRI first), leftover
+     * processes, network namespaces, veths, the bridge, created volume destinations, kubeconfig entries and its
+     * folder.
+     *
+     * @throws IllegalArgumentException when there is no such cluster
+     * @throws IllegalStateException    naming what could not be removed (everything else is)
+     */
+    public void delete(String name) {
+        t0 = System.nanoTime();
+        ClusterState state = require(name);
+        List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            loadBalancers.stop(state);
+        } catch (RuntimeException e) {
+            problems.add("load balancer: " + e.getMessage());
+        }
+        parallel(state.nodes(), n -> problems.addAll(removeNode(state, n)));
+        try {
+            NetworkNamespace.deleteLink(state.bridge());
+        } catch (RuntimeException e) {
+            problems.add(e.getMessage());
+        }
+        for (String kc : state.kubeconfigs()) {
+            try {
+                Kubeconfigs.remove(Path.of(kc), name);
+            } catch (RuntimeException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        for (String p : state.createdPaths().reversed()) {
+            try {
+                // only what is still empty: a user's files are never deleted
+                removeEmptyTree(Path.of(p));
+            } catch (IOException e) {
+                problems.add("volume destination " + p + " k3j created is not empty (" + e.getMessage() + "): remove it yourself");
+            }
+        }
+        try {
+            store.delete(name);
+        } catch (RuntimeException e) {
+            problems.add(e.getMessage());
+        }
+        if (!problems.isEmpty()) throw new IllegalStateException("cluster " + name + " deleted, but: " + String.join("; ", problems));
+        step("cluster " + name + " deleted");
+    }
+
+    /** Stops a node and removes its processes, namespace, veth and run dir; returns what could not be removed. */
+    private List<String> removeNode(ClusterState state, ClusterState.NodeState n) {
+        List<String> problems = new ArrayList<>();
+        NodeProcess p = node(state, n);
+        try {
+            if (p.running()) step("stopping node " + n.name());
+            if (!p.stop()) step("node " + n.name() + " did not stop within the grace period: killed");
+            List<Long> left = p.leftoverProcesses();
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!left.isEmpty() && System.nanoTime() < until) {
+                sleep(100);
+                left = p.leftoverProcesses();
+            }
+            if (!left.isEmpty()) {
+                step("node " + n.name() + " left processes " + left + ": killing them");
+                left.forEach(Processes::kill);
+            }
+            p.deleteNetwork();
+            ClusterStore.deleteTree(p.runDir());
+            ClusterStore.deleteTree(p.dir());
+        } catch (RuntimeException e) {
+            problems.add("node " + n.name() + ": " + e.getMessage());
+        }
+        return problems;
+    }
+
+    private static void removeEmptyTree(Path top) throws IOException {
+        if (!Files.exists(top, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        if (Files.isDirectory(top, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (var children = Files.list(top)) {
+                for (Path c : children.toList()) removeEmptyTree(c);
+            }
+        } else if (Files.size(top) > 0) {
+            throw new IOException(top + " has data");
+        }
+        Files.delete(top);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- nodes
+
+    /**
+     * Adds {@code replicas} nodes {@code k3j-NAME-0..} to a running cluster and waits until they are Ready (rolled
+     * back on failure).
+     */
+    public List<ClusterState.NodeState> createNodes(String cluster, String name, NodeRole role, int replicas, boolean wait, Duration timeout) {
+        t0 = System.nanoTime();
+        checkName(name);
+        if (role != NodeRole.AGENT) throw new IllegalArgumentException("role : " + role.word() + " (only agents can be added until HA lands)");
+        if (replicas < 1) throw new IllegalArgumentException("replicas : " + replicas + " (expected: at least 1)");
+        long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        List<ClusterState.NodeState> added = new ArrayList<>();
+        ClusterState state = store.locked(() -> {
+            ClusterState s = require(cluster);
+            for (int i = 0; i < replicas; i++) {
+                String nodeName = "k3j-" + name + "-" + i;
+                if (store.list().stream().anyMatch(c -> c.node(nodeName) != null)) throw new IllegalArgumentException("node " + nodeName + " already exists");
+                int index = (int) s.nodes().stream().filter(n -> n.role() == role).mapToInt(ClusterState.NodeState::index).map(x -> x + 1).max().orElse(0);
+                ClusterState.NodeState n = new ClusterState.NodeState(nodeName, role, index, nextIp(s), "k3jv" + sha(nodeName).substring(0, 8),
+                        List.of(), Map.of(), List.of());
+                s = s.withNode(n);
+                added.add(n);
+            }
+            store.write(s);
+            return s;
+        });
+        try {
+            java.time.Instant since = java.time.Instant.now();
+            startNodes(state, added, deadline);
+            loadBalancers.reload(state);
+            if (wait) waitReady(state, added, since, deadline);
+            return added;
+        } catch (RuntimeException e) {
+            for (ClusterState.NodeState n : added) {
+                try {
+                    deleteNode(n.name());
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    public void startNode(String nodeName, boolean wait, Duration timeout) {
+        t0 = System.nanoTime();
+        ClusterState state = owner(nodeName);
+        ClusterState.NodeState n = state.node(nodeName);
+        long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        java.time.Instant since = java.time.Instant.now();
+        startNodes(state, List.of(n), deadline);
+        if (wait) waitReady(state, List.of(n), since, deadline);
+    }
+
+    public void stopNode(String nodeName) {
+        t0 = System.nanoTime();
+        ClusterState state = owner(nodeName);
+        node(state, state.node(nodeName)).stop();
+        step("node " + nodeName + " stopped");
+    }
+
+    /** Removes a node (its process, namespace and data) and its Node object. */
+    public void deleteNode(String nodeName) {
+        t0 = System.nanoTime();
+        ClusterState state = owner(nodeName);
+        ClusterState.NodeState n = state.node(nodeName);
+        if (n.equals(state.firstServer())) throw new IllegalArgumentException("node " + nodeName + " is the cluster's first server: delete the cluster instead");
+        List<String> problems = removeNode(state, n);
+        try (HttpKubeClient c = client(state)) {
+            c.delete("/api/v1/nodes/" + nodeName, null);
+        } catch (RuntimeException e) {
+            // the cluster is stopped or the Node never registered
+        }
+        ClusterState updated = store.locked(() -> {
+            ClusterState s = require(state.name()).withoutNode(nodeName);
+            store.write(s);
+            return s;
+        });
+        loadBalancers.reload(updated);
+        if (!problems.isEmpty()) throw new IllegalStateException(String.join("; ", problems));
+        step("node " + nodeName + " deleted");
+    }
+
+    private ClusterState owner(String nodeName) {
+        for (ClusterState c : store.list()) if (c.node(nodeName) != null) return c;
+        throw new IllegalArgumentException("no node " + nodeName + " in any cluster (k3j node list shows them)");
+    }
+
+    // ---------------------------------------------------------------------------------------------------- kubeconfig, images
+
+    /** The cluster's kubeconfig (k3d's names, pointing at the load balancer's API port, or the first server without one). */
+    public String kubeconfig(String name) {
+        ClusterState state = require(name);
+        Path server = node(state, state.firstServer()).kubeconfig();
+        if (!Files.exists(server)) throw new IllegalStateException("cluster " + name + " has no kubeconfig yet: start it (k3j cluster start " + name + ")");
+        return Kubeconfigs.forCluster(name, server, apiServer(state));
+    }
+
+    /** Merges the cluster's kubeconfig into {@code file} (remembered, so that delete removes the entries). */
+    public void mergeKubeconfig(String name, Path file, boolean switchContext) {
+        String kc = kubeconfig(name);
+        Path abs = file.toAbsolutePath();
+        store.locked(() -> {
+            store.write(require(name).withKubeconfig(abs.toString()));
+            return null;
+        });
+        Kubeconfigs.merge(abs, kc, switchContext);
+    }
+
+    private ClusterState writeKubeconfig(ClusterState state, boolean updateDefault, boolean switchContext) {
+        if (!updateDefault) return state;
+        Path file = Kubeconfigs.defaultFile().toAbsolutePath();
+        state = state.withKubeconfig(file.toString());
+        store.write(state);
+        Kubeconfigs.merge(file, kubeconfig(state.name()), switchContext);
+        step("kubeconfig " + file + ": context " + Kubeconfigs.contextName(state.name()) + (switchContext ? " (current)" : ""));
+        return state;
+    }
+
+    private java.net.URI apiServer(ClusterState state) {
+        return state.loadBalancer() ? loadBalancers.apiServer(state) : LoadBalancers.direct().apiServer(state);
+    }
+
+    /** Imports image archives into every running node's containerd. */
+    public void importImages(String name, List<Path> archives) {
+        t0 = System.nanoTime();
+        ClusterState state = require(name);
+        for (Path a : archives) {
+            if (!Files.isRegularFile(a)) throw new IllegalArgumentException("no such archive: " + a);
+        }
+        List<ClusterState.NodeState> running = state.nodes().stream().filter(n -> node(state, n).running()).toList();
+        if (running.isEmpty()) throw new IllegalStateException("cluster " + name + " has no running node: start it first");
+        parallel(running, n -> {
+            for (Path a : archives) {
+                Images.importArchive(node(state, n).containerdSocket(), a);
+                step("imported " + a + " into " + n.name());
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------- helpers
+
+    private ClusterState require(String name) {
+        return store.read(name).orElseThrow(() -> new IllegalArgumentException("no cluster " + name + " (k3j cluster list shows them)"));
+    }
+
+    private NodeProcess node(ClusterState state, ClusterState.NodeState n) {
+        return new NodeProcess(store, state, n, launcher);
+    }
+
+    private void step(String message) {
+        progress.accept(String.format("[%6.1fs] %s", (System.nanoTime() - t0) / 1e9, message));
+    }
+
+    private interface NodeAction {
+        void run(ClusterState.NodeState node) throws Exception;
+    }
+
+    /** Runs {@code action} for each node at once; the first failure is rethrown after all finished. */
+    private static void parallel(List<ClusterState.NodeState> nodes, NodeAction action) {
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (ClusterState.NodeState n : nodes) fs.add(pool.submit((Callable<Void>) () -> {
+                action.run(n);
+                return null;
+            }));
+            RuntimeException first = null;
+            for (Future<?> f : fs) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    RuntimeException re = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause().getMessage(), e.getCause());
+                    if (first == null) first = re;
+                    else first.addSuppressed(re);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted");
+                }
+            }
+            if (first != null) throw first;
+        }
+    }
+
+    private static int freePort(String host) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("finding a free port on " + host + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkPortFree(String host, int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+        } catch (IOException e) {
+            String who = Processes.run(Duration.ofSeconds(5), "ss", "-Hltnp", "sport = :" + port).output();
+            java.util.regex.Matcher m = Pattern.compile("pid=(\\d+)").matcher(who);
+            throw new IllegalArgumentException("port " + port + " is in use" + (m.find() ? " by pid " + m.group(1) : "") + ": choose another --api-port");
+        }
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new SecureRandom().nextBytes(b);
+        return b;
+    }
+
+    private static String sha(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+}
