@@ -175,26 +175,14 @@ public record NodeFilter(String text, List<Selector> selectors, String suffix) {
         return false;
     }
 
-    /** The filter in k3d v5 syntax (v4 brackets rewritten), as {@code config migrate} writes it. */
+    /** The filter in k3d v5 syntax, as {@code config migrate} writes it: v4's {@code server[1:2]} becomes {@code server:1-2}. */
     public String toV5() {
-        StringBuilder sb = new StringBuilder();
-        for (Selector s : selectors) {
-            if (!sb.isEmpty()) sb.append(';');
-            sb.append(s.role() == null ? "all" : s.role().word());
-            if (s.role() != null && s.role() != NodeRole.LOADBALANCER) {
-                if (s.indices() == null) sb.append(s.from() == 0 ? ":*" : ":" + s.from() + "-");
-                else if (isRun(s.indices())) sb.append(':').append(s.indices().getFirst()).append('-').append(s.indices().getLast());
-                else sb.append(':').append(String.join(",", s.indices().stream().map(String::valueOf).toList()));
-            }
-            if (suffix != null) sb.append(':').append(suffix);
-        }
-        return sb.toString();
-    }
-
-    private static boolean isRun(List<Integer> idx) {
-        if (idx.size() < 3) return false;
-        for (int i = 1; i < idx.size(); i++) if (idx.get(i) != idx.get(i - 1) + 1) return false;
-        return true;
+        String t = text.trim();
+        Matcher m = V4.matcher(t);
+        if (!m.matches()) return t;
+        String subset = m.group("subset");
+        return m.group("group") + (subset.equals("*") ? ":*" : ":" + subset.replace(':', '-'))
+                + (m.group("suffix") == null ? "" : ":" + m.group("suffix"));
     }
 
     /** Whether this filter's highest fixed index fits in {@code servers}/{@code agents}; null if so, else why not. */
