@@ -179,6 +179,18 @@ abstract class Schema {
                     best = f;
                 }
             }
+            if (bestD > Math.max(2, key.length() / 3)) {
+                // "switchContext" for "switchCurrentContext": every camel-case word of the key in one field name
+                String[] words = key.split("(?<=[a-z0-9])(?=[A-Z])");
+                for (String f : fields.keySet()) {
+                    String lf = f.toLowerCase();
+                    if (words.length > 1 && java.util.Arrays.stream(words).allMatch(w -> lf.contains(w.toLowerCase()))) {
+                        best = f;
+                        bestD = 0;
+                        break;
+                    }
+                }
+            }
             String hint = best != null && bestD <= Math.max(2, key.length() / 3) ? " (did you mean '" + best + "'?)"
                     : " (expected one of: " + String.join(", ", fields.keySet()) + ")";
             return "unknown field '" + path + "' at line " + line + hint;
