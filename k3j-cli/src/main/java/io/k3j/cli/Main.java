@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             KubectlCommand.class,
             VersionCommand.class,
             CompletionCommand.class,
+            ConfigCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
