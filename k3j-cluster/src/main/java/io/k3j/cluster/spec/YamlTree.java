@@ -27,6 +27,7 @@ final class YamlTree {
     private static final YAMLMapper WRITER = YAMLMapper.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS) // hostPort: "6445" stays a string for k3d's schema
             .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
             .build();
 
@@ -146,6 +147,16 @@ final class YamlTree {
         }
     }
 
+    // YAML 1.1 forms such as 0x1F or 1_000 are kept as written rather than failing the whole write
+    private static JsonNode number(String text) {
+        try {
+            return text.matches("[-+]?[0-9]+") ? JsonNodeFactory.instance.numberNode(new BigInteger(text))
+                    : JsonNodeFactory.instance.numberNode(new java.math.BigDecimal(text));
+        } catch (NumberFormatException e) {
+            return JsonNodeFactory.instance.textNode(text);
+        }
+    }
+
     private static JsonNode toJson(Node n) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         return switch (n) {
@@ -161,8 +172,7 @@ final class YamlTree {
             }
             case Scalar s -> switch (s.kind()) {
                 case STRING -> f.textNode(s.text());
-                case INT -> f.numberNode(new BigInteger(s.text()));
-                case FLOAT -> f.numberNode(new java.math.BigDecimal(s.text()));
+                case INT, FLOAT -> number(s.text());
                 case BOOL -> f.booleanNode(Boolean.parseBoolean(s.text()));
                 case NULL -> f.nullNode();
             };

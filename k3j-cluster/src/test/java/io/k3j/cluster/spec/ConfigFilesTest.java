@@ -422,7 +422,7 @@ class ConfigFilesTest {
     void migrateRoundTrip() {
         String migrated = ConfigFiles.migrate(ISSUE_FILE, "k3d.yaml");
         assertThat(migrated).startsWith("apiVersion: k3d.io/v1alpha5\nkind: Simple\nmetadata:\n  name: mycluster\n");
-        assertThat(migrated).contains("extraArgs:", "arg: --tls-san=my.host.domain", "server:*")
+        assertThat(migrated).contains("hostIP: 127.0.0.1\n  hostPort: \"6445\"\n", "timeout: 60s", "extraArgs:", "arg: --tls-san=my.host.domain", "server:*")
                 .doesNotContain("extraServerArgs", "extraAgentArgs");
         ConfigFile again = parse(migrated);
         assertThat(again.apiVersion()).isEqualTo("k3d.io/v1alpha5");
