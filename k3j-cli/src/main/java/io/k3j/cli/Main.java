@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             VersionCommand.class,
             CompletionCommand.class,
             LoadBalancerCommand.class,
+            ConfigCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
