@@ -43,7 +43,8 @@ final class IngressBench {
     }
 
     /** One wrk run, and the CPU the backend and the proxy in front of it (if any) used per request during it. */
-    record Run(double rps, double p50Millis, double p99Millis, double backendCpuMicros, double proxyCpuMicros) { }
+    record Run(double rps, double p50Millis, double p99Millis, double backendCpuMicros, double proxyCpuMicros,
+            double loopUserMicros, double loopSysMicros) { }
 
     static void run(Env env, int runs, int seconds, int connections, int threads, int proxyThreads) throws Exception {
         ensureInstalled("/usr/bin/wrk", "wrk");
@@ -92,14 +93,27 @@ final class IngressBench {
                     for (int r = 0; r < runs; r++) {
                         System.out.println("  " + Machine.load());
                         Run a = measured(backend, () -> 0L, direct, null, seconds, connections, threads);
+                        long[] l0 = loopCpuNanos(self);
                         Run b = measured(backend, () -> Machine.cpuNanos(self), proxied, HOST, seconds, connections, threads);
+                        long[] l1 = loopCpuNanos(self);
+                        double req = b.rps() * seconds;
+                        b = new Run(b.rps(), b.p50Millis(), b.p99Millis(), b.backendCpuMicros(), b.proxyCpuMicros(),
+                                (l1[0] - l0[0]) / 1000.0 / req, (l1[1] - l0[1]) / 1000.0 / req);
+                        long[] n0 = treeCpuSplitNanos(nginxPid);
                         Run c = measured(backend, () -> treeCpuNanos(nginxPid), viaNginx, HOST, seconds, connections, threads);
+                        long[] n1 = treeCpuSplitNanos(nginxPid);
+                        double nreq = c.rps() * seconds;
+                        c = new Run(c.rps(), c.p50Millis(), c.p99Millis(), c.backendCpuMicros(), c.proxyCpuMicros(),
+                                (n1[0] - n0[0]) / 1000.0 / nreq, (n1[1] - n0[1]) / 1000.0 / nreq);
                         System.out.printf("  run %d: direct %.0f req/s p50 %.2f p99 %.2f ms (backend %.1f us CPU/req)"
-                                + " | ingress %.0f req/s p50 %.2f p99 %.2f ms (backend %.1f + proxy %.1f us CPU/req)"
-                                + " | nginx %.0f req/s p50 %.2f p99 %.2f ms (backend %.1f + nginx %.1f us CPU/req)%n", r + 1,
+                                + " | ingress %.0f req/s p50 %.2f p99 %.2f ms (backend %.1f + proxy %.1f us CPU/req, of which its event"
+                                + " loops user %.1f + sys %.1f)"
+                                + " | nginx %.0f req/s p50 %.2f p99 %.2f ms (backend %.1f + nginx %.1f us CPU/req: user %.1f + sys %.1f)%n", r + 1,
                                 a.rps(), a.p50Millis(), a.p99Millis(), a.backendCpuMicros(),
                                 b.rps(), b.p50Millis(), b.p99Millis(), b.backendCpuMicros(), b.proxyCpuMicros(),
-                                c.rps(), c.p50Millis(), c.p99Millis(), c.backendCpuMicros(), c.proxyCpuMicros());
+                                b.loopUserMicros(), b.loopSysMicros(),
+                                c.rps(), c.p50Millis(), c.p99Millis(), c.backendCpuMicros(), c.proxyCpuMicros(),
+                                c.loopUserMicros(), c.loopSysMicros());
                         d.add(a);
                         p.add(b);
                         n.add(c);
@@ -111,10 +125,12 @@ final class IngressBench {
                     System.out.println("RESULT ingress | | req/s | p50 ms | p99 ms | backend CPU | proxy CPU |");
                     System.out.printf("RESULT ingress | direct | %.0f | %.2f | %.2f | %.1f | - |%n", dm.rps(), dm.p50Millis(), dm.p99Millis(),
                             dm.backendCpuMicros());
-                    System.out.printf("RESULT ingress | k3j ingress | %.0f | %.2f | %.2f | %.1f | %.1f |%n", pm.rps(), pm.p50Millis(),
-                            pm.p99Millis(), pm.backendCpuMicros(), pm.proxyCpuMicros());
-                    System.out.printf("RESULT ingress | nginx | %.0f | %.2f | %.2f | %.1f | %.1f |%n", nm.rps(), nm.p50Millis(),
-                            nm.p99Millis(), nm.backendCpuMicros(), nm.proxyCpuMicros());
+                    System.out.printf("RESULT ingress | k3j ingress | %.0f | %.2f | %.2f | %.1f | %.1f (event loops: user %.1f + sys %.1f) |%n",
+                            pm.rps(), pm.p50Millis(), pm.p99Millis(), pm.backendCpuMicros(), pm.proxyCpuMicros(), pm.loopUserMicros(),
+                            pm.loopSysMicros());
+                    System.out.printf("RESULT ingress | nginx | %.0f | %.2f | %.2f | %.1f | %.1f (user %.1f + sys %.1f) |%n", nm.rps(),
+                            nm.p50Millis(), nm.p99Millis(), nm.backendCpuMicros(), nm.proxyCpuMicros(), nm.loopUserMicros(),
+                            nm.loopSysMicros());
                     System.out.printf("RESULT ingress ratios: throughput direct/k3j %.2fx, direct/nginx %.2fx, nginx/k3j %.2fx;"
                             + " p99 k3j/direct %.2fx, nginx/direct %.2fx, k3j/nginx %.2fx; proxy CPU per request k3j/nginx %.2fx%n",
                             dm.rps() / pm.rps(), dm.rps() / nm.rps(), nm.rps() / pm.rps(),
@@ -135,7 +151,46 @@ final class IngressBench {
                 median(runs.stream().mapToDouble(Run::p50Millis).toArray()),
                 median(runs.stream().mapToDouble(Run::p99Millis).toArray()),
                 median(runs.stream().mapToDouble(Run::backendCpuMicros).toArray()),
-                median(runs.stream().mapToDouble(Run::proxyCpuMicros).toArray()));
+                median(runs.stream().mapToDouble(Run::proxyCpuMicros).toArray()),
+                median(runs.stream().mapToDouble(Run::loopUserMicros).toArray()),
+                median(runs.stream().mapToDouble(Run::loopSysMicros).toArray()));
+    }
+
+    /**
+     * User and system CPU of the ingress's event-loop threads (named k3j-ingress-*) in this JVM: the proxy's own
+     * work, apart from the JIT compilers, the GC and the idle informers that share the process.
+     */
+    private static long[] loopCpuNanos(long pid) {
+        long[] sum = new long[2];
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks.toList()) {
+                String stat = Machine.read(t.resolve("stat").toString());
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                if (open < 0 || close < 0 || !stat.substring(open + 1, close).startsWith("k3j-ingress")) continue;
+                String[] f = stat.substring(close + 2).split(" ");
+                sum[0] += Long.parseLong(f[11]) * 10_000_000L;
+                sum[1] += Long.parseLong(f[12]) * 10_000_000L;
+            }
+        } catch (IOException e) {
+            // a thread that ended between the listing and the read: counted as far as it was read
+        }
+        return sum;
+    }
+
+    /** User and system CPU of a process and all its live descendants. */
+    private static long[] treeCpuSplitNanos(long pid) {
+        long[] sum = new long[2];
+        List<Long> pids = new ArrayList<>(List.of(pid));
+        ProcessHandle.of(pid).ifPresent(ph -> ph.descendants().forEach(h -> pids.add(h.pid())));
+        for (long p : pids) {
+            String stat = Machine.read("/proc/" + p + "/stat");
+            if (stat.equals("?")) continue;
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            sum[0] += Long.parseLong(f[11]) * 10_000_000L;
+            sum[1] += Long.parseLong(f[12]) * 10_000_000L;
+        }
+        return sum;
     }
 
     /** CPU of a process and all its live descendants (nginx's master and its workers). */
@@ -330,7 +385,7 @@ final class IngressBench {
         Run r = wrk(url, host, seconds, connections, threads);
         double requests = r.rps() * seconds;
         return new Run(r.rps(), r.p50Millis(), r.p99Millis(), (Machine.cpuNanos(backend.pid()) - b0) / 1000.0 / requests,
-                (proxyCpu.getAsLong() - p0) / 1000.0 / requests);
+                (proxyCpu.getAsLong() - p0) / 1000.0 / requests, 0, 0);
     }
 
     private static Run wrk(String url, String host, int seconds, int connections, int threads) throws IOException, InterruptedException {
@@ -350,7 +405,7 @@ final class IngressBench {
         Matcher p50 = P50.matcher(out);
         Matcher p99 = P99.matcher(out);
         if (!rps.find() || !p50.find() || !p99.find()) throw new IOException("unexpected wrk output:\n" + out);
-        return new Run(Double.parseDouble(rps.group(1)), millis(p50), millis(p99), 0, 0);
+        return new Run(Double.parseDouble(rps.group(1)), millis(p50), millis(p99), 0, 0, 0, 0);
     }
 
     private static double millis(Matcher m) {
