@@ -38,6 +38,11 @@ final class IngressBench {
     private static final Pattern P50 = Pattern.compile("\\s50%\\s+([0-9.]+)(us|ms|s)");
     private static final Pattern P99 = Pattern.compile("\\s99%\\s+([0-9.]+)(us|ms|s)");
     private static final String HOST = "bench.k3d.localhost";
+    /**
+     * Long enough for the JIT to compile the proxy's paths on a loaded machine: after 5 s the first measured run
+     * still spent a third of the proxy JVM's CPU in the compiler threads.
+     */
+    private static final int WARMUP_SECONDS = 15;
 
     private IngressBench() {
     }
@@ -80,11 +85,11 @@ final class IngressBench {
                     System.out.println("ingress: wrk -t" + threads + " -c" + connections + " -d" + seconds + "s --latency " + direct
                             + "  vs  -H 'Host: " + HOST + "' " + proxied + "  vs  the same through nginx " + viaNginx
                             + "; proxy event-loop threads " + proxyThreads + ", nginx workers " + proxyThreads
-                            + ", backend threads 1, runs " + runs + " alternated, after a 5 s warm-up of each");
+                            + ", backend threads 1, runs " + runs + " alternated, after a " + WARMUP_SECONDS + " s warm-up of each");
                     System.out.println("  " + nginxVersion());
-                    wrk(direct, null, 5, connections, threads);
-                    wrk(proxied, HOST, 5, connections, threads);
-                    wrk(viaNginx, HOST, 5, connections, threads);
+                    wrk(direct, null, WARMUP_SECONDS, connections, threads);
+                    wrk(proxied, HOST, WARMUP_SECONDS, connections, threads);
+                    wrk(viaNginx, HOST, WARMUP_SECONDS, connections, threads);
                     long self = ProcessHandle.current().pid();
                     long nginxPid = nginx.pid();
                     List<Run> d = new ArrayList<>();
