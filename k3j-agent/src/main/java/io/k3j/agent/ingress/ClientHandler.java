@@ -24,13 +24,15 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Proxies the requests of one client connection (HTTP/1.1) or one stream (HTTP/2, behind
@@ -48,6 +50,13 @@ import java.util.List;
 final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** The body Traefik (Go's http.NotFound) sends. */
     static final String NOT_FOUND_BODY = "404 page not found\n";
+    // header names as AsciiString: their hash is computed once, not on every get/set/remove of every request
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("X-Forwarded-Port");
+    private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-Ip");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("Proxy-Connection");
 
     private final IngressProxy proxy;
     private final String scheme;
@@ -61,9 +70,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private String clientIp;
     private String localPort;
 
-    ClientHandler(IngressProxy proxy, String scheme) {
+    /** Closes an HTTP/1.1 connection idle between requests for this long (0: never, HTTP/2 streams). */
+    private final long idleNanos;
+    /** When the client last sent something or an exchange last ended. */
+    private long lastActivity;
+    private ScheduledFuture<?> idleCheck;
+
+    ClientHandler(IngressProxy proxy, String scheme, long idleNanos) {
         this.proxy = proxy;
         this.scheme = scheme;
+        this.idleNanos = idleNanos;
     }
 
     /** One request and its response. */
@@ -80,6 +96,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         boolean responseStarted;
         boolean responseDone;
         boolean upstreamReusable;
+        /** The response's head, when its body has not come yet (HTTP/1.1 clients). */
+        HttpResponse heldHead;
         /** An informational answer (1xx other than 101) is being dropped up to its end. */
         boolean skippingInformational;
 
@@ -94,6 +112,25 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (idleNanos > 0) {
+            // one timer per connection instead of IdleStateHandler, which puts a listener on every write
+            lastActivity = System.nanoTime();
+            idleCheck = ctx.executor().schedule(this::checkIdle, idleNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Closes the connection when no request came and none was in flight for the idle timeout (Traefik's 180 s). */
+    private void checkIdle() {
+        if (!ctx.channel().isActive()) return;
+        long quiet = System.nanoTime() - lastActivity;
+        var out = ctx.channel().unsafe().outboundBuffer();
+        boolean writing = out != null && out.totalPendingWriteBytes() > 0;
+        if (quiet >= idleNanos && current == null && relayPeer == null && !writing) {
+            ctx.close();
+            return;
+        }
+        long next = quiet >= idleNanos ? idleNanos : idleNanos - quiet;
+        idleCheck = ctx.executor().schedule(this::checkIdle, next, TimeUnit.NANOSECONDS);
     }
 
     private boolean isHttp2() {
@@ -104,6 +141,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (idleNanos > 0) lastActivity = System.nanoTime();
         if (relayPeer != null) {
             relay(msg, relayPeer);
             return;
@@ -115,6 +153,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         dispatch(msg);
     }
+
+    // The hot path writes with void promises: nobody waits for those writes, and a failed one fires exceptionCaught,
+    // which closes the connection (the other side then answers 502 or cuts the response, as for any close).
 
     private void dispatch(Object msg) {
         if (msg instanceof FullHttpRequest full) {
@@ -178,7 +219,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         Channel pooled = proxy.pool().acquire(ctx.channel().eventLoop(), endpoint);
         if (pooled != null) {
             attach(x, pooled);
-            pooled.write(up);
+            pooled.write(up, pooled.voidPromise());
             flushUpstream = true;
         } else {
             x.pending = new ArrayList<>();
@@ -227,7 +268,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         } else if (x.pending != null) {
             x.pending.add(content);
         } else if (x.upstream != null) {
-            x.upstream.write(content);
+            x.upstream.write(content, x.upstream.voidPromise());
             flushUpstream = true;
         } else {
             content.release();
@@ -236,13 +277,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         updateReading();
     }
 
-    /** A copy of the request for the endpoint: hop-by-hop headers dropped, X-Forwarded-* added (Traefik's set). */
+    /**
+     * The request for the endpoint: hop-by-hop headers dropped, X-Forwarded-* added (Traefik's set). The client's
+     * header object is edited in place rather than copied: nothing reads the client's request after this.
+     */
     private HttpRequest upstreamRequest(HttpRequest req, String host, boolean upgrade) {
-        HttpHeaders h = req.headers().copy();
-        String upgradeTo = h.get(HttpHeaderNames.UPGRADE);
+        HttpHeaders h = req.headers();
+        String upgradeTo = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
+        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
         dropHopByHop(h);
-        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        if (HttpUtil.isTransferEncodingChunked(req)) h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        if (chunked) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else {
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        }
         // HttpConversionUtil's pseudo-header carriers (x-http2-scheme, x-http2-stream-id, ...) are not for the endpoint
         if (isHttp2()) {
             List<String> ext = new ArrayList<>();
@@ -256,12 +304,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.UPGRADE, upgradeTo);
         }
         String clientIp = clientIp();
-        String xff = h.get("X-Forwarded-For");
-        h.set("X-Forwarded-For", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
-        h.set("X-Forwarded-Proto", upgrade ? (scheme.equals("https") ? "wss" : "ws") : scheme);
-        h.set("X-Forwarded-Host", host);
-        h.set("X-Forwarded-Port", localPort());
-        h.set("X-Real-Ip", clientIp);
+        String xff = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
+        h.set(X_FORWARDED_PROTO, upgrade ? (scheme.equals("https") ? "wss" : "ws") : scheme);
+        h.set(X_FORWARDED_HOST, host);
+        h.set(X_FORWARDED_PORT, localPort());
+        h.set(X_REAL_IP, clientIp);
         String uri = req.uri();
         if (uri.startsWith("http://") || uri.startsWith("https://")) {
             int slash = uri.indexOf('/', uri.indexOf("//") + 2);
@@ -287,15 +335,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     /** RFC 9110 7.6.1: Connection, the headers it names, and the classic hop-by-hop set. */
     private static void dropHopByHop(HttpHeaders h) {
-        for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : v.split(",")) {
-                String t = token.trim();
-                if (!t.isEmpty()) h.remove(t);
+        if (h.contains(HttpHeaderNames.CONNECTION)) {
+            for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String token : v.split(",")) {
+                    String t = token.trim();
+                    if (!t.isEmpty()) h.remove(t);
+                }
             }
+            h.remove(HttpHeaderNames.CONNECTION);
         }
-        h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
-        h.remove("Proxy-Connection");
+        h.remove(PROXY_CONNECTION);
         h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
         h.remove(HttpHeaderNames.TE);
         h.remove(HttpHeaderNames.TRAILER);
@@ -360,7 +410,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             x.responseStarted = true;
-            ctx.write(clientResponse(x, resp));
+            HttpResponse head = clientResponse(x, resp);
+            if (!(msg instanceof HttpContent) && !isHttp2()) {
+                // held until the first part of the body, which the decoder hands over in the same read: a small whole
+                // body then leaves with its head as one message, encoded into one buffer
+                x.heldHead = head;
+                return;
+            }
+            ctx.write(head, ctx.voidPromise());
         }
         if (msg instanceof HttpContent content) {
             if (x.skippingInformational) {
@@ -368,10 +425,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                 content.release();
                 return;
             }
+            Object out = content;
+            if (x.heldHead != null) {
+                HttpResponse head = x.heldHead;
+                x.heldHead = null;
+                if (content instanceof LastHttpContent last) {
+                    out = new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(), head.headers(),
+                            last.trailingHeaders());
+                } else {
+                    ctx.write(head, ctx.voidPromise());
+                }
+            }
             if (content instanceof LastHttpContent) {
                 x.responseDone = true;
                 x.upstreamReusable = x.upstreamReusable && x.requestDone;
-                ctx.writeAndFlush(content);
+                ctx.writeAndFlush(out, ctx.voidPromise());
                 if (x.requestDone) {
                     finish(x);
                 } else {
@@ -383,12 +451,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                 updateReading();
                 return;
             }
-            ctx.write(content);
+            ctx.write(content, ctx.voidPromise());
             if (!ctx.channel().isWritable()) up.config().setAutoRead(false);
         }
     }
 
     void upstreamReadComplete() {
+        Exchange x = current;
+        if (x != null && x.heldHead != null) {
+            ctx.write(x.heldHead, ctx.voidPromise()); // the body did not come with it: the head goes on its own
+            x.heldHead = null;
+        }
         ctx.flush();
     }
 
@@ -436,6 +509,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** Both sides of an exchange are over: the upstream goes back to the pool, the next pipelined request starts. */
     private void finish(Exchange x) {
         current = null;
+        if (idleNanos > 0) lastActivity = System.nanoTime();
         Channel up = x.upstream;
         if (up != null) {
             if (x.upstreamReusable && x.responseDone) {
@@ -541,16 +615,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && current == null && relayPeer == null) {
-            ctx.close();
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (idleCheck != null) idleCheck.cancel(false);
         queued.forEach(ReferenceCountUtil::release);
         queued.clear();
         if (relayPeer != null) {

@@ -31,7 +31,6 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -117,8 +116,7 @@ final class IngressProxy implements AutoCloseable {
 
     private void http1(ChannelPipeline p, String scheme) {
         p.addLast(SERVER_CODEC, new HttpServerCodec(8192, 32 * 1024, 16 * 1024));
-        p.addLast(new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS));
-        p.addLast(new ClientHandler(this, scheme));
+        p.addLast(new ClientHandler(this, scheme, TimeUnit.SECONDS.toNanos(CLIENT_IDLE_SECONDS)));
     }
 
     private void http2(ChannelPipeline p, String scheme) {
@@ -129,7 +127,7 @@ final class IngressProxy implements AutoCloseable {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
-                ch.pipeline().addLast(new ClientHandler(IngressProxy.this, scheme));
+                ch.pipeline().addLast(new ClientHandler(IngressProxy.this, scheme, 0));
             }
         }));
     }
