@@ -197,8 +197,14 @@ public final class ClusterManager {
         for (PortMapping p : spec.ports()) {
             if (!spec.loadBalancer()) throw new IllegalArgumentException("port " + portText(p) + " needs the load balancer: drop --no-lb");
             checkPortMapping(p);
+            // TCP only (the usual case): answers before the load balancer's JVM is up; its bind is the final word
+            if (p.hostPort() != 0 && !"udp".equalsIgnoreCase(p.protocol())) {
+                checkPortFree(p.hostIp() == null || p.hostIp().isBlank() ? "0.0.0.0" : p.hostIp(), p.hostPort(), "choose another host port in --port");
+            }
         }
-        if (spec.apiPort() != 0) checkPortFree(spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost(), spec.apiPort());
+        if (spec.apiPort() != 0) {
+            checkPortFree(spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost(), spec.apiPort(), "choose another --api-port");
+        }
     }
 
     static void checkName(String name) {
@@ -782,14 +788,14 @@ public final class ClusterManager {
         }
     }
 
-    private static void checkPortFree(String host, int port) {
+    private static void checkPortFree(String host, int port, String fix) {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
             s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
         } catch (IOException e) {
             String who = Processes.run(Duration.ofSeconds(5), "ss", "-Hltnp", "sport = :" + port).output();
             java.util.regex.Matcher m = Pattern.compile("pid=(\\d+)").matcher(who);
-            throw new IllegalArgumentException("port " + port + " is in use" + (m.find() ? " by pid " + m.group(1) : "") + ": choose another --api-port");
+            throw new IllegalArgumentException("port " + port + " is in use" + (m.find() ? " by pid " + m.group(1) : "") + ": " + fix);
         }
     }
 
