@@ -11,6 +11,7 @@ import io.k3j.cluster.spec.ClusterSpec;
 import io.k3j.cluster.spec.NodeFilter;
 import io.k3j.cluster.spec.NodeRole;
 import io.k3j.cluster.spec.NodeSetting;
+import io.k3j.cluster.spec.PortMapping;
 import io.k3j.cluster.spec.VolumeMount;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +46,8 @@ final class ClusterCommand implements Runnable {
         if (!"root".equals(System.getProperty("user.name"))) {
             throw new IllegalStateException("k3j cluster must run as root: it creates network namespaces, bridges and mounts");
         }
-        return new ClusterManager(ClusterManager.defaultRoot(), NodeLauncher.thisJvm(Main.class.getName()), LoadBalancers.direct(),
+        NodeLauncher launcher = NodeLauncher.thisJvm(Main.class.getName());
+        return new ClusterManager(ClusterManager.defaultRoot(), launcher, LoadBalancers.process(ClusterManager.defaultRoot(), launcher),
                 System.out::println);
     }
 
@@ -107,6 +109,39 @@ final class ClusterCommand implements Runnable {
         return new NodeSetting(value.substring(0, at), List.of(filter(spec, value.substring(at + 1))));
     }
 
+    /**
+     * {@code [HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]} (host port 0 = a free one). Replaced by
+     * io.k3j.cluster.spec's parser once that lands.
+     */
+    static PortMapping port(CommandSpec spec, String flag, String text) {
+        NodeSetting s = setting(spec, text);
+        String v = s.value();
+        String proto = "tcp";
+        int slash = v.lastIndexOf('/');
+        if (slash >= 0) {
+            proto = v.substring(slash + 1).toLowerCase(java.util.Locale.ROOT);
+            v = v.substring(0, slash);
+            if (!proto.equals("tcp") && !proto.equals("udp")) {
+                throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: the protocol is tcp or udp");
+            }
+        }
+        String[] parts = v.split(":");
+        if (parts.length < 1 || parts.length > 3) {
+            throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: expected [HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]");
+        }
+        try {
+            int nodePort = Integer.parseInt(parts[parts.length - 1]);
+            int hostPort = parts.length >= 2 && !parts[parts.length - 2].isEmpty() ? Integer.parseInt(parts[parts.length - 2]) : 0;
+            String host = parts.length == 3 && !parts[0].isEmpty() ? parts[0] : "0.0.0.0";
+            if (nodePort < 1 || nodePort > 65535 || hostPort < 0 || hostPort > 65535) {
+                throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: ports are 1-65535");
+            }
+            return new PortMapping(host, hostPort, nodePort, proto, s.filters());
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: expected [HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]");
+        }
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, sortOptions = false, description = "Create a new cluster.")
     static final class Create implements Callable<Integer> {
         @Spec
@@ -123,6 +158,10 @@ final class ClusterCommand implements Runnable {
 
         @Option(names = "--api-port", paramLabel = "[HOST:]PORT", description = "The API's host address and port (default: a random free port)")
         String apiPort;
+
+        @Option(names = {"-p", "--port"}, paramLabel = "[HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]",
+                description = "Publish a node port on the load balancer (default filter: all servers and agents)")
+        List<String> ports = new ArrayList<>();
 
         @Option(names = {"-v", "--volume"}, paramLabel = "SRC:DEST[:ro|rw][@NODEFILTER]", description = "Mount a host folder into the nodes")
         List<String> volumes = new ArrayList<>();
@@ -185,7 +224,7 @@ final class ClusterCommand implements Runnable {
                 }
                 mounts.add(new VolumeMount(Path.of(p[0]).toAbsolutePath(), Path.of(p[1]), p.length == 3 && p[2].equals("ro"), s.filters()));
             }
-            ClusterSpec cs = new ClusterSpec(name, servers, agents, host, port, List.of(), mounts,
+            ClusterSpec cs = new ClusterSpec(name, servers, agents, host, port, ports.stream().map(p -> port(spec, "--port", p)).toList(), mounts,
                     env.stream().map(e -> setting(spec, e)).toList(), args.stream().map(a -> setting(spec, a)).toList(),
                     labels.stream().map(l -> setting(spec, l)).toList(), token, subnet, waitForReady, duration(spec, "--timeout", timeout),
                     !noRollback, updateDefault, switchContext, !noLb);
@@ -292,6 +331,9 @@ final class ClusterCommand implements Runnable {
                     m.put("agentsRunning", i.agentsRunning());
                     m.put("agentsCount", s.agents().size());
                     m.put("hasLoadbalancer", s.loadBalancer());
+                    m.put("loadbalancerRunning", i.loadBalancerRunning());
+                    m.put("ports", s.ports().stream().map(p -> Map.of("hostIP", p.hostIp(), "hostPort", p.hostPort(), "nodePort", p.nodePort(),
+                            "protocol", p.protocol(), "nodeFilters", p.filters().stream().map(NodeFilter::text).toList())).toList());
                     m.put("network", Map.of("bridge", s.bridge(), "subnet", s.subnet()));
                     m.put("kubeAPI", Map.of("host", s.apiHost(), "port", s.apiPort()));
                     m.put("nodes", s.nodes().stream().map(n -> Map.of("name", n.name(), "role", n.role().word(), "ip", n.ip())).toList());
@@ -309,7 +351,9 @@ final class ClusterCommand implements Runnable {
             if (!noHeaders) System.out.printf(fmt, "NAME", "SERVERS", "AGENTS", "LOADBALANCER");
             for (ClusterManager.ClusterInfo i : infos) {
                 System.out.printf(fmt, i.state().name(), i.serversRunning() + "/" + i.state().servers().size(),
-                        i.agentsRunning() + "/" + i.state().agents().size(), i.state().loadBalancer());
+                        i.agentsRunning() + "/" + i.state().agents().size(),
+                        // configured and running, or what is missing
+                        !i.state().loadBalancer() ? "false" : i.loadBalancerRunning() ? "true" : "true (stopped)");
             }
             return 0;
         }
@@ -320,15 +364,21 @@ final class ClusterCommand implements Runnable {
         @Parameters(paramLabel = "NAME")
         String name;
 
-        @Option(names = "--port-add", paramLabel = "PORT")
+        @Option(names = "--port-add", paramLabel = "[HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]", description = "Publish another port")
         List<String> add = new ArrayList<>();
 
-        @Option(names = "--port-delete", paramLabel = "PORT")
+        @Option(names = "--port-delete", paramLabel = "[HOST:][HOSTPORT:]NODEPORT[/tcp|udp]", description = "Stop publishing a port")
         List<String> delete = new ArrayList<>();
+
+        @Spec
+        CommandSpec spec;
 
         @Override
         public Integer call() {
-            throw new IllegalStateException("cluster edit needs the load balancer (io.k3j.cluster.lb), which is not wired in yet");
+            if (add.isEmpty() && delete.isEmpty()) throw new ParameterException(spec.commandLine(), "nothing to change: give --port-add or --port-delete");
+            manager().editPorts(name, add.stream().map(p -> port(spec, "--port-add", p)).toList(),
+                    delete.stream().map(p -> port(spec, "--port-delete", p)).toList());
+            return 0;
         }
     }
 }

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code k3j cluster} end to end, every command a new CLI process (as from a new shell) with its own cluster folder
- * ({@code K3J_CLUSTER_DIR}) and kubeconfig ({@code KUBECONFIG}): create 1 server + 2 agents with a volume on the
- * agents, image import, hostPath pods, stop/start, node create, delete, and nothing left behind. Needs root.
+ * ({@code K3J_CLUSTER_DIR}) and kubeconfig ({@code KUBECONFIG}): create 1 server + 2 agents behind the load balancer
+ * (API and a mapped port), a volume on the agents, image import, an Ingress reached through the mapped port, cluster
+ * edit --port-add/--port-delete, hostPath pods, stop/start, node create, delete, and nothing left behind. Needs root.
  */
 class ClusterE2ETest {
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -50,15 +51,15 @@ class ClusterE2ETest {
         Files.writeString(code.resolve("from-host.txt"), "hello\n");
         String dest = "/k3jt-" + name;
         Path busybox = TestImages.busybox(work.resolve("img")).archive();
-        int apiPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            apiPort = s.getLocalPort();
-        }
+        int apiPort = freePort();
+        int webPort = freePort();
+        int editPort = freePort();
         String extra = "x" + id;
         List<String> nodeNames = new ArrayList<>(List.of("k3j-" + name + "-server-0", "k3j-" + name + "-agent-0", "k3j-" + name + "-agent-1"));
         try {
             long t0 = System.nanoTime();
-            k3j("cluster", "create", name, "--agents", "2", "--api-port", "127.0.0.1:" + apiPort, "-v", code + ":" + dest + "@agent:*", "--timeout", "240s");
+            k3j("cluster", "create", name, "--agents", "2", "--api-port", "127.0.0.1:" + apiPort, "--port", webPort + ":80@loadbalancer",
+                    "-v", code + ":" + dest + "@agent:*", "--timeout", "240s");
             System.err.printf("ClusterE2ETest: cluster create took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
 
             // every node Ready, with k3d's names and roles
@@ -69,10 +70,36 @@ class ClusterE2ETest {
             assertTrue(nodes.lines().anyMatch(l -> l.startsWith(nodeNames.get(1) + " ") && l.endsWith("<none>")), "agents are not: " + nodes);
             assertTrue(Kubeconfigs.mentions(kubeconfig, name));
             assertEquals("k3j-" + name, kubectl("config", "current-context").strip());
-            assertTrue(k3j("cluster", "list", "--no-headers").contains(name + " "));
+            // kubectl goes through the load balancer's API listener
+            assertTrue(kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}").contains("https://127.0.0.1:" + apiPort));
+            assertEquals(1, lbProcesses().size(), "one load balancer: " + lbProcesses());
+            assertTrue(k3j("cluster", "list", "--no-headers").lines().anyMatch(l -> l.startsWith(name + " ") && l.strip().endsWith("true")));
             assertTrue(k3j("cluster", "list", "-o", "json").contains("\"name\" : \"" + name + "\""));
 
             k3j("image", "import", busybox.toString(), "-c", name);
+
+            // the seed scenario: an app behind an Ingress, reached through the load balancer's mapped port
+            long tWeb = System.nanoTime();
+            kubectlIn(webApp(), "apply", "-f", "-");
+            Map<String, String> nodeIpsNow = nodeIps();
+            String external = "";
+            for (long until = System.nanoTime() + 30_000_000_000L; ; Thread.sleep(500)) {
+                external = kubectl("-n", "kube-system", "get", "svc", "k3j-ingress", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}");
+                if (List.of(external.trim().split("\\s+")).containsAll(nodeIpsNow.values()) || System.nanoTime() > until) break;
+            }
+            for (String ip : nodeIpsNow.values()) assertTrue(List.of(external.trim().split("\\s+")).contains(ip), "k3j-ingress EXTERNAL-IP " + external + " lacks " + ip);
+            kubectl("rollout", "status", "deployment/web", "--timeout=120s");
+            assertEquals("hello from k3j " + id, httpGet(webPort, "myapp.k3d.localhost"));
+            System.err.printf("ClusterE2ETest: app reachable via the load balancer after %d ms%n", (System.nanoTime() - tWeb) / 1_000_000);
+
+            // cluster edit --port-add: a new port, live, without touching the others
+            long tEdit = System.nanoTime();
+            k3j("cluster", "edit", name, "--port-add", "127.0.0.1:" + editPort + ":80");
+            System.err.printf("ClusterE2ETest: cluster edit --port-add took %d ms%n", (System.nanoTime() - tEdit) / 1_000_000);
+            assertEquals("hello from k3j " + id, httpGet(editPort, "myapp.k3d.localhost"));
+            assertEquals("hello from k3j " + id, httpGet(webPort, "myapp.k3d.localhost"));
+            k3j("cluster", "edit", name, "--port-delete", editPort + ":80");
+            assertThrowsConnect(editPort);
 
             // the volume: agents' hostPath pods see the host folder, the server's doesn't
             for (String n : nodeNames) kubectlIn(pod("code-" + n.substring(n.lastIndexOf('-', n.lastIndexOf('-') - 1) + 1), n, dest), "apply", "-f", "-");
@@ -128,9 +155,102 @@ class ClusterE2ETest {
         }
     }
 
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** GET / with a Host header on 127.0.0.1:port, retried for up to 60 s (ingress and endpoints settle). */
+    private static String httpGet(int port, String host) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        String last = "";
+        while (true) {
+            try {
+                List<String> cmd = List.of("curl", "-sS", "--max-time", "5", "-H", "Host: " + host, "http://127.0.0.1:" + port + "/");
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (p.waitFor() == 0 && out.startsWith("hello")) return out.strip();
+                last = out;
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("http://127.0.0.1:" + port + "/ (Host " + host + ") never answered the page: " + last);
+            Thread.sleep(500);
+        }
+    }
+
+    private static void assertThrowsConnect(int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+            throw new AssertionError("port " + port + " still accepts after --port-delete");
+        } catch (IOException expected) {
+            // refused: the listener is gone
+        }
+    }
+
+    /** The cluster's load balancer processes (command line names its lb.json). */
+    private List<Long> lbProcesses() {
+        String marker = root.resolve(name).resolve("lb.json").toString();
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                return new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/cmdline")), StandardCharsets.UTF_8).contains(marker);
+            } catch (IOException gone) {
+                return false;
+            }
+        }).map(ProcessHandle::pid).toList();
+    }
+
+    private String webApp() {
+        return """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: web-page}
+                data: {index.html: "hello from k3j %s\\n"}
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: web}
+                spec:
+                  replicas: 1
+                  selector: {matchLabels: {app: web}}
+                  template:
+                    metadata: {labels: {app: web}}
+                    spec:
+                      containers:
+                      - name: httpd
+                        image: docker.io/library/busybox:1.35
+                        imagePullPolicy: Never
+                        command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+                        ports: [{containerPort: 8080}]
+                        volumeMounts: [{name: page, mountPath: /www}]
+                      volumes: [{name: page, configMap: {name: web-page}}]
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web}
+                spec:
+                  selector: {app: web}
+                  ports: [{port: 80, targetPort: 8080}]
+                ---
+                apiVersion: networking.k8s.io/v1
+                kind: Ingress
+                metadata: {name: web}
+                spec:
+                  rules:
+                  - host: myapp.k3d.localhost
+                    http:
+                      paths:
+                      - path: /
+                        pathType: Prefix
+                        backend: {service: {name: web, port: {number: 80}}}
+                """.formatted(id);
+    }
+
     private void assertNothingLeft(List<String> nodeNames, List<String> links, String dest) throws IOException {
         List<String> problems = new ArrayList<>();
         if (!nodeProcesses().isEmpty()) problems.add("processes " + nodeProcesses());
+        if (!lbProcesses().isEmpty()) problems.add("load balancer " + lbProcesses());
         for (String n : nodeNames) {
             if (NetworkNamespace.exists(n)) problems.add("netns " + n);
             if (Files.exists(Path.of("/run/k3j", n))) problems.add("run dir of " + n);

@@ -14,6 +14,7 @@ import io.k3j.cluster.spec.NodeFilter;
 import io.k3j.cluster.spec.NodeRef;
 import io.k3j.cluster.spec.NodeRole;
 import io.k3j.cluster.spec.NodeSetting;
+import io.k3j.cluster.spec.PortMapping;
 import io.k3j.cluster.spec.VolumeMount;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -144,8 +145,10 @@ public final class ClusterManager {
             String apiHost = spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost();
             int apiPort = spec.apiPort() != 0 ? spec.apiPort() : freePort(apiHost);
             String token = spec.token() != null && !spec.token().isBlank() ? spec.token() : HexFormat.of().formatHex(random(16));
+            List<PortMapping> ports = new ArrayList<>();
+            for (PortMapping p : spec.ports()) ports.add(choosePort(p));
             ClusterState s = new ClusterState(spec.name(), bridgeName(spec.name()), subnet, token, apiHost, apiPort, spec.loadBalancer(),
-                    List.of(), List.of(), List.of());
+                    List.of(), List.of(), List.of(), ports);
             for (int i = 0; i < spec.servers(); i++) s = s.withNode(plan(spec, s, NodeRole.SERVER, i, "server-" + i));
             for (int i = 0; i < spec.agents(); i++) s = s.withNode(plan(spec, s, NodeRole.AGENT, i, "agent-" + i));
             store.write(s);
@@ -153,11 +156,15 @@ public final class ClusterManager {
         });
         step("cluster " + spec.name() + ": bridge " + state.bridge() + " " + state.subnet() + ", " + spec.servers() + " server(s), " + spec.agents() + " agent(s)");
         try {
+            // first: a taken port fails here, before any namespace or process exists
+            if (state.loadBalancer()) {
+                loadBalancers.start(state);
+                step("load balancer: API on " + loadBalancers.apiServer(state) + portsText(state));
+            }
             state = createVolumeDestinations(state);
             NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
             java.time.Instant since = java.time.Instant.now();
             startNodes(state, state.nodes(), deadline);
-            loadBalancers.start(state);
             state = writeKubeconfig(state, spec.updateDefaultKubeconfig(), spec.switchContext());
             if (spec.waitForReady()) waitReady(state, state.nodes(), since, deadline);
             step("cluster " + spec.name() + " created: kubectl config use-context " + Kubeconfigs.contextName(spec.name()));
@@ -187,7 +194,17 @@ public final class ClusterManager {
             if (!Files.exists(v.source())) throw new IllegalArgumentException("volume source " + v.source() + " does not exist: create it or fix -v");
             if (!v.destination().isAbsolute()) throw new IllegalArgumentException("volume destination " + v.destination() + " must be an absolute path");
         }
-        if (spec.apiPort() != 0) checkPortFree(spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost(), spec.apiPort());
+        for (PortMapping p : spec.ports()) {
+            if (!spec.loadBalancer()) throw new IllegalArgumentException("port " + portText(p) + " needs the load balancer: drop --no-lb");
+            checkPortMapping(p);
+            // TCP only (the usual case): answers before the load balancer's JVM is up; its bind is the final word
+            if (p.hostPort() != 0 && !"udp".equalsIgnoreCase(p.protocol())) {
+                checkPortFree(p.hostIp() == null || p.hostIp().isBlank() ? "0.0.0.0" : p.hostIp(), p.hostPort(), "choose another host port in --port");
+            }
+        }
+        if (spec.apiPort() != 0) {
+            checkPortFree(spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost(), spec.apiPort(), "choose another --api-port");
+        }
     }
 
     static void checkName(String name) {
@@ -271,9 +288,12 @@ public final class ClusterManager {
         ClusterState state = require(name);
         long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
         NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
+        if (state.loadBalancer()) {
+            loadBalancers.start(state);
+            step("load balancer: API on " + loadBalancers.apiServer(state) + portsText(state));
+        }
         java.time.Instant since = java.time.Instant.now();
         startNodes(state, state.nodes(), deadline);
-        loadBalancers.start(state);
         if (wait) waitReady(state, state.nodes(), since, deadline);
         step("cluster " + name + " started");
     }
@@ -578,6 +598,92 @@ public final class ClusterManager {
         throw new IllegalArgumentException("no node " + nodeName + " in any cluster (k3j node list shows them)");
     }
 
+    // ---------------------------------------------------------------------------------------------------- ports
+
+    /**
+     * {@code cluster edit NAME --port-add/--port-delete}: changes the load balancer's mapped ports of a cluster and
+     * applies them to its running load balancer (other listeners keep their connections). A port that can't be bound
+     * fails the edit and the previous ports stay.
+     *
+     * @return the cluster's ports afterwards
+     */
+    public List<PortMapping> editPorts(String name, List<PortMapping> add, List<PortMapping> remove) {
+        t0 = System.nanoTime();
+        add.forEach(ClusterManager::checkPortMapping);
+        ClusterState[] before = new ClusterState[1];
+        ClusterState state = store.locked(() -> {
+            ClusterState s = require(name);
+            if (!s.loadBalancer()) throw new IllegalArgumentException("cluster " + name + " has no load balancer (created with --no-lb): its ports can't be edited");
+            before[0] = s;
+            List<PortMapping> ports = new ArrayList<>(s.ports());
+            for (PortMapping r : remove) {
+                boolean gone = ports.removeIf(p -> samePort(p, r));
+                if (!gone) throw new IllegalArgumentException("cluster " + name + " has no port " + portText(r) + " (k3j cluster list -o yaml shows them)");
+            }
+            for (PortMapping a : add) {
+                PortMapping chosen = choosePort(a);
+                if (ports.stream().anyMatch(p -> p.hostPort() == chosen.hostPort() && p.protocol().equalsIgnoreCase(chosen.protocol()))) {
+                    throw new IllegalArgumentException("cluster " + name + " already maps host port " + chosen.hostPort() + "/" + chosen.protocol());
+                }
+                ports.add(chosen);
+            }
+            s = s.withPorts(ports);
+            store.write(s);
+            return s;
+        });
+        try {
+            loadBalancers.reload(state);
+        } catch (RuntimeException e) {
+            store.locked(() -> {
+                store.write(require(name).withPorts(before[0].ports()));
+                return null;
+            });
+            try {
+                loadBalancers.reload(require(name));
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        step("cluster " + name + ": ports " + (state.ports().isEmpty() ? "none" : String.join(", ", state.ports().stream().map(ClusterManager::portText).toList())));
+        return state.ports();
+    }
+
+    private static boolean samePort(PortMapping p, PortMapping r) {
+        if (!p.protocol().equalsIgnoreCase(r.protocol())) return false;
+        if (r.hostPort() != 0) return p.hostPort() == r.hostPort();
+        return p.nodePort() == r.nodePort();
+    }
+
+    private static void checkPortMapping(PortMapping p) {
+        if (p.nodePort() < 1 || p.nodePort() > 65535) throw new IllegalArgumentException("port " + portText(p) + ": the node port must be 1-65535");
+        if (p.hostPort() < 0 || p.hostPort() > 65535) throw new IllegalArgumentException("port " + portText(p) + ": the host port must be 1-65535");
+        for (NodeFilter f : p.filters()) {
+            if ("direct".equals(f.suffix())) {
+                throw new IllegalArgumentException("port " + portText(p) + ": ':direct' (a port on the node itself) is not supported yet: use ':proxy' (the load balancer)");
+            }
+        }
+    }
+
+    /** A mapping with its host address defaulted and a free host port chosen when it says 0 (then kept in the state). */
+    private static PortMapping choosePort(PortMapping p) {
+        String host = p.hostIp() == null || p.hostIp().isBlank() ? "0.0.0.0" : p.hostIp();
+        String proto = p.protocol() == null || p.protocol().isBlank() ? "tcp" : p.protocol().toLowerCase(java.util.Locale.ROOT);
+        int hostPort = p.hostPort() != 0 ? p.hostPort() : freePort(host);
+        return new PortMapping(host, hostPort, p.nodePort(), proto, p.filters());
+    }
+
+    static String portText(PortMapping p) {
+        return (p.hostIp() == null || p.hostIp().isBlank() || p.hostIp().equals("0.0.0.0") ? "" : p.hostIp() + ":")
+                + (p.hostPort() == 0 ? "" : p.hostPort() + ":") + p.nodePort() + "/" + (p.protocol() == null ? "tcp" : p.protocol())
+                + (p.filters().isEmpty() ? "" : "@" + String.join(";", p.filters().stream().map(NodeFilter::text).toList()));
+    }
+
+    private static String portsText(ClusterState state) {
+        if (state.ports().isEmpty()) return "";
+        return ", ports " + String.join(", ", state.ports().stream().map(ClusterManager::portText).toList());
+    }
+
     // ---------------------------------------------------------------------------------------------------- kubeconfig, images
 
     /** The cluster's kubeconfig (k3d's names, pointing at the load balancer's API port, or the first server without one). */
@@ -682,14 +788,14 @@ public final class ClusterManager {
         }
     }
 
-    private static void checkPortFree(String host, int port) {
+    private static void checkPortFree(String host, int port, String fix) {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
             s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
         } catch (IOException e) {
             String who = Processes.run(Duration.ofSeconds(5), "ss", "-Hltnp", "sport = :" + port).output();
             java.util.regex.Matcher m = Pattern.compile("pid=(\\d+)").matcher(who);
-            throw new IllegalArgumentException("port " + port + " is in use" + (m.find() ? " by pid " + m.group(1) : "") + ": choose another --api-port");
+            throw new IllegalArgumentException("port " + port + " is in use" + (m.find() ? " by pid " + m.group(1) : "") + ": " + fix);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.k3j.cluster;
 
 import io.k3j.cluster.spec.NodeRole;
+import io.k3j.cluster.spec.PortMapping;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,11 +21,14 @@ import java.util.Map;
  * @param nodes        servers and agents, in creation order
  * @param createdPaths host folders k3j created (volume destinations that did not exist), removed on delete
  * @param kubeconfigs  kubeconfig files the cluster's entries were merged into, cleaned on delete
+ * @param ports        the load balancer's mapped ports ({@code -p}, {@code cluster edit --port-add}), host ports chosen
  */
 public record ClusterState(String name, String bridge, String subnet, String token, String apiHost, int apiPort, boolean loadBalancer,
-                           List<NodeState> nodes, List<String> createdPaths, List<String> kubeconfigs) {
+                           List<NodeState> nodes, List<String> createdPaths, List<String> kubeconfigs, List<PortMapping> ports) {
     public ClusterState {
         nodes = List.copyOf(nodes);
+        // state written before ports were remembered has none
+        ports = ports == null ? List.of() : List.copyOf(ports);
         createdPaths = List.copyOf(createdPaths);
         kubeconfigs = List.copyOf(kubeconfigs);
     }
@@ -74,24 +78,28 @@ public record ClusterState(String name, String bridge, String subnet, String tok
     ClusterState withNode(NodeState node) {
         List<NodeState> n = new ArrayList<>(nodes);
         n.add(node);
-        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, n, createdPaths, kubeconfigs);
+        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, n, createdPaths, kubeconfigs, ports);
     }
 
     ClusterState withoutNode(String nodeName) {
         return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer,
-                nodes.stream().filter(x -> !x.name().equals(nodeName)).toList(), createdPaths, kubeconfigs);
+                nodes.stream().filter(x -> !x.name().equals(nodeName)).toList(), createdPaths, kubeconfigs, ports);
     }
 
     ClusterState withCreatedPath(String path) {
         List<String> p = new ArrayList<>(createdPaths);
         p.add(path);
-        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, nodes, p, kubeconfigs);
+        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, nodes, p, kubeconfigs, ports);
     }
 
     ClusterState withKubeconfig(String file) {
         if (kubeconfigs.contains(file)) return this;
         List<String> k = new ArrayList<>(kubeconfigs);
         k.add(file);
-        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, nodes, createdPaths, k);
+        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, nodes, createdPaths, k, ports);
+    }
+
+    ClusterState withPorts(List<PortMapping> newPorts) {
+        return new ClusterState(name, bridge, subnet, token, apiHost, apiPort, loadBalancer, nodes, createdPaths, kubeconfigs, newPorts);
     }
 }

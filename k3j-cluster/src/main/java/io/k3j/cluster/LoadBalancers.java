@@ -1,10 +1,12 @@
 package io.k3j.cluster;
 
 import java.net.URI;
+import java.nio.file.Path;
 
 /**
  * The seam to the cluster's load balancer (io.k3j.cluster.lb, a process in the host namespace on the API port and
- * the mapped ports). {@link ClusterManager} starts it after the servers, reloads it when nodes or ports change and
+ * the mapped ports). {@link ClusterManager} starts it before the nodes (a taken port fails the create
+ * before anything else is made), reloads it when nodes or ports change and
  * stops it before the nodes; the kubeconfig points at {@link #apiServer}.
  */
 public interface LoadBalancers {
@@ -30,6 +32,15 @@ public interface LoadBalancers {
      * No load balancer: the kubeconfig points straight at the first server's address on the cluster bridge
      * (reachable from the host). Used with {@code --no-lb}, and until io.k3j.cluster.lb is wired in.
      */
+    /**
+     * The real one: a {@code MAIN loadbalancer --config DIR/lb.json --status-file DIR/lb.status.json} process per
+     * cluster (DIR = the cluster's folder under {@code root}), started with {@code launcher}'s JVM and class path.
+     * Clusters created with {@code --no-lb} get none.
+     */
+    static LoadBalancers process(Path root, NodeLauncher launcher) {
+        return new ProcessLoadBalancers(new ClusterStore(root), launcher);
+    }
+
     static LoadBalancers direct() {
         return new LoadBalancers() {
             @Override
