@@ -8,11 +8,10 @@ import io.k3j.cluster.ClusterState;
 import io.k3j.cluster.LoadBalancers;
 import io.k3j.cluster.NodeLauncher;
 import io.k3j.cluster.spec.ClusterSpec;
+import io.k3j.cluster.spec.ClusterOptions;
+import io.k3j.cluster.spec.ClusterSpecs;
 import io.k3j.cluster.spec.NodeFilter;
-import io.k3j.cluster.spec.NodeRole;
-import io.k3j.cluster.spec.NodeSetting;
 import io.k3j.cluster.spec.PortMapping;
-import io.k3j.cluster.spec.VolumeMount;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,110 +50,34 @@ final class ClusterCommand implements Runnable {
                 System.out::println);
     }
 
+    /** A Go-style duration flag ({@code 90s}, {@code 5m}, {@code 1h30m}); blank or 0 = none. */
     static Duration duration(CommandSpec spec, String flag, String value) {
-        if (value == null || value.isBlank() || value.equals("0") || value.equals("0s")) return null;
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(value.strip());
-        if (!m.matches()) throw new ParameterException(spec.commandLine(), flag + " " + value + " is not a duration: expected e.g. 90s, 5m, 1h");
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
-    }
-
-    /**
-     * A node filter in k3d v5 ({@code agent:*}, {@code server:0,1}, {@code agent:1-2}, {@code all}, joined with ';')
-     * or v4 ({@code agent[*]}, {@code server[0]}) syntax. Replaced by io.k3j.cluster.spec's parser once that lands.
-     */
-    static NodeFilter filter(CommandSpec spec, String text) {
-        List<NodeFilter.Selector> selectors = new ArrayList<>();
-        for (String part : text.split(";")) {
-            String p = part.strip();
-            if (p.equals("all")) {
-                selectors.add(new NodeFilter.Selector(null, null));
-                continue;
-            }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(server|agent|loadbalancer)(?::([^\\[\\]]*)|\\[([^\\]]*)\\])?").matcher(p);
-            if (!m.matches()) {
-                throw new ParameterException(spec.commandLine(), "node filter '" + text + "' is not valid: expected server, agent, loadbalancer or all");
-            }
-            NodeRole role = NodeRole.valueOf(m.group(1).toUpperCase(java.util.Locale.ROOT));
-            String idx = m.group(2) != null ? m.group(2) : m.group(3);
-            if (idx == null || idx.equals("*") || idx.isEmpty()) {
-                selectors.add(new NodeFilter.Selector(role, null));
-                continue;
-            }
-            List<Integer> indices = new ArrayList<>();
-            for (String i : idx.split(",")) {
-                String[] range = i.split("[-:]");
-                try {
-                    int from = Integer.parseInt(range[0].strip());
-                    int to = range.length > 1 ? Integer.parseInt(range[1].strip()) : from;
-                    for (int x = from; x <= to; x++) indices.add(x);
-                } catch (NumberFormatException e) {
-                    throw new ParameterException(spec.commandLine(), "node filter '" + text + "' is not valid: indices are numbers, N-M ranges or *");
-                }
-            }
-            selectors.add(new NodeFilter.Selector(role, indices));
-        }
-        return new NodeFilter(text, selectors, null);
-    }
-
-    /** {@code VALUE@FILTER}: the value and its filters (none when there is no '@'). */
-    static NodeSetting setting(CommandSpec spec, String value) {
-        int at = value.lastIndexOf('@');
-        if (at < 0) return new NodeSetting(value, List.of());
-        return new NodeSetting(value.substring(0, at), List.of(filter(spec, value.substring(at + 1))));
-    }
-
-    /**
-     * {@code [HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]} (host port 0 = a free one). Replaced by
-     * io.k3j.cluster.spec's parser once that lands.
-     */
-    static PortMapping port(CommandSpec spec, String flag, String text) {
-        NodeSetting s = setting(spec, text);
-        String v = s.value();
-        String proto = "tcp";
-        int slash = v.lastIndexOf('/');
-        if (slash >= 0) {
-            proto = v.substring(slash + 1).toLowerCase(java.util.Locale.ROOT);
-            v = v.substring(0, slash);
-            if (!proto.equals("tcp") && !proto.equals("udp")) {
-                throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: the protocol is tcp or udp");
-            }
-        }
-        String[] parts = v.split(":");
-        if (parts.length < 1 || parts.length > 3) {
-            throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: expected [HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]");
-        }
+        if (value == null || value.isBlank()) return null;
         try {
-            int nodePort = Integer.parseInt(parts[parts.length - 1]);
-            int hostPort = parts.length >= 2 && !parts[parts.length - 2].isEmpty() ? Integer.parseInt(parts[parts.length - 2]) : 0;
-            String host = parts.length == 3 && !parts[0].isEmpty() ? parts[0] : "0.0.0.0";
-            if (nodePort < 1 || nodePort > 65535 || hostPort < 0 || hostPort > 65535) {
-                throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: ports are 1-65535");
-            }
-            return new PortMapping(host, hostPort, nodePort, proto, s.filters());
-        } catch (NumberFormatException e) {
-            throw new ParameterException(spec.commandLine(), flag + " " + text + " is not valid: expected [HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]");
+            Duration d = ClusterSpecs.parseDuration(value.strip());
+            return d == null || d.isZero() ? null : d;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), flag + " " + value + ": " + e.getMessage());
         }
     }
+
 
     @Command(name = "create", mixinStandardHelpOptions = true, sortOptions = false, description = "Create a new cluster.")
     static final class Create implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NAME", arity = "0..1", defaultValue = "k3s-default", description = "Cluster name (default: ${DEFAULT-VALUE})")
+        @Parameters(paramLabel = "NAME", arity = "0..1", description = "Cluster name (default: the config file's, else k3s-default)")
         String name;
 
-        @Option(names = {"-s", "--servers"}, defaultValue = "1", description = "Number of servers (default: ${DEFAULT-VALUE})")
-        int servers;
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Config file (k3d.io/v1alpha2..v1alpha5 or k3j.io/v1alpha1, kind Simple); flags override it")
+        Path config;
 
-        @Option(names = {"-a", "--agents"}, defaultValue = "0", description = "Number of agents (default: ${DEFAULT-VALUE})")
-        int agents;
+        @Option(names = {"-s", "--servers"}, description = "Number of servers (default: 1)")
+        Integer servers;
+
+        @Option(names = {"-a", "--agents"}, description = "Number of agents (default: 0)")
+        Integer agents;
 
         @Option(names = "--api-port", paramLabel = "[HOST:]PORT", description = "The API's host address and port (default: a random free port)")
         String apiPort;
@@ -181,53 +104,42 @@ final class ClusterCommand implements Runnable {
         @Option(names = "--subnet", paramLabel = "CIDR", description = "The cluster bridge's subnet (default: a free 10.2xx.yyy.0/24)")
         String subnet;
 
-        @Option(names = "--wait", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Wait until every node is Ready (default: true)")
-        boolean waitForReady;
+        @Option(names = "--wait", negatable = true, fallbackValue = "true", description = "Wait until every node is Ready (default: true)")
+        Boolean waitForReady;
 
         @Option(names = "--timeout", paramLabel = "DURATION", description = "Give up (and roll back) after this long, e.g. 60s")
         String timeout;
 
         @Option(names = "--no-rollback", description = "Keep what was created when creating fails")
-        boolean noRollback;
+        Boolean noRollback;
 
-        @Option(names = "--kubeconfig-update-default", negatable = true, defaultValue = "true", fallbackValue = "true",
+        @Option(names = "--kubeconfig-update-default", negatable = true, fallbackValue = "true",
                 description = "Merge the kubeconfig into $KUBECONFIG or ~/.kube/config (default: true)")
-        boolean updateDefault;
+        Boolean updateDefault;
 
-        @Option(names = "--kubeconfig-switch-context", negatable = true, defaultValue = "true", fallbackValue = "true",
+        @Option(names = "--kubeconfig-switch-context", negatable = true, fallbackValue = "true",
                 description = "Make the new cluster's context the current one (default: true)")
-        boolean switchContext;
+        Boolean switchContext;
 
         @Option(names = "--no-lb", description = "No load balancer: the kubeconfig points at the first server")
-        boolean noLb;
+        Boolean noLb;
 
         @Override
         public Integer call() {
-            String host = "0.0.0.0";
-            int port = 0;
-            if (apiPort != null) {
-                int colon = apiPort.lastIndexOf(':');
-                if (colon >= 0) host = apiPort.substring(0, colon);
-                try {
-                    port = Integer.parseInt(apiPort.substring(colon + 1));
-                } catch (NumberFormatException e) {
-                    throw new ParameterException(spec.commandLine(), "--api-port " + apiPort + " is not valid: expected [HOST:]PORT");
-                }
-                if (port < 1 || port > 65535) throw new ParameterException(spec.commandLine(), "--api-port " + apiPort + ": the port must be 1-65535");
+            ClusterOptions flags;
+            try {
+                flags = ClusterOptions.builder()
+                        .name(name).servers(servers).agents(agents).apiPort(apiPort)
+                        .ports(ports).volumes(volumes).env(env).args(args).nodeLabels(labels)
+                        .token(token).subnet(subnet).waitForReady(waitForReady).timeout(timeout)
+                        .rollback(noRollback == null ? null : !noRollback)
+                        .updateDefaultKubeconfig(updateDefault).switchContext(switchContext)
+                        .loadBalancer(noLb == null ? null : !noLb)
+                        .build();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
             }
-            List<VolumeMount> mounts = new ArrayList<>();
-            for (String v : volumes) {
-                NodeSetting s = setting(spec, v);
-                String[] p = s.value().split(":");
-                if (p.length < 2 || p.length > 3 || (p.length == 3 && !p[2].equals("ro") && !p[2].equals("rw"))) {
-                    throw new ParameterException(spec.commandLine(), "--volume " + v + " is not valid: expected SRC:DEST[:ro|rw][@NODEFILTER]");
-                }
-                mounts.add(new VolumeMount(Path.of(p[0]).toAbsolutePath(), Path.of(p[1]), p.length == 3 && p[2].equals("ro"), s.filters()));
-            }
-            ClusterSpec cs = new ClusterSpec(name, servers, agents, host, port, ports.stream().map(p -> port(spec, "--port", p)).toList(), mounts,
-                    env.stream().map(e -> setting(spec, e)).toList(), args.stream().map(a -> setting(spec, a)).toList(),
-                    labels.stream().map(l -> setting(spec, l)).toList(), token, subnet, waitForReady, duration(spec, "--timeout", timeout),
-                    !noRollback, updateDefault, switchContext, !noLb);
+            ClusterSpec cs = ClusterSpecs.create(config, flags, warning -> System.err.println("WARN " + warning));
             manager().create(cs);
             return 0;
         }
@@ -376,8 +288,15 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             if (add.isEmpty() && delete.isEmpty()) throw new ParameterException(spec.commandLine(), "nothing to change: give --port-add or --port-delete");
-            manager().editPorts(name, add.stream().map(p -> port(spec, "--port-add", p)).toList(),
-                    delete.stream().map(p -> port(spec, "--port-delete", p)).toList());
+            List<PortMapping> added;
+            List<PortMapping> removed;
+            try {
+                added = add.stream().map(PortMapping::parse).toList();
+                removed = delete.stream().map(PortMapping::parse).toList();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            manager().editPorts(name, added, removed);
             return 0;
         }
     }
