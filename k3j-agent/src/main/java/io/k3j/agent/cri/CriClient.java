@@ -10,7 +10,7 @@ import java.util.Objects;
 
 /**
  * CRI v1 client for a runtime's unix socket (containerd's {@code containerd.sock}): gRPC unary calls over one
- * long-lived HTTP/2 connection on one event-loop thread, reconnected on the next call after the runtime restarted.
+ * long-lived HTTP/2 connection on the agent's shared event loops, reconnected on the next call after the runtime restarted.
  * No grpc-java: requests and answers are the generated {@code io.k3j.agent.cri.v1} messages.
  *
  * <p>Every call has a deadline (the client's timeout, sent as {@code grpc-timeout} too); {@link #withTimeout} gives a

@@ -1,5 +1,6 @@
 package io.k3j.agent.cri;
 
+import io.k3j.agent.host.EventLoops;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -10,10 +11,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -28,7 +27,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,7 +44,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code te: trailers}, {@code grpc-timeout}), one DATA frame carrying the 5-byte-prefixed message, then the answer's
  * HEADERS, DATA and trailers ({@code grpc-status}, {@code grpc-message}); a failed call may answer with trailers only.
  * The connection is opened lazily and again after it dropped (containerd restarted), so a caller never holds a dead
- * one. One event-loop thread serves every call.
+ * one. The agent's shared event loops ({@link EventLoops}) serve every call.
  */
 final class GrpcConnection implements AutoCloseable {
 
@@ -56,6 +54,7 @@ final class GrpcConnection implements AutoCloseable {
     private static final AttributeKey<Map<CompletableFuture<byte[]>, String>> INFLIGHT = AttributeKey.valueOf("k3j.cri.inflight");
 
     private final Path socket;
+    private final EventLoops.Lease loop;
     private final EventLoopGroup group;
     private final Object lock = new Object();
     private Channel channel;
@@ -63,7 +62,8 @@ final class GrpcConnection implements AutoCloseable {
 
     GrpcConnection(Path socket) {
         this.socket = socket;
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("k3j-cri", true), EpollIoHandler.newFactory());
+        this.loop = EventLoops.acquire(); // epoll: a unix socket needs it, and Linux is what the agent runs on
+        this.group = loop.group();
     }
 
     Path socket() {
@@ -191,7 +191,7 @@ final class GrpcConnection implements AutoCloseable {
             if (channel != null) channel.close().awaitUninterruptibly(1000);
             channel = null;
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2000);
+        loop.close();
     }
 
     private static CriException connectionClosed(String path) {

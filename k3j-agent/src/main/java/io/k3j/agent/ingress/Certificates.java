@@ -8,8 +8,9 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -17,27 +18,22 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import javax.security.auth.x500.X500Principal;
 
 /**
  * The certificates the HTTPS listener presents: one server TLS context per TLS secret (offering h2 and http/1.1 by
@@ -127,8 +123,10 @@ final class Certificates {
     }
 
     static SslContext server(PrivateKey key, X509Certificate... chain) throws SSLException {
+        // the default provider: BoringSSL (netty-tcnative) as the agent's API client and kubelet API use, else the
+        // JDK's. Netty's JDK server context, at its first use, builds a test context whose key it reads through
+        // BouncyCastle when that is on the class path: ~800 classes and a registered BC provider for good.
         return SslContextBuilder.forServer(key, chain)
-                .sslProvider(SslProvider.JDK)
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
@@ -146,17 +144,80 @@ final class Certificates {
             SecureRandom random = new SecureRandom();
             byte[] id = new byte[16];
             random.nextBytes(id);
-            X500Name name = new X500Name("CN=" + DEFAULT_CN);
             Instant now = Instant.now();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, new BigInteger(127, random),
-                    Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(Duration.ofDays(365))), name, pair.getPublic());
-            b.addExtension(Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName(GeneralName.dNSName, HexFormat.of().formatHex(id) + ".k3j.default")));
-            X509Certificate cert = new JcaX509CertificateConverter()
-                    .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+            X509Certificate cert = selfSigned(new X500Principal("CN=" + DEFAULT_CN), HexFormat.of().formatHex(id) + ".k3j.default",
+                    new BigInteger(127, random), now.minus(Duration.ofMinutes(5)), now.plus(Duration.ofDays(365)), pair);
             return server(pair.getPrivate(), cert);
-        } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
+        } catch (GeneralSecurityException | SSLException e) {
             throw new IllegalStateException("generating the ingress default certificate", e);
         }
+    }
+
+    // DER (X.690) for the one certificate shape needed here, with the JDK alone: BouncyCastle's builder loaded
+    // ~800 classes into the agent for this single certificate.
+    private static final int INTEGER = 0x02;
+    private static final int BIT_STRING = 0x03;
+    private static final int OCTET_STRING = 0x04;
+    private static final int UTC_TIME = 0x17;
+    private static final int GENERALIZED_TIME = 0x18;
+    private static final int SEQUENCE = 0x30;
+    /** AlgorithmIdentifier ecdsa-with-SHA256 (1.2.840.10045.4.3.2), no parameters (RFC 5758 section 3.2). */
+    private static final byte[] ECDSA_WITH_SHA256 = {0x30, 0x0a, 0x06, 0x08, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x04, 0x03, 0x02};
+    /** OBJECT IDENTIFIER id-ce-subjectAltName (2.5.29.17). */
+    private static final byte[] SUBJECT_ALT_NAME = {0x06, 0x03, 0x55, 0x1d, 0x11};
+
+    /**
+     * An X.509 v3 certificate (RFC 5280 section 4.1) for {@code subject}, issued by itself and signed with the pair's EC
+     * key (SHA256withECDSA), with one non-critical subjectAltName dNSName.
+     */
+    static X509Certificate selfSigned(X500Principal subject, String dnsName, BigInteger serial, Instant notBefore, Instant notAfter,
+            KeyPair keys) throws GeneralSecurityException {
+        byte[] name = subject.getEncoded();
+        byte[] san = tlv(SEQUENCE, tlv(0x82, dnsName.getBytes(StandardCharsets.US_ASCII))); // GeneralNames { [2] dNSName }
+        byte[] extensions = tlv(0xa3, tlv(SEQUENCE, tlv(SEQUENCE, concat(SUBJECT_ALT_NAME, tlv(OCTET_STRING, san)))));
+        byte[] tbs = tlv(SEQUENCE, concat(
+                new byte[]{(byte) 0xa0, 0x03, INTEGER, 0x01, 0x02}, // [0] version v3
+                tlv(INTEGER, serial.toByteArray()),
+                ECDSA_WITH_SHA256,
+                name,
+                tlv(SEQUENCE, concat(time(notBefore), time(notAfter))),
+                name,
+                keys.getPublic().getEncoded(), // SubjectPublicKeyInfo
+                extensions));
+        Signature s = Signature.getInstance("SHA256withECDSA");
+        s.initSign(keys.getPrivate());
+        s.update(tbs);
+        byte[] der = tlv(SEQUENCE, concat(tbs, ECDSA_WITH_SHA256, tlv(BIT_STRING, concat(new byte[]{0}, s.sign()))));
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+    }
+
+    /** UTCTime through 2049, GeneralizedTime from 2050 on (RFC 5280 section 4.1.2.5). */
+    private static byte[] time(Instant t) {
+        var utc = t.atOffset(ZoneOffset.UTC);
+        boolean utcTime = utc.getYear() < 2050;
+        String s = utc.format(DateTimeFormatter.ofPattern(utcTime ? "yyMMddHHmmss'Z'" : "yyyyMMddHHmmss'Z'"));
+        return tlv(utcTime ? UTC_TIME : GENERALIZED_TIME, s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Tag, DER length (short form below 128, else long form), value. */
+    private static byte[] tlv(int tag, byte[] value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(value.length + 6);
+        out.write(tag);
+        int n = value.length;
+        if (n < 0x80) {
+            out.write(n);
+        } else {
+            int bytes = n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
+            out.write(0x80 | bytes);
+            for (int i = bytes - 1; i >= 0; i--) out.write(n >>> (8 * i));
+        }
+        out.writeBytes(value);
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) out.writeBytes(p);
+        return out.toByteArray();
     }
 }

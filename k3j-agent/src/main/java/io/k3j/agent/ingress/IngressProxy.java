@@ -1,5 +1,6 @@
 package io.k3j.agent.ingress;
 
+import io.k3j.agent.host.EventLoops;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -51,7 +52,8 @@ final class IngressProxy implements AutoCloseable {
     private final Supplier<Routes> routes;
     private final Supplier<Map<String, SslContext>> sni;
     private final SslContext defaultTls;
-    private final EventLoopGroup boss;
+    /** Accepts on the agent's shared event loops; the connections get loops of their own ({@code threads}). */
+    private final EventLoops.Lease boss;
     private final EventLoopGroup workers;
     private final Class<? extends ServerChannel> serverType;
     private final UpstreamPool pool;
@@ -63,8 +65,7 @@ final class IngressProxy implements AutoCloseable {
         this.sni = sni;
         this.defaultTls = defaultTls;
         boolean epoll = Epoll.isAvailable();
-        this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("k3j-ingress-accept", true),
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.boss = EventLoops.acquire();
         this.workers = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("k3j-ingress", true),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -103,7 +104,7 @@ final class IngressProxy implements AutoCloseable {
 
     private InetSocketAddress bind(InetSocketAddress address, ChannelInitializer<SocketChannel> init) throws InterruptedException {
         Channel ch = new ServerBootstrap()
-                .group(boss, workers)
+                .group(boss.group(), workers)
                 .channel(serverType)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -177,7 +178,7 @@ final class IngressProxy implements AutoCloseable {
     @Override
     public void close() {
         for (Channel ch : listeners) ch.close().syncUninterruptibly();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        boss.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -1,5 +1,6 @@
 package io.k3j.agent.kube;
 
+import io.k3j.agent.host.EventLoops;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -10,10 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -32,7 +30,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -69,6 +66,7 @@ final class H2Connection implements AutoCloseable {
     private final int port;
     private final String authority;
     private final SslContext ssl;
+    private final EventLoops.Lease loop;
     private final EventLoopGroup group;
     private final Object lock = new Object();
     private Channel channel;
@@ -79,7 +77,8 @@ final class H2Connection implements AutoCloseable {
         this.port = server.getPort() > 0 ? server.getPort() : 443;
         this.authority = server.getRawAuthority();
         this.ssl = ssl;
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("k3j-kube", true), NioIoHandler.newFactory());
+        this.loop = EventLoops.acquire();
+        this.group = loop.group();
     }
 
     /** A request: {@code path} includes the query string; header names in lower case. */
@@ -146,7 +145,7 @@ final class H2Connection implements AutoCloseable {
             // a connection going away keeps serving its open streams (watches) until the server ends them
             if (channel != null && !channel.isActive()) channel.close();
             channel = null;
-            ChannelFuture connect = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            ChannelFuture connect = new Bootstrap().group(group).channel(EventLoops.socketChannel(group))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .handler(new Initializer())
@@ -192,7 +191,7 @@ final class H2Connection implements AutoCloseable {
             if (channel != null) channel.close().awaitUninterruptibly(1000);
             channel = null;
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2000);
+        loop.close();
     }
 
     private static long remainingMillis(long deadlineNanos) {

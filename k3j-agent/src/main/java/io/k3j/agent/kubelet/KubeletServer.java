@@ -1,5 +1,6 @@
 package io.k3j.agent.kubelet;
 
+import io.k3j.agent.host.EventLoops;
 import io.k3j.agent.kube.TlsMaterial;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -11,11 +12,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -109,8 +107,9 @@ public final class KubeletServer implements AutoCloseable {
     }
 
     private final Config config;
-    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    /** The agent's shared event loops accept and serve the connections (and dial the streaming upstreams). */
+    private final EventLoops.Lease loop = EventLoops.acquire();
+    private final EventLoopGroup workers = loop.group();
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kubelet-api-", 0).factory());
     private Channel server;
 
@@ -151,7 +150,7 @@ public final class KubeletServer implements AutoCloseable {
                 .clientAuth(ClientAuth.REQUIRE)
                 .protocols("TLSv1.3", "TLSv1.2")
                 .build();
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(workers).channel(EventLoops.serverChannel(workers))
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -175,10 +174,7 @@ public final class KubeletServer implements AutoCloseable {
     @Override
     public void close() {
         if (server != null) server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        var a = boss.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS);
-        var w = workers.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS);
-        a.awaitUninterruptibly(2, TimeUnit.SECONDS);
-        w.awaitUninterruptibly(2, TimeUnit.SECONDS);
+        loop.close();
         executor.shutdownNow();
     }
 
