@@ -1,6 +1,15 @@
 package io.k3j.agent.ingress;
 
+import static io.k3j.agent.kube.Der.GENERALIZED_TIME;
+import static io.k3j.agent.kube.Der.INTEGER;
+import static io.k3j.agent.kube.Der.OCTET_STRING;
+import static io.k3j.agent.kube.Der.SEQUENCE;
+import static io.k3j.agent.kube.Der.UTC_TIME;
+import static io.k3j.agent.kube.Der.concat;
+import static io.k3j.agent.kube.Der.tlv;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.agent.kube.Der;
 import io.k3j.agent.kube.TlsMaterial;
 import io.k3j.api.Json;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
@@ -10,7 +19,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -18,7 +26,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -153,16 +160,8 @@ final class Certificates {
         }
     }
 
-    // DER (X.690) for the one certificate shape needed here, with the JDK alone: BouncyCastle's builder loaded
-    // ~800 classes into the agent for this single certificate.
-    private static final int INTEGER = 0x02;
-    private static final int BIT_STRING = 0x03;
-    private static final int OCTET_STRING = 0x04;
-    private static final int UTC_TIME = 0x17;
-    private static final int GENERALIZED_TIME = 0x18;
-    private static final int SEQUENCE = 0x30;
-    /** AlgorithmIdentifier ecdsa-with-SHA256 (1.2.840.10045.4.3.2), no parameters (RFC 5758 section 3.2). */
-    private static final byte[] ECDSA_WITH_SHA256 = {0x30, 0x0a, 0x06, 0x08, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x04, 0x03, 0x02};
+    // the one certificate shape needed here, written with Der (the JDK alone): BouncyCastle's builder loaded
+    // ~800 classes into the agent for this single certificate
     /** OBJECT IDENTIFIER id-ce-subjectAltName (2.5.29.17). */
     private static final byte[] SUBJECT_ALT_NAME = {0x06, 0x03, 0x55, 0x1d, 0x11};
 
@@ -178,16 +177,13 @@ final class Certificates {
         byte[] tbs = tlv(SEQUENCE, concat(
                 new byte[]{(byte) 0xa0, 0x03, INTEGER, 0x01, 0x02}, // [0] version v3
                 tlv(INTEGER, serial.toByteArray()),
-                ECDSA_WITH_SHA256,
+                Der.ecdsaWithSha256(),
                 name,
                 tlv(SEQUENCE, concat(time(notBefore), time(notAfter))),
                 name,
                 keys.getPublic().getEncoded(), // SubjectPublicKeyInfo
                 extensions));
-        Signature s = Signature.getInstance("SHA256withECDSA");
-        s.initSign(keys.getPrivate());
-        s.update(tbs);
-        byte[] der = tlv(SEQUENCE, concat(tbs, ECDSA_WITH_SHA256, tlv(BIT_STRING, concat(new byte[]{0}, s.sign()))));
+        byte[] der = Der.signedWithEcdsa(tbs, keys.getPrivate());
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
     }
 
@@ -197,27 +193,5 @@ final class Certificates {
         boolean utcTime = utc.getYear() < 2050;
         String s = utc.format(DateTimeFormatter.ofPattern(utcTime ? "yyMMddHHmmss'Z'" : "yyyyMMddHHmmss'Z'"));
         return tlv(utcTime ? UTC_TIME : GENERALIZED_TIME, s.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    /** Tag, DER length (short form below 128, else long form), value. */
-    private static byte[] tlv(int tag, byte[] value) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(value.length + 6);
-        out.write(tag);
-        int n = value.length;
-        if (n < 0x80) {
-            out.write(n);
-        } else {
-            int bytes = n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
-            out.write(0x80 | bytes);
-            for (int i = bytes - 1; i >= 0; i--) out.write(n >>> (8 * i));
-        }
-        out.writeBytes(value);
-        return out.toByteArray();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) out.writeBytes(p);
-        return out.toByteArray();
     }
 }
