@@ -468,39 +468,11 @@ public final class NetnsNodes implements AutoCloseable {
         }
 
         private List<Long> processes() {
-            String cgroup = "/k3j/" + name;
-            List<Long> pids = new ArrayList<>();
-            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-                for (Path p : (Iterable<Path>) procs::iterator) {
-                    String f = p.getFileName().toString();
-                    if (!f.chars().allMatch(Character::isDigit)) continue;
-                    try {
-                        String cmdline = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
-                        String cgroups = new String(Files.readAllBytes(p.resolve("cgroup")));
-                        if (cmdline.contains(dir.toString()) || cgroups.contains(cgroup + "/") || cgroups.contains(cgroup + "\n")) {
-                            pids.add(Long.parseLong(f));
-                        }
-                    } catch (IOException gone) {
-                        // exited while we looked
-                    }
-                }
-            } catch (IOException e) {
-                throw new AssertionError("listing /proc: " + e, e);
-            }
-            return pids;
+            return HostScan.processes("/k3j/" + name, dir.toString());
         }
 
         private List<String> mounts() {
-            try {
-                List<String> out = new ArrayList<>();
-                for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                    String[] f = line.split(" ");
-                    if (f.length > 4 && (f[4].startsWith(dir + "/") || f[4].equals(dir.toString()))) out.add(f[4]);
-                }
-                return out;
-            } catch (IOException e) {
-                throw new AssertionError("reading mountinfo: " + e, e);
-            }
+            return HostScan.mountsUnder(dir);
         }
 
         /** rmdir of the node's cgroup subtree in every v1 hierarchy; true when one existed (killall should have removed it). */

@@ -142,41 +142,12 @@ public final class TestNode implements AutoCloseable {
 
     /** Pids of the processes that belong to this node: its containerd, the shims serving its socket, anything in its cgroups. */
     public List<Long> processes() {
-        String socket = agent.containerd().config().socket().toString();
-        String cgroup = "/k3j/" + name;
-        List<Long> pids = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : (Iterable<Path>) procs::iterator) {
-                String f = p.getFileName().toString();
-                if (!f.chars().allMatch(Character::isDigit)) continue;
-                try {
-                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
-                    String cgroups = new String(Files.readAllBytes(p.resolve("cgroup")));
-                    if (cmdline.contains(socket) || cmdline.contains(dir.toString()) || cgroups.contains(cgroup + "/") || cgroups.contains(cgroup + "\n")) {
-                        pids.add(Long.parseLong(f));
-                    }
-                } catch (IOException gone) {
-                    // the process exited while we looked
-                }
-            }
-        } catch (IOException e) {
-            throw new AssertionError("listing /proc: " + e, e);
-        }
-        return pids;
+        return HostScan.processes("/k3j/" + name, agent.containerd().config().socket().toString(), dir.toString());
     }
 
     /** Mount points under this node's directory. */
     public List<String> mounts() {
-        try {
-            List<String> out = new ArrayList<>();
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] f = line.split(" ");
-                if (f.length > 4 && (f[4].startsWith(dir + "/") || f[4].equals(dir.toString()))) out.add(f[4]);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new AssertionError("reading mountinfo: " + e, e);
-        }
+        return HostScan.mountsUnder(dir);
     }
 
     public boolean bridgeExists() {
