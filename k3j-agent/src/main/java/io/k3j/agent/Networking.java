@@ -94,21 +94,9 @@ final class Networking implements AutoCloseable {
             IngressController ingress = new IngressController(IngressConfig.forGateway(InetAddress.getByName(gateway)),
                     ingresses, ingressClasses, services, slices, tlsSecrets);
             CountDownLatch ingressService = new CountDownLatch(1);
-            services.addHandler(new Informer.Handler() {
-                @Override
-                public void onAdd(ObjectNode obj) {
-                    if (isIngressService(obj)) ingressService.countDown();
-                }
-
-                @Override
-                public void onUpdate(ObjectNode old, ObjectNode obj) {
-                    onAdd(obj);
-                }
-
-                @Override
-                public void onDelete(ObjectNode obj) {
-                }
-            });
+            services.addHandler(Informer.Handler.of(obj -> {
+                if (isIngressService(obj)) ingressService.countDown();
+            }, obj -> { }));
 
             startAll(List.of(nodes), net::start, net);
             awaitPodNetwork(net, cidr, backend);

@@ -153,55 +153,10 @@ public final class ClusterDns implements AutoCloseable {
     public ClusterDns(Config config, Informer services, Informer endpointSlices, Informer nodes) {
         this.config = requireNonNull(config, "config");
         this.records = new ClusterRecords(config.domain(), config.ttl());
-        requireNonNull(services, "services").addHandler(new Informer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                records.putService(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode old, ObjectNode obj) {
-                records.putService(obj);
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                records.removeService(obj);
-            }
-        });
-        requireNonNull(endpointSlices, "endpointSlices").addHandler(new Informer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                records.putSlice(obj);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode old, ObjectNode obj) {
-                records.putSlice(obj);
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                records.removeSlice(obj);
-            }
-        });
+        requireNonNull(services, "services").addHandler(Informer.Handler.of(records::putService, records::removeService));
+        requireNonNull(endpointSlices, "endpointSlices").addHandler(Informer.Handler.of(records::putSlice, records::removeSlice));
         if (nodes != null) {
-            nodes.addHandler(new Informer.Handler() {
-                @Override
-                public void onAdd(ObjectNode obj) {
-                    records.putNode(obj);
-                }
-
-                @Override
-                public void onUpdate(ObjectNode old, ObjectNode obj) {
-                    records.putNode(obj);
-                }
-
-                @Override
-                public void onDelete(ObjectNode obj) {
-                    records.removeNode(obj);
-                }
-            });
+            nodes.addHandler(Informer.Handler.of(records::putNode, records::removeNode));
         }
     }
 

@@ -81,22 +81,7 @@ public final class IngressController implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        Informer.Handler changed = new Informer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                scheduleRebuild();
-            }
-
-            @Override
-            public void onUpdate(ObjectNode old, ObjectNode obj) {
-                scheduleRebuild();
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                scheduleRebuild();
-            }
-        };
+        Informer.Handler changed = Informer.Handler.of(obj -> scheduleRebuild(), obj -> scheduleRebuild());
         for (Informer i : List.of(ingresses, ingressClasses, services, endpointSlices, tlsSecrets)) i.addHandler(changed);
     }
 

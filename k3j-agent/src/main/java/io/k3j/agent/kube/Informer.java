@@ -51,6 +51,26 @@ public final class Informer implements AutoCloseable {
         default void onUpdate(ObjectNode old, ObjectNode obj) { }
 
         default void onDelete(ObjectNode obj) { }
+
+        /** A handler that treats an add and an update alike ({@code upsert} gets the new object) and a delete apart. */
+        static Handler of(java.util.function.Consumer<ObjectNode> upsert, java.util.function.Consumer<ObjectNode> delete) {
+            return new Handler() {
+                @Override
+                public void onAdd(ObjectNode obj) {
+                    upsert.accept(obj);
+                }
+
+                @Override
+                public void onUpdate(ObjectNode old, ObjectNode obj) {
+                    upsert.accept(obj);
+                }
+
+                @Override
+                public void onDelete(ObjectNode obj) {
+                    delete.accept(obj);
+                }
+            };
+        }
     }
 
     private final KubeClient client;

@@ -148,22 +148,7 @@ public final class ServiceProxy implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         this.services = requireNonNull(services, "services");
         this.slices = requireNonNull(endpointSlices, "endpointSlices");
-        services.addHandler(new Informer.Handler() {
-            @Override
-            public void onAdd(ObjectNode obj) {
-                changed(key(obj));
-            }
-
-            @Override
-            public void onUpdate(ObjectNode old, ObjectNode obj) {
-                changed(key(obj));
-            }
-
-            @Override
-            public void onDelete(ObjectNode obj) {
-                changed(key(obj));
-            }
-        });
+        services.addHandler(Informer.Handler.of(obj -> changed(key(obj)), obj -> changed(key(obj))));
         endpointSlices.addHandler(new Informer.Handler() {
             @Override
             public void onAdd(ObjectNode obj) {
