@@ -100,8 +100,10 @@ public final class Agent implements AutoCloseable {
      * Joins and starts everything; returns once the node is registered (or, offline, once its cached pods are
      * handed to the workers).
      *
+     * A server not reachable yet is waited for, as k3s's agent does (a node that joined before starts from the
+     * certificates on disk instead).
+     *
      * @throws io.k3j.agent.join.JoinException for a token or node name the server refuses
-     * @throws KubeClient.Unreachable when the server is unreachable and this node never joined before
      */
     public static Agent start(AgentConfig config) throws IOException {
         if (!Packages.isRoot()) {
@@ -110,8 +112,15 @@ public final class Agent implements AutoCloseable {
         Packages.ensure(PACKAGES);
         long t0 = System.nanoTime();
         List<String> ips = config.nodeIps().isEmpty() ? List.of(MachineFacts.defaultRouteAddress()) : config.nodeIps();
-        Join.Joined joined = Join.bootstrap(config.server(), config.token(), config.nodeName(), ips, config.dataDir());
-        KubeClient kube = joined.client();
+        // the join (which may wait for the server) and containerd's start-up (which doesn't need it) overlap
+        java.util.concurrent.CompletableFuture<Join.Joined> joining = new java.util.concurrent.CompletableFuture<>();
+        Thread joiner = Thread.ofVirtual().name("join").start(() -> {
+            try {
+                joining.complete(joinWaitingForServer(config, ips));
+            } catch (Throwable t) {
+                joining.completeExceptionally(t);
+            }
+        });
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
@@ -129,6 +138,8 @@ public final class Agent implements AutoCloseable {
             started.add(containerd);
             CriClient cri = containerd.cri();
             importImages(config, containerd);
+            Join.Joined joined = awaitJoin(joining);
+            KubeClient kube = joined.client();
 
             // the kubelet API is bound before the Node registers: the Node advertises the bound port (a configured 0
             // means an ephemeral one, as tests and several nodes on one host use)
@@ -197,6 +208,7 @@ public final class Agent implements AutoCloseable {
             return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync), eviction,
                     network);
         } catch (RuntimeException | IOException e) {
+            joiner.interrupt();
             Collections.reverse(started);
             for (AutoCloseable c : started) {
                 try {
@@ -205,7 +217,7 @@ public final class Agent implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            kube.close();
+            if (joining.isDone() && !joining.isCompletedExceptionally()) joining.join().client().close();
             throw e;
         }
     }
@@ -335,6 +347,40 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Why the runtime isn't ready (kubelet's "container runtime network not ready" and friends), or empty. */
+    /**
+     * Joins as k3s's agent does: a server that can't be reached yet (starting, or its address not up) is waited for,
+     * asking again every few seconds; what the operator must fix (token, node name) fails at once.
+     */
+    private static Join.Joined joinWaitingForServer(AgentConfig config, List<String> ips) throws InterruptedException {
+        long delay = 500;
+        long lastLog = 0;
+        while (true) {
+            try {
+                return Join.bootstrap(config.server(), config.token(), config.nodeName(), ips, config.dataDir());
+            } catch (KubeClient.Unreachable e) {
+                if (System.nanoTime() - lastLog > 30_000_000_000L) {
+                    LOG.log(System.Logger.Level.INFO, "waiting for the server at {0} to join: {1}", config.server(), e.getMessage());
+                    lastLog = System.nanoTime();
+                }
+                Thread.sleep(delay);
+                delay = Math.min(delay * 2, 5000);
+            }
+        }
+    }
+
+    private static Join.Joined awaitJoin(java.util.concurrent.CompletableFuture<Join.Joined> joining) throws IOException {
+        try {
+            return joining.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while joining", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IOException(e.getCause());
+        }
+    }
+
     private static Optional<String> runtimeProblem(CriClient cri) {
         try {
             for (RuntimeCondition c : cri.status(StatusRequest.getDefaultInstance()).getStatus().getConditionsList()) {
