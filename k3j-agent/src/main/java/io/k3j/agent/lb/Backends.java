@@ -47,7 +47,8 @@ final class Backends {
         removed.removeAll(list);
         removed.remove(defaultServer);
         servers = list;
-        if (current != null && !list.contains(current) && !current.equals(defaultServer)) current = null;
+        // the --server address is a last resort once the list is known: new connections go to listed servers
+        if (current != null && !list.contains(current)) current = null;
         failed.retainAll(everything());
         return removed;
     }
