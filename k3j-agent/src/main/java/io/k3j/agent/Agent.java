@@ -24,6 +24,7 @@ import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
+import io.k3j.agent.lb.ApiLoadBalancer;
 import io.k3j.agent.node.MachineFacts;
 import io.k3j.agent.node.NodeAgent;
 import io.k3j.agent.pod.PodConfig;
@@ -77,12 +78,15 @@ public final class Agent implements AutoCloseable {
     private final EvictionManager eviction;
     private final List<String> nodeIps;
     private final Networking network;
+    /** The node's API load balancer; null when the node talks to {@code --server} directly. */
+    private final ApiLoadBalancer loadBalancer;
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
                   PodManager pods, Informer podSource, List<Informer> volumeSources, KubeletServer kubelet, List<Thread> threads,
-                  EvictionManager eviction, Networking network) {
+                  EvictionManager eviction, Networking network, ApiLoadBalancer loadBalancer) {
         this.config = config;
+        this.loadBalancer = loadBalancer;
         this.network = network;
         this.nodeIps = nodeIps;
         this.joined = joined;
@@ -110,8 +114,18 @@ public final class Agent implements AutoCloseable {
         Packages.ensure(PACKAGES);
         long t0 = System.nanoTime();
         List<String> ips = config.nodeIps().isEmpty() ? List.of(MachineFacts.defaultRouteAddress()) : config.nodeIps();
-        Join.Joined joined = Join.bootstrap(config.server(), config.token(), config.nodeName(), ips, config.dataDir());
+        // every API client of the node (the join too) goes through the load balancer, as k3s's agent does
+        ApiLoadBalancer lb = config.lbServerPort() == AgentConfig.NO_LOAD_BALANCER ? null
+                : ApiLoadBalancer.start(ApiLoadBalancer.Config.of(config.server(), config.lbServerPort(), config.lbStateFile()));
+        Join.Joined joined;
+        try {
+            joined = Join.bootstrap(lb == null ? config.server() : lb.url(), config.token(), config.nodeName(), ips, config.dataDir());
+        } catch (RuntimeException e) {
+            if (lb != null) lb.close();
+            throw e;
+        }
         KubeClient kube = joined.client();
+        if (lb != null) lb.follow(kube);
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
@@ -195,7 +209,7 @@ public final class Agent implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
             return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync), eviction,
-                    network);
+                    network, lb);
         } catch (RuntimeException | IOException e) {
             Collections.reverse(started);
             for (AutoCloseable c : started) {
@@ -206,6 +220,7 @@ public final class Agent implements AutoCloseable {
                 }
             }
             kube.close();
+            if (lb != null) lb.close();
             throw e;
         }
     }
@@ -231,6 +246,11 @@ public final class Agent implements AutoCloseable {
         return joined.client();
     }
 
+    /** The node's API load balancer, unless it talks to {@code --server} directly. */
+    public Optional<ApiLoadBalancer> loadBalancer() {
+        return Optional.ofNullable(loadBalancer);
+    }
+
     /**
      * Stops the agent, as stopping kubelet does: pods keep running (their shims live on, containerd is stopped
      * and a restarted agent adopts them).
@@ -249,6 +269,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(node);
         closeQuietly(containerd);
         joined.client().close();
+        if (loadBalancer != null) loadBalancer.close();
     }
 
     /**
