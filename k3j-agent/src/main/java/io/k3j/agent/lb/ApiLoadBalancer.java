@@ -190,12 +190,27 @@ public final class ApiLoadBalancer implements AutoCloseable {
      */
     public void follow(KubeClient client) {
         requireNonNull(client, "client");
-        EndpointsFollower f = new EndpointsFollower(client, this::setServers);
+        ServerAddress first = ServerAddress.of(config.server());
+        EndpointsFollower f = new EndpointsFollower(client, servers -> setServers(reachableFrom(first, servers)));
         synchronized (followers) {
             if (closed) return;
             followers.add(f);
         }
         f.start();
+    }
+
+    /**
+     * The addresses a node that reached its first server at {@code first} can use: a server that advertises a
+     * loopback address (a server started without {@code --node-ip} or {@code --advertise-address}) is reachable only
+     * from its own host, so such addresses are dropped unless {@code first} is a loopback address too.
+     */
+    static List<ServerAddress> reachableFrom(ServerAddress first, List<ServerAddress> servers) {
+        if (isLoopback(first.host())) return servers;
+        return servers.stream().filter(s -> !isLoopback(s.host())).toList();
+    }
+
+    private static boolean isLoopback(String host) {
+        return host.startsWith("127.") || host.equals("::1") || host.equalsIgnoreCase("localhost");
     }
 
     // ---- relaying -------------------------------------------------------------------------------------------

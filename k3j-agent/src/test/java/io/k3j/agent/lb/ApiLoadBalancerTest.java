@@ -153,6 +153,10 @@ class ApiLoadBalancerTest {
                 """.getBytes(StandardCharsets.UTF_8));
         assertThat(EndpointsFollower.addresses(ep)).containsExactly(new ServerAddress("10.0.0.1", 6443),
                 new ServerAddress("10.0.0.2", 6443), new ServerAddress("10.0.0.3", 7443));
+        // a server advertising loopback is no use to a node on another host
+        List<ServerAddress> mixed = List.of(new ServerAddress("127.0.0.1", 6443), new ServerAddress("10.0.0.2", 6443));
+        assertThat(ApiLoadBalancer.reachableFrom(new ServerAddress("10.0.0.1", 6443), mixed)).containsExactly(new ServerAddress("10.0.0.2", 6443));
+        assertThat(ApiLoadBalancer.reachableFrom(new ServerAddress("127.0.0.1", 6443), mixed)).isEqualTo(mixed);
     }
 
     /** The name of the server a new connection through {@code lb} reaches, or null if the connection is closed. */
