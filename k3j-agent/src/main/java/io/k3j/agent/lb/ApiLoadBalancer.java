@@ -121,6 +121,8 @@ public final class ApiLoadBalancer implements AutoCloseable {
 
     private void bind() throws IOException {
         ServerBootstrap b = new ServerBootstrap().group(loop.group()).channel(EventLoops.serverChannel(loop.group()))
+                // a restarted agent binds 6444 again while the last run's connections sit in TIME_WAIT
+                .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -98,6 +98,13 @@ class KubernetesEndpointsTest {
             // the two ports make two subsets in Endpoints, two slices
             JsonNode extra = cp.objects().find(slices, "default", "kubernetes-" + Math.max(7443, cp.port())).orElseThrow();
             assertThat(extra.path("metadata").path("labels").path("kubernetes.io/service-name").asText()).isEqualTo("kubernetes");
+            // renewals rewrite nothing: the Endpoints keep their resourceVersion (watchers see no churn every 5 s)
+            String rv = cp.objects().find(endpoints, "default", "kubernetes").orElseThrow().path("metadata").path("resourceVersion").asText();
+            other.renew();
+            other.reconcile();
+            Thread.sleep(300);
+            assertThat(cp.objects().find(endpoints, "default", "kubernetes").orElseThrow().path("metadata").path("resourceVersion").asText())
+                    .isEqualTo(rv);
         } finally {
             other.close();
         }
