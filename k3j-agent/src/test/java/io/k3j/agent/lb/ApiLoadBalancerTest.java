@@ -141,6 +141,22 @@ class ApiLoadBalancerTest {
     }
 
     @Test
+    @DisplayName("a restarted load balancer binds its fixed port again although the last run's connections are in TIME_WAIT")
+    void rebindsItsPort() throws Exception {
+        ApiLoadBalancer lb = start(s1, null);
+        int port = lb.port();
+        try (Client c = new Client(lb)) {
+            assertThat(c.name).isEqualTo("s1");
+            lb.close(); // closes the relayed connection from its side first: TIME_WAIT on the load balancer's port
+        }
+        ApiLoadBalancer again = ApiLoadBalancer.start(new ApiLoadBalancer.Config(s1.url(),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), port), null, Duration.ofMillis(200), Duration.ofSeconds(1)));
+        balancers.add(again);
+        assertThat(again.port()).isEqualTo(port);
+        assertThat(whoAnswers(again)).isEqualTo("s1");
+    }
+
+    @Test
     void addressesAndEndpoints() {
         assertThat(ServerAddress.parse("10.0.0.1:6443")).isEqualTo(new ServerAddress("10.0.0.1", 6443));
         assertThat(ServerAddress.parse("[fd00::1]:6443").toString()).isEqualTo("[fd00::1]:6443");
