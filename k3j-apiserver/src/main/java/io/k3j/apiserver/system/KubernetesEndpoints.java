@@ -107,7 +107,7 @@ public final class KubernetesEndpoints implements AutoCloseable {
         slices = registry.find("discovery.k8s.io", "v1", "endpointslices").orElseThrow();
     }
 
-    /** The name of a server's Lease: {@code apiserver-<address>-<port>} with an IPv6 address's colons as dashes. */
+    /** The name of a server's Lease: {@code k3j-apiserver-<address>-<port>}, an IPv6 address's colons as dashes. */
     public static String leaseName(Server s) {
         return "k3j-apiserver-" + s.address().toLowerCase(java.util.Locale.ROOT).replace(':', '-').replace('%', '-') + "-" + s.port();
     }
