@@ -24,6 +24,7 @@ import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
+import io.k3j.agent.lb.ApiLoadBalancer;
 import io.k3j.agent.node.MachineFacts;
 import io.k3j.agent.node.NodeAgent;
 import io.k3j.agent.pod.PodConfig;
@@ -41,6 +42,7 @@ import io.k3j.api.Json;
 import io.k3j.api.Quantity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -77,12 +79,15 @@ public final class Agent implements AutoCloseable {
     private final EvictionManager eviction;
     private final List<String> nodeIps;
     private final Networking network;
+    /** The node's API load balancer; null when the node talks to {@code --server} directly. */
+    private final ApiLoadBalancer loadBalancer;
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
                   PodManager pods, Informer podSource, List<Informer> volumeSources, KubeletServer kubelet, List<Thread> threads,
-                  EvictionManager eviction, Networking network) {
+                  EvictionManager eviction, Networking network, ApiLoadBalancer loadBalancer) {
         this.config = config;
+        this.loadBalancer = loadBalancer;
         this.network = network;
         this.nodeIps = nodeIps;
         this.joined = joined;
@@ -112,11 +117,15 @@ public final class Agent implements AutoCloseable {
         Packages.ensure(PACKAGES);
         long t0 = System.nanoTime();
         List<String> ips = config.nodeIps().isEmpty() ? List.of(MachineFacts.defaultRouteAddress()) : config.nodeIps();
+        // every API client of the node (the join too) goes through the load balancer, as k3s's agent does
+        ApiLoadBalancer lb = config.lbServerPort() == AgentConfig.NO_LOAD_BALANCER ? null
+                : ApiLoadBalancer.start(ApiLoadBalancer.Config.of(config.server(), config.lbServerPort(), config.lbStateFile()));
+        URI server = lb == null ? config.server() : lb.url();
         // the join (which may wait for the server) and containerd's start-up (which doesn't need it) overlap
         java.util.concurrent.CompletableFuture<Join.Joined> joining = new java.util.concurrent.CompletableFuture<>();
         Thread joiner = Thread.ofVirtual().name("join").start(() -> {
             try {
-                joining.complete(joinWaitingForServer(config, ips));
+                joining.complete(joinWaitingForServer(config, server, ips));
             } catch (Throwable t) {
                 joining.completeExceptionally(t);
             }
@@ -140,6 +149,7 @@ public final class Agent implements AutoCloseable {
             importImages(config, containerd);
             Join.Joined joined = awaitJoin(joining);
             KubeClient kube = joined.client();
+            if (lb != null) lb.follow(kube);
 
             // the kubelet API is bound before the Node registers: the Node advertises the bound port (a configured 0
             // means an ephemeral one, as tests and several nodes on one host use)
@@ -206,7 +216,7 @@ public final class Agent implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
             return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync), eviction,
-                    network);
+                    network, lb);
         } catch (RuntimeException | IOException e) {
             joiner.interrupt();
             Collections.reverse(started);
@@ -218,6 +228,7 @@ public final class Agent implements AutoCloseable {
                 }
             }
             if (joining.isDone() && !joining.isCompletedExceptionally()) joining.join().client().close();
+            if (lb != null) lb.close();
             throw e;
         }
     }
@@ -243,6 +254,11 @@ public final class Agent implements AutoCloseable {
         return joined.client();
     }
 
+    /** The node's API load balancer, unless it talks to {@code --server} directly. */
+    public Optional<ApiLoadBalancer> loadBalancer() {
+        return Optional.ofNullable(loadBalancer);
+    }
+
     /**
      * Stops the agent, as stopping kubelet does: pods keep running (their shims live on, containerd is stopped
      * and a restarted agent adopts them).
@@ -261,6 +277,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(node);
         closeQuietly(containerd);
         joined.client().close();
+        if (loadBalancer != null) loadBalancer.close();
     }
 
     /**
@@ -351,12 +368,12 @@ public final class Agent implements AutoCloseable {
      * Joins as k3s's agent does: a server that can't be reached yet (starting, or its address not up) is waited for,
      * asking again every few seconds; what the operator must fix (token, node name) fails at once.
      */
-    private static Join.Joined joinWaitingForServer(AgentConfig config, List<String> ips) throws InterruptedException {
+    private static Join.Joined joinWaitingForServer(AgentConfig config, URI server, List<String> ips) throws InterruptedException {
         long delay = 500;
         long lastLog = 0;
         while (true) {
             try {
-                return Join.bootstrap(config.server(), config.token(), config.nodeName(), ips, config.dataDir());
+                return Join.bootstrap(server, config.token(), config.nodeName(), ips, config.dataDir());
             } catch (KubeClient.Unreachable e) {
                 if (System.nanoTime() - lastLog > 30_000_000_000L) {
                     LOG.log(System.Logger.Level.INFO, "waiting for the server at {0} to join: {1}", config.server(), e.getMessage());
