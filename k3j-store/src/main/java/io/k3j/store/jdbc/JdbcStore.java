@@ -220,7 +220,12 @@ public final class JdbcStore implements Store {
             throw new IllegalArgumentException("limit : " + limit + " (expected: >= 0)");
         }
         String end = Log.prefixEnd(prefix);
-        String from = startKey == null ? "" : startKey;
+        String start = startKey == null ? "" : startKey;
+        // PostgreSQL text cannot hold NUL, so no key contains one; "k\0..." (the API server's continue key) then
+        // bounds exactly like "greater than k".
+        int nul = dialect == Dialect.POSTGRES ? start.indexOf('\0') : -1;
+        String from = nul < 0 ? start : start.substring(0, nul);
+        String fromOp = nul < 0 ? ">=" : ">";
         return reads.read("listing " + prefix, c -> {
             Log.Meta meta = Log.meta(c, false); // in the snapshot the rows are read from
             long at = revision == 0 ? meta.revision() : revision;
@@ -230,10 +235,9 @@ public final class JdbcStore implements Store {
             if (at < meta.compactRevision()) {
                 throw new CompactedException(at, meta.compactRevision());
             }
-            String sql = """
-                    SELECT k.name, k.create_revision, k.id, k.value FROM k3j_kv AS k
-                    WHERE k.name >= ? AND k.name >= ? AND k.id <= ? AND k.deleted = 0
-                      AND k.id = (SELECT MAX(l.id) FROM k3j_kv AS l WHERE l.name = k.name AND l.id <= ?)"""
+            String sql = "SELECT k.name, k.create_revision, k.id, k.value FROM k3j_kv AS k"
+                    + " WHERE k.name >= ? AND k.name " + fromOp + " ? AND k.id <= ? AND k.deleted = 0"
+                    + " AND k.id = (SELECT MAX(l.id) FROM k3j_kv AS l WHERE l.name = k.name AND l.id <= ?)"
                     + (end == null ? "" : " AND k.name < ?")
                     + " ORDER BY k.name LIMIT ?";
             try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -21,6 +21,8 @@ public final class Postgres implements AutoCloseable {
     private static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
     public static final String USER = "postgres";
     public static final String PASSWORD = "k3j-test-pw";
+    /** -Dk3j.test.fsync=true runs the server with fsync, for throughput figures that mean something. */
+    private static final boolean FSYNC = Boolean.getBoolean("k3j.test.fsync");
 
     private final ServerProcess server;
     private final int port;
@@ -51,7 +53,10 @@ public final class Postgres implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(asPostgres(BIN.resolve("postgres").toString(),
                     "-D", dir.resolve("data").toString(), "-p", Integer.toString(port),
                     "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir,
-                    "-c", "max_connections=200", "-c", "shared_buffers=32MB"))
+                    "-c", "max_connections=200", "-c", "shared_buffers=32MB",
+                    // Tests create a database per test; without fsync that costs milliseconds instead of seconds.
+                    // What a test checks (commit before acknowledge) does not depend on the disk.
+                    "-c", "fsync=" + (FSYNC ? "on" : "off")))
                     .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
             ServerProcess server = new ServerProcess("postgres on port " + port, pb.start(), dir, log);
             Postgres pg = new Postgres(server, port);
