@@ -190,6 +190,17 @@ record Endpoint(Dialect dialect, String host, int port, String database, String 
     /** User, password and options as driver properties. */
     Properties properties() {
         Properties p = new Properties();
+        // A database that stops answering fails the calls waiting on it instead of hanging them (and close())
+        // forever; the endpoint's own options override these.
+        if (dialect == Dialect.POSTGRES) {
+            p.setProperty("connectTimeout", "10");
+            p.setProperty("socketTimeout", "60");
+            // one multi-row INSERT per batch instead of one statement per row
+            p.setProperty("reWriteBatchedInserts", "true");
+        } else {
+            p.setProperty("connectTimeout", "10000");
+            p.setProperty("socketTimeout", "60000");
+        }
         if (!user.isEmpty()) {
             p.setProperty("user", user);
         }

@@ -49,6 +49,7 @@ public final class JdbcStore implements Store {
         private int maxBatch = 500;
         private int watchQueueCapacity = 10_000;
         private Duration pollInterval;
+        private boolean polling = true;
 
         private Builder(Endpoint endpoint) {
             this.endpoint = endpoint;
@@ -92,6 +93,12 @@ public final class JdbcStore implements Store {
                 throw new IllegalArgumentException("pollInterval : " + d + " (expected: > 0)");
             }
             this.pollInterval = d;
+            return this;
+        }
+
+        /** Tests only: no poller, so this server learns of other servers' writes only in its own writes. */
+        Builder withoutPoller() {
+            this.polling = false;
             return this;
         }
 
@@ -170,7 +177,10 @@ public final class JdbcStore implements Store {
         this.writer = new Writer(db, published, b.maxBatch);
         this.writerThread = Thread.ofPlatform().name("k3j-jdbc-writer").daemon(true).start(writer);
         this.poller = new Poller(db, reads, published, b.pollInterval);
-        this.pollerThread = Thread.ofPlatform().name("k3j-jdbc-poller").daemon(true).start(poller);
+        this.pollerThread = Thread.ofPlatform().name("k3j-jdbc-poller").daemon(true).unstarted(poller);
+        if (b.polling) {
+            pollerThread.start();
+        }
         LOG.log(System.Logger.Level.INFO, "opened {0} at revision {1} (compacted {2}), {3} keys; readConnections={4}"
                         + " maxBatch={5} watchQueueCapacity={6} pollInterval={7}", db.endpoint(),
                 published.revision(), published.compactRevision(), published.keys(), b.readConnections, b.maxBatch,
@@ -370,7 +380,9 @@ public final class JdbcStore implements Store {
         poller.stop();
         stopped.join();
         join(writerThread);
-        join(pollerThread);
+        if (pollerThread.isAlive()) {
+            join(pollerThread);
+        }
         published.failAll(new StoreException("datastore " + db.endpoint() + " was closed"));
         reads.close();
     }

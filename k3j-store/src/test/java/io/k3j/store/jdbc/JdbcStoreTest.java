@@ -127,4 +127,26 @@ abstract class JdbcStoreTest extends StoreConformanceTest {
             assertThat(store.range("", null, 0, 0).revision()).isGreaterThanOrEqualTo(b.modRevision());
         }
     }
+
+    @Test
+    @DisplayName("a server that missed history another compacted away rebuilds its key index and ends its watches")
+    void fellBehindCompaction() throws Exception {
+        try (JdbcStore behind = JdbcStore.builder(endpoint(database())).withoutPoller().open()) {
+            Recorder rec = new Recorder();
+            behind.watch("/", 0, rec);
+            KeyValue a = store.create("/a", b("1"));
+            store.delete("/a", a.modRevision());
+            store.create("/b", b("1"));
+            long r = store.currentRevision();
+            store.compact(r);
+            assertThat(behind.currentRevision()).isZero();
+
+            KeyValue c = behind.create("/c", b("1")); // its write transaction catches up first
+            assertThat(c.modRevision()).isEqualTo(r + 1);
+            assertThat(rec.awaitError()).isInstanceOf(CompactedException.class);
+            assertThat(behind.count("/")).isEqualTo(2);
+            assertThat(behind.create("/a", b("again")).createRevision()).isEqualTo(r + 2);
+            assertThat(keys(behind.range("/", null, 0, 0))).containsExactly("/a", "/b", "/c");
+        }
+    }
 }
