@@ -29,33 +29,78 @@ final class ReadPool implements AutoCloseable {
         this.permits = new Semaphore(size);
     }
 
-    /** Runs {@code work} in one read transaction; SQL failures become StoreExceptions saying {@code what} failed. */
+    /**
+     * Runs {@code work} in one read transaction; SQL failures become StoreExceptions saying {@code what} failed.
+     * Reads change nothing, so a read that failed on a pooled connection found dead (the database restarted)
+     * is run once more on a new one, and the other idle connections, likely dead as well, are dropped.
+     */
     <T> T read(String what, Work<T> work) {
         if (closed) {
             throw new StoreException(what + ": store is closed");
         }
         permits.acquireUninterruptibly();
-        Connection c = idle.poll();
-        boolean broken = false;
         try {
-            if (c == null) {
-                c = db.connect(Connection.TRANSACTION_REPEATABLE_READ);
+            Connection c = idle.poll();
+            if (c != null) {
+                try {
+                    return attempt(c, work);
+                } catch (SQLException e) {
+                    boolean dead = !alive(c);
+                    quietlyClose(c);
+                    if (!dead) {
+                        throw new StoreException(what + " in " + db.endpoint() + ": " + e.getMessage(), e);
+                    }
+                    Connection stale;
+                    while ((stale = idle.poll()) != null) {
+                        quietlyClose(stale);
+                    }
+                }
             }
+            Connection fresh = null;
             try {
-                return work.run(c);
+                fresh = db.connect(Connection.TRANSACTION_REPEATABLE_READ);
+                return attempt(fresh, work);
+            } catch (SQLException e) {
+                if (fresh != null) {
+                    quietlyClose(fresh);
+                }
+                throw new StoreException(what + " in " + db.endpoint() + ": " + e.getMessage(), e);
+            }
+        } finally {
+            permits.release();
+        }
+    }
+
+    /** Runs work on c and returns c to the pool; on an SQL failure leaves c to the caller and throws. */
+    private <T> T attempt(Connection c, Work<T> work) throws SQLException {
+        T result;
+        try {
+            try {
+                result = work.run(c);
             } finally {
                 c.rollback(); // ends the snapshot
             }
+        } catch (RuntimeException | Error e) {
+            release(c);
+            throw e;
+        }
+        release(c);
+        return result;
+    }
+
+    private void release(Connection c) {
+        if (closed || !idle.offer(c)) {
+            quietlyClose(c);
+        } else if (closed) {
+            close(); // close() ran while this one was being returned
+        }
+    }
+
+    private static boolean alive(Connection c) {
+        try {
+            return c.isValid(1);
         } catch (SQLException e) {
-            broken = true;
-            throw new StoreException(what + " in " + db.endpoint() + ": " + e.getMessage(), e);
-        } finally {
-            if (c != null && (broken || closed || !idle.offer(c))) {
-                quietlyClose(c);
-            } else if (closed) {
-                close(); // close() ran while this one was being returned
-            }
-            permits.release();
+            return false;
         }
     }
 

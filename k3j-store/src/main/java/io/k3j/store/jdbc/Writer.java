@@ -140,53 +140,74 @@ final class Writer implements Runnable {
         if (writes.isEmpty()) {
             return;
         }
-        Map<String, Pending> overlay = new HashMap<>();
-        List<Event> events = new ArrayList<>(writes.size());
-        Object[] results = new Object[writes.size()];
-        long revision;
-        try {
-            Connection c = connection();
-            Log.Meta meta = Log.meta(c, true);
-            published.catchUp(c, meta);
-            revision = meta.revision();
-            try (PreparedStatement insert = c.prepareStatement(Log.INSERT)) {
-                for (int i = 0; i < writes.size(); i++) {
-                    Object r = apply(c, insert, writes.get(i), revision, overlay, events);
-                    results[i] = r;
-                    if (!(r instanceof Throwable)) {
-                        revision++;
+        for (int attempt = 1; ; attempt++) {
+            Map<String, Pending> overlay = new HashMap<>();
+            List<Event> events = new ArrayList<>(writes.size());
+            Object[] results = new Object[writes.size()];
+            long revision;
+            boolean reused = conn != null;
+            boolean committing = false;
+            try {
+                Connection c = connection();
+                Log.Meta meta = Log.meta(c, true);
+                published.catchUp(c, meta);
+                revision = meta.revision();
+                try (PreparedStatement insert = c.prepareStatement(Log.INSERT)) {
+                    for (int i = 0; i < writes.size(); i++) {
+                        Object r = apply(c, insert, writes.get(i), revision, overlay, events);
+                        results[i] = r;
+                        if (!(r instanceof Throwable)) {
+                            revision++;
+                        }
+                    }
+                    if (!events.isEmpty()) {
+                        insert.executeBatch();
                     }
                 }
                 if (!events.isEmpty()) {
-                    insert.executeBatch();
-                }
-            }
-            if (!events.isEmpty()) {
-                setMeta(c, "revision", revision);
-                if (dialect == Dialect.POSTGRES) {
-                    // delivered at commit; wakes the other servers' pollers
-                    try (PreparedStatement n = c.prepareStatement("SELECT pg_notify('k3j_kv', ?)")) {
-                        n.setString(1, Long.toString(revision));
-                        n.executeQuery().close();
+                    setMeta(c, "revision", revision);
+                    if (dialect == Dialect.POSTGRES) {
+                        // delivered at commit; wakes the other servers' pollers
+                        try (PreparedStatement n = c.prepareStatement("SELECT pg_notify('k3j_kv', ?)")) {
+                            n.setString(1, Long.toString(revision));
+                            n.executeQuery().close();
+                        }
                     }
                 }
+                committing = true;
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                // A connection that died while idle (the database restarted, a proxy dropped it) fails the first
+                // statement. Nothing was committed before the commit was sent, so the batch may run once more
+                // on a new connection; a failed commit has an unknown outcome and is reported.
+                boolean retry = attempt == 1 && reused && !committing && e instanceof SQLException && !connectionAlive();
+                dropConnection();
+                if (retry) {
+                    continue;
+                }
+                StoreException failure = new StoreException(
+                        "writing " + writes.size() + " changes to " + db.endpoint() + ": " + e.getMessage(), e);
+                writes.forEach(op -> fail(op, failure));
+                writes.clear();
+                return;
             }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            dropConnection();
-            StoreException failure = new StoreException(
-                    "writing " + writes.size() + " changes to " + db.endpoint() + ": " + e.getMessage(), e);
-            writes.forEach(op -> fail(op, failure));
+            if (!events.isEmpty()) {
+                published.publish(events, revision);
+            }
+            for (int i = 0; i < writes.size(); i++) {
+                complete(writes.get(i), results[i]);
+            }
             writes.clear();
             return;
         }
-        if (!events.isEmpty()) {
-            published.publish(events, revision);
+    }
+
+    private boolean connectionAlive() {
+        try {
+            return conn != null && conn.isValid(2);
+        } catch (SQLException e) {
+            return false;
         }
-        for (int i = 0; i < writes.size(); i++) {
-            complete(writes.get(i), results[i]);
-        }
-        writes.clear();
     }
 
     /** Applies one write as revision {@code base + 1}; returns its result, or its precondition failure. */

@@ -34,6 +34,9 @@ abstract class JdbcStoreTest extends StoreConformanceTest {
     /** The endpoint of {@code database} on the test's server. */
     protected abstract String endpoint(String database);
 
+    /** Restarts the database server, cutting every connection. */
+    protected abstract void restartDatabase() throws Exception;
+
     protected String database() {
         return NAMES.computeIfAbsent(dir, d -> "k3j_test_" + DATABASES.incrementAndGet());
     }
@@ -147,6 +150,26 @@ abstract class JdbcStoreTest extends StoreConformanceTest {
             assertThat(behind.count("/")).isEqualTo(2);
             assertThat(behind.create("/a", b("again")).createRevision()).isEqualTo(r + 2);
             assertThat(keys(behind.range("/", null, 0, 0))).containsExactly("/a", "/b", "/c");
+        }
+    }
+
+    @Test
+    @DisplayName("a database restart: acknowledged writes are kept, and reads, writes and watches carry on")
+    void databaseRestart() throws Exception {
+        KeyValue a = store.create("/a", b("1"));
+        store.get("/a"); // leaves idle reading connections in the pool, to be cut by the restart
+        Recorder rec = new Recorder();
+        try (Watch w = store.watch("/", a.modRevision(), rec)) {
+            restartDatabase();
+            assertThat(s(store.get("/a").orElseThrow().value())).isEqualTo("1");
+            KeyValue a2 = store.update("/a", b("2"), a.modRevision());
+            assertThat(a2.modRevision()).isEqualTo(a.modRevision() + 1);
+            assertThat(describe(rec.takeOne().kv())).isEqualTo(describe(a2));
+            try (JdbcStore other = second()) {
+                assertThat(describe(other.get("/a").orElseThrow())).isEqualTo(describe(a2));
+                KeyValue b = other.create("/b", b("from other"));
+                assertThat(describe(rec.takeOne().kv())).isEqualTo(describe(b)); // found by the poller
+            }
         }
     }
 }

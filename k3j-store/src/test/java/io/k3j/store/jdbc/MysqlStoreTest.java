@@ -32,6 +32,11 @@ class MysqlStoreTest extends JdbcStoreTest {
     }
 
     @Override
+    protected void restartDatabase() throws Exception {
+        mariadb.restart();
+    }
+
+    @Override
     protected String endpoint(String database) {
         return mariadb.endpoint(database);
     }

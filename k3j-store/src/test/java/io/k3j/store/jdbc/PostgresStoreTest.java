@@ -32,6 +32,11 @@ class PostgresStoreTest extends JdbcStoreTest {
     }
 
     @Override
+    protected void restartDatabase() throws Exception {
+        pg.restart();
+    }
+
+    @Override
     protected String endpoint(String database) {
         return pg.endpoint(database);
     }

@@ -21,11 +21,17 @@ public final class MariaDb implements AutoCloseable {
     public static final String USER = "k3j";
     public static final String PASSWORD = "k3j-test-pw";
 
-    private final ServerProcess server;
+    private ServerProcess server;
+    private final ProcessBuilder command;
+    private final Path dir;
+    private final Path log;
     private final int port;
 
-    private MariaDb(ServerProcess server, int port) {
+    private MariaDb(ServerProcess server, ProcessBuilder command, Path dir, Path log, int port) {
         this.server = server;
+        this.command = command;
+        this.dir = dir;
+        this.log = log;
         this.port = port;
     }
 
@@ -56,7 +62,7 @@ public final class MariaDb implements AutoCloseable {
                     .directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("mariadbd.out").toFile()));
             ServerProcess server = new ServerProcess("mariadbd on port " + port, pb.start(), dir, log);
-            MariaDb db = new MariaDb(server, port);
+            MariaDb db = new MariaDb(server, pb, dir, log, port);
             try {
                 server.awaitReady(Duration.ofSeconds(60), () -> db.connect("").close());
             } catch (RuntimeException e) {
@@ -96,6 +102,16 @@ public final class MariaDb implements AutoCloseable {
             throw new SQLException("no connection");
         }
         return c;
+    }
+
+    /**
+     * Stops the server (SIGTERM: open connections are cut) and starts it again on the same data and port,
+     * returning once it accepts logins: what a database restart or failover looks like to its clients.
+     */
+    public void restart() throws IOException {
+        server.terminate("TERM");
+        server = new ServerProcess("mariadbd on port " + port, command.start(), dir, log);
+        server.awaitReady(Duration.ofSeconds(60), () -> connect("").close());
     }
 
     /** Normal shutdown (SIGTERM to mariadbd's PID), then deletes the data dir. */

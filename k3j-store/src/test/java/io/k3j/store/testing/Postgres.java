@@ -24,11 +24,17 @@ public final class Postgres implements AutoCloseable {
     /** -Dk3j.test.fsync=true runs the server with fsync, for throughput figures that mean something. */
     private static final boolean FSYNC = Boolean.getBoolean("k3j.test.fsync");
 
-    private final ServerProcess server;
+    private ServerProcess server;
+    private final ProcessBuilder command;
+    private final Path dir;
+    private final Path log;
     private final int port;
 
-    private Postgres(ServerProcess server, int port) {
+    private Postgres(ServerProcess server, ProcessBuilder command, Path dir, Path log, int port) {
         this.server = server;
+        this.command = command;
+        this.dir = dir;
+        this.log = log;
         this.port = port;
     }
 
@@ -57,9 +63,9 @@ public final class Postgres implements AutoCloseable {
                     // Tests create a database per test; without fsync that costs milliseconds instead of seconds.
                     // What a test checks (commit before acknowledge) does not depend on the disk.
                     "-c", "fsync=" + (FSYNC ? "on" : "off")))
-                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             ServerProcess server = new ServerProcess("postgres on port " + port, pb.start(), dir, log);
-            Postgres pg = new Postgres(server, port);
+            Postgres pg = new Postgres(server, pb, dir, log, port);
             try {
                 server.awaitReady(Duration.ofSeconds(60), () -> pg.connect("postgres").close());
             } catch (RuntimeException e) {
@@ -107,6 +113,16 @@ public final class Postgres implements AutoCloseable {
             throw new java.sql.SQLException("no connection");
         }
         return c;
+    }
+
+    /**
+     * Stops the server (fast shutdown: open connections are cut) and starts it again on the same data and port,
+     * returning once it accepts connections: what a database restart or failover looks like to its clients.
+     */
+    public void restart() throws IOException {
+        server.terminate("INT");
+        server = new ServerProcess("postgres on port " + port, command.start(), dir, log);
+        server.awaitReady(Duration.ofSeconds(60), () -> connect("postgres").close());
     }
 
     /** Fast shutdown (SIGINT to the postmaster's PID), then deletes the cluster's directory. */

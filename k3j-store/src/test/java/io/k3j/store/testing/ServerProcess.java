@@ -58,6 +58,15 @@ final class ServerProcess {
     /** Sends {@code signal} to the server's PID, waits for it to exit (SIGKILL after 30 s), deletes its dir. */
     void stop(String signal) {
         try {
+            terminate(signal);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** Sends {@code signal} to the server's PID and waits for it to exit (SIGKILL after 30 s); keeps its dir. */
+    void terminate(String signal) {
+        try {
             if (process.isAlive()) {
                 run(List.of("kill", "-" + signal, Long.toString(process.pid())));
                 if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -67,8 +76,6 @@ final class ServerProcess {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            deleteTree(dir);
         }
     }
 
