@@ -29,6 +29,7 @@ final class Poller implements Runnable {
     private final Published published;
     private final Duration interval;
     private volatile boolean stopped;
+    private boolean failing;
     private Connection listener;
 
     Poller(Database db, ReadPool reads, Published published, Duration interval) {
@@ -62,9 +63,17 @@ final class Poller implements Runnable {
             lastPoll = System.nanoTime();
             try {
                 poll();
+                if (failing) {
+                    failing = false;
+                    LOG.log(System.Logger.Level.INFO, "reading other servers' writes from " + db.endpoint()
+                            + " again");
+                }
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "polling " + db.endpoint() + " for other servers' writes: "
-                        + e.getMessage());
+                if (!failing) { // once per outage, not once per poll
+                    failing = true;
+                    LOG.log(System.Logger.Level.WARNING, "polling " + db.endpoint() + " for other servers' writes: "
+                            + e.getMessage());
+                }
                 LockSupport.parkNanos(interval.toNanos());
             }
         }
