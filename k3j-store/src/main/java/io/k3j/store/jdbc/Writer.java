@@ -166,13 +166,7 @@ final class Writer implements Runnable {
                 }
                 if (!events.isEmpty()) {
                     setMeta(c, "revision", revision);
-                    if (dialect == Dialect.POSTGRES) {
-                        // delivered at commit; wakes the other servers' pollers
-                        try (PreparedStatement n = c.prepareStatement("SELECT pg_notify('k3j_kv', ?)")) {
-                            n.setString(1, Long.toString(revision));
-                            n.executeQuery().close();
-                        }
-                    }
+                    notifyOthers(c, revision);
                 }
                 committing = true;
                 c.commit();
@@ -301,6 +295,16 @@ final class Writer implements Runnable {
         insert.addBatch();
     }
 
+    /** On PostgreSQL, a NOTIFY delivered at commit, which wakes the other servers' pollers at once. */
+    private void notifyOthers(Connection c, long revision) throws SQLException {
+        if (dialect == Dialect.POSTGRES) {
+            try (PreparedStatement n = c.prepareStatement("SELECT pg_notify('k3j_kv', ?)")) {
+                n.setString(1, Long.toString(revision));
+                n.executeQuery().close();
+            }
+        }
+    }
+
     private static void setMeta(Connection c, String name, long value) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE k3j_meta SET value = ? WHERE name = ?")) {
             ps.setLong(1, value);
@@ -342,6 +346,7 @@ final class Writer implements Runnable {
                 deletions.executeUpdate();
             }
             setMeta(c, "compact_revision", r);
+            notifyOthers(c, meta.revision());
             c.commit();
         } catch (SQLException | RuntimeException e) {
             dropConnection();
