@@ -59,6 +59,9 @@ class ExternalDatastoreApiTest {
             assertThat(list.path("items")).extracting(i -> i.path("metadata").path("name").asText()).containsExactly("one");
             String rv = list.path("metadata").path("resourceVersion").asText();
 
+            // A joining server shares the cluster's CA (k3s hands it over at join); with a CA of its own, its
+            // kube-root-ca.crt publisher and the first one's would rewrite each other's ConfigMaps forever.
+            copyTree(first.config().serverDir().resolve("tls"), dir.resolve("server-1").resolve("server").resolve("tls"));
             try (ControlPlane second = start(endpoint, dir.resolve("server-1"));
                  Watcher onFirst = a.watch(CONFIGMAPS + "?" + SELECTOR + "&watch=true&resourceVersion=" + rv);
                  Watcher onSecond = new Api(second).watch(CONFIGMAPS + "?" + SELECTOR + "&watch=true&resourceVersion=" + rv)) {
@@ -94,6 +97,19 @@ class ExternalDatastoreApiTest {
         ServerConfig d = ServerConfig.defaults(serverDir);
         return ControlPlane.start(new ServerConfig(serverDir, "127.0.0.1", 0, "", List.of(), null, "0600", null, endpoint,
                 d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
     }
 
     /** An HTTPS client of one server, authenticated as its admin. */
@@ -140,6 +156,10 @@ class ExternalDatastoreApiTest {
                     JsonNode e = Json.parse(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     if (e.path("type").asText().equals("BOOKMARK")) continue;
                     JsonNode o = e.path("object");
+                    if (e.path("type").asText().equals("ERROR")) {
+                        events.add("ERROR " + o.path("code").asText() + " " + o.path("message").asText());
+                        continue;
+                    }
                     events.add(e.path("type").asText() + " " + o.path("metadata").path("name").asText() + " "
                             + o.path("data").path("k").asText());
                 }
