@@ -59,27 +59,36 @@ class ExternalDatastoreApiTest {
             assertThat(list.path("items")).extracting(i -> i.path("metadata").path("name").asText()).containsExactly("one");
             String rv = list.path("metadata").path("resourceVersion").asText();
 
-            // A joining server shares the cluster's CA (k3s hands it over at join); with a CA of its own, its
-            // kube-root-ca.crt publisher and the first one's would rewrite each other's ConfigMaps forever.
+            // a second server of the same cluster has the same CA (k3s hands it over at join)
             copyTree(first.config().serverDir().resolve("tls"), dir.resolve("server-1").resolve("server").resolve("tls"));
-            try (ControlPlane second = start(endpoint, dir.resolve("server-1"));
-                 Watcher onFirst = a.watch(CONFIGMAPS + "?" + SELECTOR + "&watch=true&resourceVersion=" + rv);
-                 Watcher onSecond = new Api(second).watch(CONFIGMAPS + "?" + SELECTOR + "&watch=true&resourceVersion=" + rv)) {
-                // the second server's list already has what the first wrote
-                assertThat(new Api(second).call("GET", CONFIGMAPS + "?" + SELECTOR, null).path("items"))
-                        .extracting(i -> i.path("metadata").path("name").asText()).containsExactly("one");
-                a.call("POST", CONFIGMAPS, configMap("two", "2"));
-                JsonNode changed = a.call("GET", CONFIGMAPS + "/one", null);
-                ((com.fasterxml.jackson.databind.node.ObjectNode) changed.path("data")).put("k", "changed");
-                a.call("PUT", CONFIGMAPS + "/one", Json.string(changed));
-                new Api(second).call("DELETE", CONFIGMAPS + "/two", null);
-
-                for (Watcher w : List.of(onFirst, onSecond)) {
-                    assertThat(w.next()).isEqualTo("ADDED two 2");
-                    assertThat(w.next()).isEqualTo("MODIFIED one changed");
-                    assertThat(w.next()).isEqualTo("DELETED two 2");
+            try (ControlPlane second = start(endpoint, dir.resolve("server-1"))) {
+                Api b = new Api(second);
+                // the second server's list already has what the first wrote; a client watches from the
+                // resourceVersion of a list it got from the same server (a fresh server's watch cache starts at
+                // its own start, and answers an older resourceVersion with 410 Gone, as kube-apiserver does)
+                JsonNode list2 = b.call("GET", CONFIGMAPS + "?" + SELECTOR, null);
+                assertThat(list2.path("items")).extracting(i -> i.path("metadata").path("name").asText()).containsExactly("one");
+                String rv2 = list2.path("metadata").path("resourceVersion").asText();
+                try (Watcher onFirst = a.watch(CONFIGMAPS + "?" + SELECTOR + "&watch=true&resourceVersion=" + rv);
+                     Watcher onSecond = b.watch(CONFIGMAPS + "?" + SELECTOR + "&watch=true&resourceVersion=" + rv2)) {
+                    writeAndWatch(a, b, onFirst, onSecond);
                 }
             }
+        }
+    }
+
+    /** Writes through both servers; each server's watch sees every change, in order. */
+    private static void writeAndWatch(Api a, Api b, Watcher onFirst, Watcher onSecond) throws Exception {
+        a.call("POST", CONFIGMAPS, configMap("two", "2"));
+        JsonNode changed = a.call("GET", CONFIGMAPS + "/one", null);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) changed.path("data")).put("k", "changed");
+        a.call("PUT", CONFIGMAPS + "/one", Json.string(changed));
+        b.call("DELETE", CONFIGMAPS + "/two", null);
+
+        for (Watcher w : List.of(onFirst, onSecond)) {
+            assertThat(w.next()).isEqualTo("ADDED two 2");
+            assertThat(w.next()).isEqualTo("MODIFIED one changed");
+            assertThat(w.next()).isEqualTo("DELETED two 2");
         }
     }
 
