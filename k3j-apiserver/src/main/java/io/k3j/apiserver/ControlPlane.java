@@ -38,6 +38,7 @@ import io.k3j.apiserver.system.KubernetesEndpoints;
 import io.k3j.apiserver.system.NamespaceController;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.Store;
+import io.k3j.store.jdbc.JdbcStore;
 import io.k3j.store.memory.MemoryStore;
 import io.k3j.store.sqlite.SqliteStore;
 import java.io.IOException;
@@ -145,9 +146,12 @@ public final class ControlPlane implements AutoCloseable {
             store = SqliteStore.open(db);
         } else if (endpoint.equals("memory://")) {
             store = new MemoryStore();
+        } else if (JdbcStore.accepts(endpoint)) {
+            store = JdbcStore.open(endpoint);
         } else {
             throw new IllegalArgumentException("unsupported --datastore-endpoint \"" + endpoint
-                    + "\": use sqlite://PATH, memory:// or leave it empty for the embedded SQLite datastore");
+                    + "\": use sqlite://PATH, memory://, postgres://USER:PASSWORD@HOST:PORT/DATABASE,"
+                    + " mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE or leave it empty for the embedded SQLite datastore");
         }
         closeables.add(store);
     }

@@ -50,7 +50,8 @@ final class ServerCommand implements Callable<Integer> {
     String token;
 
     @Option(names = "--datastore-endpoint", paramLabel = "URL", defaultValue = "${env:K3J_DATASTORE_ENDPOINT}",
-            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway)")
+            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway), "
+                    + "postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable, mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE")
     String datastoreEndpoint;
 
     @Option(names = "--cluster-cidr", paramLabel = "CIDR", defaultValue = "10.42.0.0/16", description = "IPv4 network CIDR to use for pod IPs (default: ${DEFAULT-VALUE})")
