@@ -137,9 +137,10 @@ final class GrpcClient implements AutoCloseable {
      * Opens a stream to {@code method}; messages are sent with {@link Call#send}.
      *
      * @param timeoutMillis the call's deadline, told to the server; 0 for none (a watch)
+     * @param metadata      extra request headers (gRPC metadata), as name, value, name, value...
      * @throws GrpcException UNAVAILABLE when no endpoint can be reached
      */
-    Call stream(String method, long timeoutMillis, StreamListener listener) {
+    Call stream(String method, long timeoutMillis, StreamListener listener, String... metadata) {
         Channel parent;
         URI endpoint;
         synchronized (lock) {
@@ -160,6 +161,7 @@ final class GrpcClient implements AutoCloseable {
                 .add("te", "trailers")
                 .add("user-agent", "k3j-etcd");
         if (timeoutMillis > 0) headers.add("grpc-timeout", timeoutMillis + "m");
+        for (int i = 0; i + 1 < metadata.length; i += 2) headers.add(metadata[i], metadata[i + 1]);
         ch.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
         return new Call(ch, handler, endpoint);
     }
