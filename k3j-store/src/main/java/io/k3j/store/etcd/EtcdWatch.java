@@ -174,7 +174,11 @@ final class EtcdWatch implements Watch {
             try {
                 s.created.get(EtcdStore.CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
                 return; // later breaks resume again from the stream's own onClose
-            } catch (ExecutionException | TimeoutException e) {
+            } catch (TimeoutException e) {
+                // the member took the stream but does not answer (hung): try another one
+                GrpcClient.Call c = call;
+                if (c != null) client.failover(c.endpoint);
+            } catch (ExecutionException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "etcd watch of " + describe() + ": resume failed: " + e);
             } catch (InterruptedException e) {
                 return;
