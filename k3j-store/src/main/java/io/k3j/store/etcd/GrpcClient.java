@@ -41,6 +41,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLEngine;
@@ -154,13 +155,18 @@ final class GrpcClient implements AutoCloseable {
             endpoint = connectedTo;
         }
         CallHandler handler = new CallHandler(method, endpoint, listener);
-        Future<Http2StreamChannel> open = new Http2StreamChannelBootstrap(parent).handler(handler).open();
-        if (!open.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !open.isSuccess()) {
-            // e.g. the server sent GOAWAY while shutting down: drop the connection so the next call dials again
-            parent.close();
-            throw new GrpcException(method, GrpcException.UNAVAILABLE, "cannot open a stream to " + endpoint + ": " + open.cause(), open.cause());
+        Http2StreamChannel ch;
+        try {
+            Future<Http2StreamChannel> open = new Http2StreamChannelBootstrap(parent).handler(handler).open();
+            if (!open.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !open.isSuccess()) {
+                // e.g. the server sent GOAWAY while shutting down: drop the connection so the next call dials again
+                parent.close();
+                throw new GrpcException(method, GrpcException.UNAVAILABLE, "cannot open a stream to " + endpoint + ": " + open.cause(), open.cause());
+            }
+            ch = open.getNow();
+        } catch (RejectedExecutionException e) {
+            throw new GrpcException(method, GrpcException.CANCELLED, "client closed");
         }
-        Http2StreamChannel ch = open.getNow();
         Http2Headers headers = new DefaultHttp2Headers()
                 .method("POST").scheme(endpoint.getScheme()).authority(endpoint.getHost() + ":" + endpoint.getPort()).path(method)
                 .add("content-type", "application/grpc")
@@ -190,15 +196,24 @@ final class GrpcClient implements AutoCloseable {
             body.writeByte(0).writeInt(message.length).writeBytes(message);
             ch.writeAndFlush(new DefaultHttp2DataFrame(body, last)).addListener(f -> {
                 if (!f.isSuccess()) {
-                    ch.eventLoop().execute(() -> handler.close(new GrpcException(handler.method, GrpcException.UNAVAILABLE,
+                    onLoop(() -> handler.close(new GrpcException(handler.method, GrpcException.UNAVAILABLE,
                             "cannot send to " + endpoint + ": " + f.cause(), f.cause())));
                 }
             });
         }
 
+        /** Runs {@code task} on the stream's event loop; here when the loop is gone (the client closed), as nothing else runs there. */
+        private void onLoop(Runnable task) {
+            try {
+                ch.eventLoop().execute(task);
+            } catch (RejectedExecutionException e) {
+                task.run();
+            }
+        }
+
         /** Resets the stream (RST_STREAM CANCEL); the listener's onClose gets CANCELLED unless it already ended. */
         void cancel() {
-            ch.eventLoop().execute(() -> {
+            onLoop(() -> {
                 handler.close(new GrpcException(handler.method, GrpcException.CANCELLED, "cancelled by the client"));
                 ch.close();
             });
