@@ -39,6 +39,8 @@ import io.k3j.apiserver.system.NamespaceController;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.Store;
 import io.k3j.store.jdbc.JdbcStore;
+import io.k3j.store.etcd.EtcdStore;
+import io.k3j.store.etcd.EtcdTls;
 import io.k3j.store.memory.MemoryStore;
 import io.k3j.store.sqlite.SqliteStore;
 import java.io.IOException;
@@ -148,10 +150,15 @@ public final class ControlPlane implements AutoCloseable {
             store = new MemoryStore();
         } else if (JdbcStore.accepts(endpoint)) {
             store = JdbcStore.open(endpoint);
+        } else if (endpoint.startsWith("http://") || endpoint.startsWith("https://")) {
+            EtcdTls tls = config.datastoreCaFile() == null && config.datastoreCertFile() == null ? null
+                    : new EtcdTls(config.datastoreCaFile(), config.datastoreCertFile(), config.datastoreKeyFile());
+            store = EtcdStore.open(EtcdStore.parseEndpoints(endpoint), tls);
         } else {
             throw new IllegalArgumentException("unsupported --datastore-endpoint \"" + endpoint
                     + "\": use sqlite://PATH, memory://, postgres://USER:PASSWORD@HOST:PORT/DATABASE,"
-                    + " mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE or leave it empty for the embedded SQLite datastore");
+                    + " mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE, http(s)://HOST:2379[,...] for etcd,"
+                    + " or leave it empty for the embedded SQLite datastore");
         }
         closeables.add(store);
     }

@@ -16,7 +16,10 @@ import java.util.Objects;
  * @param writeKubeconfigMode {@code --write-kubeconfig-mode}, e.g. "0600"
  * @param token               {@code --token}; null to generate one on first start
  * @param datastoreEndpoint   {@code --datastore-endpoint}; "" for embedded SQLite, {@code memory://} for a
- *                            throwaway in-memory store
+ *                            throwaway in-memory store, {@code http(s)://HOST:2379,...} for an external etcd
+ * @param datastoreCaFile     {@code --datastore-cafile}: CA bundle the datastore's server certificate must chain to; may be null
+ * @param datastoreCertFile   {@code --datastore-certfile}: client certificate for the datastore; may be null
+ * @param datastoreKeyFile    {@code --datastore-keyfile}: its key; may be null
  */
 public record ServerConfig(
         Path dataDir,
@@ -33,7 +36,10 @@ public record ServerConfig(
         String clusterDns,
         String clusterDomain,
         String nodeName,
-        List<String> nodeIps) {
+        List<String> nodeIps,
+        Path datastoreCaFile,
+        Path datastoreCertFile,
+        Path datastoreKeyFile) {
 
     public ServerConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -42,6 +48,15 @@ public record ServerConfig(
         if (httpsPort < 0 || httpsPort > 65535) {
             throw new IllegalArgumentException("https-listen-port : " + httpsPort + " (expected: 0-65535)");
         }
+    }
+
+    /** Without datastore TLS files. */
+    public ServerConfig(Path dataDir, String bindAddress, int httpsPort, String advertiseAddress, List<String> tlsSans,
+                        Path writeKubeconfig, String writeKubeconfigMode, String token, String datastoreEndpoint,
+                        String clusterCidr, String serviceCidr, String clusterDns, String clusterDomain, String nodeName,
+                        List<String> nodeIps) {
+        this(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, null, null, null);
     }
 
     public Path serverDir() {
@@ -56,16 +71,25 @@ public record ServerConfig(
 
     public ServerConfig withPort(int port) {
         return new ServerConfig(dataDir, bindAddress, port, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile);
     }
 
     public ServerConfig withKubeconfig(Path file) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, file, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile);
     }
 
     public ServerConfig withDatastore(String endpoint) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile);
+    }
+
+    /** With {@code --datastore-cafile/--datastore-certfile/--datastore-keyfile}; each may be null. */
+    public ServerConfig withDatastoreTls(Path caFile, Path certFile, Path keyFile) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, caFile, certFile, keyFile);
     }
 }
