@@ -35,8 +35,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Proxies the requests of one client connection (HTTP/1.1) or one stream (HTTP/2, behind
- * {@code Http2StreamFrameToHttpObjectCodec}) to the endpoints the routing table picks, one exchange at a time:
+ * Proxies the requests of one HTTP/2 stream (behind {@code Http2StreamFrameToHttpObjectCodec}) to the endpoints the
+ * routing table picks, as decoded messages; HTTP/1.x client connections go through the cheaper {@link Http1Proxy}
+ * instead (this class still handles an HTTP/1.1 connection behind {@code HttpServerCodec} the same way):
  *
  * <pre>
  *  client ─ [TLS] ─ HttpServerCodec | h2 stream codec ─ ClientHandler ⇄ UpstreamHandler ─ HttpClientCodec ─ endpoint
