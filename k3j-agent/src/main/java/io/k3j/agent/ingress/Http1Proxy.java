@@ -626,9 +626,11 @@ final class Http1Proxy extends ChannelInboundHandlerAdapter implements UpstreamO
 
     /** Unbinds the upstream connection of this exchange and closes it (it is in an unknown state). */
     private void dropUpstream() {
-        upstream.pipeline().get(UpstreamHandler.class).owner(null);
-        upstream.close();
-        upstream = null;
+        if (upstream != null) { // null when the endpoint's close is what brought us here
+            upstream.pipeline().get(UpstreamHandler.class).owner(null);
+            upstream.close();
+            upstream = null;
+        }
         if (upIn != null) {
             upIn.release();
             upIn = null;
