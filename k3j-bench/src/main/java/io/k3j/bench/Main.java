@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "cluster", "all");
 
     private Main() {
     }
@@ -108,6 +108,9 @@ public final class Main {
         if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
             IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
                     intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
+        }
+        if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
+            ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
