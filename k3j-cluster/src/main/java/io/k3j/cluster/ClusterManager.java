@@ -201,7 +201,6 @@ public final class ClusterManager {
         requireNonNull(spec, "spec");
         checkName(spec.name());
         if (spec.servers() < 1) throw new IllegalArgumentException("servers : " + spec.servers() + " (expected: at least 1)");
-        if (spec.servers() > 1) throw new IllegalArgumentException("servers : " + spec.servers() + " (more than one server needs HA, not supported yet: use 1)");
         if (spec.agents() < 0) throw new IllegalArgumentException("agents : " + spec.agents() + " (expected: 0 or more)");
         for (VolumeMount v : spec.volumes()) {
             if (!Files.exists(v.source())) throw new IllegalArgumentException("volume source " + v.source() + " does not exist: create it or fix -v");
@@ -237,7 +236,7 @@ public final class ClusterManager {
     private ClusterState.NodeState plan(ClusterSpec spec, ClusterState s, NodeRole role, int index, String suffix) {
         NodeRef ref = new NodeRef(role, index);
         String name = "k3j-" + spec.name() + "-" + suffix;
-        List<String> args = new ArrayList<>();
+        List<String> args = new ArrayList<>(haArgs(s, role, index, spec.servers() > 1));
         for (NodeSetting a : spec.args()) if (selects(a.filters(), ref)) args.add(a.value());
         for (NodeSetting l : spec.nodeLabels()) if (selects(l.filters(), ref)) args.addAll(List.of("--node-label", l.value()));
         Map<String, String> env = new LinkedHashMap<>();
@@ -252,6 +251,20 @@ public final class ClusterManager {
             if (selects(v.filters(), ref)) binds.add(new ClusterState.Bind(v.source().toAbsolutePath().normalize().toString(), v.destination().toString(), v.readOnly()));
         }
         return new ClusterState.NodeState(name, role, index, nextIp(s), "k3jv" + sha(name).substring(0, 8), args, env, binds);
+    }
+
+    /**
+     * As k3d: several servers make an HA cluster on embedded etcd, server-0 starting it ({@code --cluster-init}) and
+     * every other server joining server-0. Kept in the node's stored arguments, so a restart keeps the roles.
+     */
+    private static List<String> haArgs(ClusterState s, NodeRole role, int index, boolean ha) {
+        if (role != NodeRole.SERVER || !ha) return List.of();
+        if (index == 0) return List.of("--cluster-init");
+        return List.of("--server", "https://" + s.firstServer().ip() + ":6443");
+    }
+
+    private static boolean isHa(ClusterState s) {
+        return s.firstServer().args().contains("--cluster-init");
     }
 
     private static boolean selects(List<NodeFilter> filters, NodeRef ref) {
@@ -543,18 +556,21 @@ public final class ClusterManager {
     public List<ClusterState.NodeState> createNodes(String cluster, String name, NodeRole role, int replicas, boolean wait, Duration timeout) {
         t0 = System.nanoTime();
         checkName(name);
-        if (role != NodeRole.AGENT) throw new IllegalArgumentException("role : " + role.word() + " (only agents can be added until HA lands)");
         if (replicas < 1) throw new IllegalArgumentException("replicas : " + replicas + " (expected: at least 1)");
         long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
         List<ClusterState.NodeState> added = new ArrayList<>();
         ClusterState state = store.locked(() -> {
             ClusterState s = require(cluster);
+            if (role == NodeRole.SERVER && !isHa(s)) {
+                throw new IllegalArgumentException("cluster " + cluster + " has a single server on SQLite: servers can only be added to an HA cluster"
+                        + " (create it with --servers 3, or with --k3s-arg '--cluster-init@server:0')");
+            }
             for (int i = 0; i < replicas; i++) {
                 String nodeName = "k3j-" + name + "-" + i;
                 if (store.list().stream().anyMatch(c -> c.node(nodeName) != null)) throw new IllegalArgumentException("node " + nodeName + " already exists");
                 int index = (int) s.nodes().stream().filter(n -> n.role() == role).mapToInt(ClusterState.NodeState::index).map(x -> x + 1).max().orElse(0);
                 ClusterState.NodeState n = new ClusterState.NodeState(nodeName, role, index, nextIp(s), "k3jv" + sha(nodeName).substring(0, 8),
-                        List.of(), Map.of(), List.of());
+                        haArgs(s, role, Math.max(index, 1), role == NodeRole.SERVER), Map.of(), List.of());
                 s = s.withNode(n);
                 added.add(n);
             }

@@ -158,11 +158,11 @@ final class NodeProcess {
     }
 
     /**
-     * The token a node joins with: for agents the first server's full {@code K10<ca hash>::...} token once it wrote
-     * one (so the agent verifies the server's CA), else the cluster's bare token.
+     * The token a node joins with: for agents and joining servers the first server's full {@code K10<ca hash>::...}
+     * token once it wrote one (so the node verifies the server's CA), else the cluster's bare token.
      */
     private String joinToken() {
-        if (node.role() == NodeRole.AGENT) {
+        if (!node.name().equals(cluster.firstServer().name())) {
             Path f = store.nodeDir(cluster.name(), cluster.firstServer().name()).resolve("data/server/token");
             try {
                 if (Files.isRegularFile(f)) return Files.readString(f).strip();
