@@ -1,5 +1,6 @@
 package io.k3j.apiserver;
 
+import io.k3j.apiserver.etcd.EtcdOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -17,6 +18,7 @@ import java.util.Objects;
  * @param token               {@code --token}; null to generate one on first start
  * @param datastoreEndpoint   {@code --datastore-endpoint}; "" for embedded SQLite, {@code memory://} for a
  *                            throwaway in-memory store
+ * @param etcd                {@code --cluster-init}, {@code --server} and the other embedded-etcd flags
  */
 public record ServerConfig(
         Path dataDir,
@@ -33,15 +35,26 @@ public record ServerConfig(
         String clusterDns,
         String clusterDomain,
         String nodeName,
-        List<String> nodeIps) {
+        List<String> nodeIps,
+        EtcdOptions etcd) {
 
     public ServerConfig {
         Objects.requireNonNull(dataDir, "dataDir");
+        if (etcd == null) etcd = EtcdOptions.defaults();
         tlsSans = List.copyOf(tlsSans);
         nodeIps = List.copyOf(nodeIps);
         if (httpsPort < 0 || httpsPort > 65535) {
             throw new IllegalArgumentException("https-listen-port : " + httpsPort + " (expected: 0-65535)");
         }
+    }
+
+    /** Without embedded etcd (the record as it was before {@code etcd} was added). */
+    public ServerConfig(Path dataDir, String bindAddress, int httpsPort, String advertiseAddress, List<String> tlsSans,
+                        Path writeKubeconfig, String writeKubeconfigMode, String token, String datastoreEndpoint,
+                        String clusterCidr, String serviceCidr, String clusterDns, String clusterDomain, String nodeName,
+                        List<String> nodeIps) {
+        this(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, EtcdOptions.defaults());
     }
 
     public Path serverDir() {
@@ -56,16 +69,26 @@ public record ServerConfig(
 
     public ServerConfig withPort(int port) {
         return new ServerConfig(dataDir, bindAddress, port, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
     }
 
     public ServerConfig withKubeconfig(Path file) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, file, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+    }
+
+    public ServerConfig withEtcd(EtcdOptions etcd) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+    }
+
+    public ServerConfig withToken(String token) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
     }
 
     public ServerConfig withDatastore(String endpoint) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps);
+                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
     }
 }
