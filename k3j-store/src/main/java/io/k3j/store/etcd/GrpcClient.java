@@ -1,0 +1,413 @@
+package io.k3j.store.etcd;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * A small gRPC client over one HTTP/2 connection (TLS with ALPN "h2" for https endpoints, h2c with prior
+ * knowledge for http ones) to one of several endpoints, with failover: when the connection is gone, the next
+ * call connects again, starting with the endpoint that worked last and moving on to the others. Each call is one
+ * HTTP/2 stream carrying 5-byte-prefixed protobuf messages, ended by trailers with {@code grpc-status}.
+ *
+ * <p>One event-loop thread serves every stream; listeners run on it and must not block.
+ */
+final class GrpcClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(GrpcClient.class.getName());
+
+    /** etcd sends at most its --max-request-bytes per request, but a range answer can be far larger. */
+    private static final int MAX_MESSAGE = 1 << 30;
+    private static final int CONNECT_TIMEOUT_MILLIS = 3_000;
+
+    /** Receives one stream's messages and its end, on the event loop. */
+    interface StreamListener {
+        void onMessage(byte[] message);
+
+        /** The stream ended: {@code error} is null when the server ended it with status OK. Called once. */
+        void onClose(GrpcException error);
+    }
+
+    private final List<URI> endpoints;
+    private final SslContext ssl;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Object lock = new Object();
+    private Channel channel;
+    private int preferred;
+    private URI connectedTo;
+    private volatile boolean closed;
+
+    GrpcClient(List<URI> endpoints, SslContext ssl) {
+        if (endpoints.isEmpty()) throw new IllegalArgumentException("no etcd endpoint");
+        this.endpoints = List.copyOf(endpoints);
+        this.ssl = ssl;
+    }
+
+    List<URI> endpoints() {
+        return endpoints;
+    }
+
+    /** The endpoint of the open connection, or null. */
+    URI connectedEndpoint() {
+        synchronized (lock) {
+            return channel != null && channel.isActive() ? connectedTo : null;
+        }
+    }
+
+    /**
+     * Sends one request and waits for the one answer.
+     *
+     * @throws GrpcException with the server's status, UNAVAILABLE when no endpoint answers, DEADLINE_EXCEEDED
+     */
+    byte[] unary(String method, byte[] request, long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        Call call = stream(method, timeoutMillis, new StreamListener() {
+            private byte[] answer;
+
+            @Override
+            public void onMessage(byte[] message) {
+                answer = message;
+            }
+
+            @Override
+            public void onClose(GrpcException error) {
+                if (error != null) result.completeExceptionally(error);
+                else if (answer == null) result.completeExceptionally(new GrpcException(method, GrpcException.INTERNAL, "answer without a message"));
+                else result.complete(answer);
+            }
+        });
+        call.send(request, true);
+        try {
+            return result.get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel();
+            throw new GrpcException(method, GrpcException.DEADLINE_EXCEEDED, "no answer within " + timeoutMillis + " ms from " + call.endpoint);
+        } catch (InterruptedException e) {
+            call.cancel();
+            Thread.currentThread().interrupt();
+            throw new GrpcException(method, GrpcException.CANCELLED, "interrupted");
+        } catch (ExecutionException e) {
+            GrpcException g = (GrpcException) e.getCause();
+            // again on the caller's thread, so that its stack shows which call failed
+            throw new GrpcException(g.method(), g.code(), g.description(), g);
+        }
+    }
+
+    /**
+     * Opens a stream to {@code method}; messages are sent with {@link Call#send}.
+     *
+     * @param timeoutMillis the call's deadline, told to the server; 0 for none (a watch)
+     * @throws GrpcException UNAVAILABLE when no endpoint can be reached
+     */
+    Call stream(String method, long timeoutMillis, StreamListener listener) {
+        Channel parent;
+        URI endpoint;
+        synchronized (lock) {
+            parent = connection(method);
+            endpoint = connectedTo;
+        }
+        CallHandler handler = new CallHandler(method, listener);
+        Future<Http2StreamChannel> open = new Http2StreamChannelBootstrap(parent).handler(handler).open();
+        if (!open.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !open.isSuccess()) {
+            // e.g. the server sent GOAWAY while shutting down: drop the connection so the next call dials again
+            parent.close();
+            throw new GrpcException(method, GrpcException.UNAVAILABLE, "cannot open a stream to " + endpoint + ": " + open.cause(), open.cause());
+        }
+        Http2StreamChannel ch = open.getNow();
+        Http2Headers headers = new DefaultHttp2Headers()
+                .method("POST").scheme(endpoint.getScheme()).authority(endpoint.getHost() + ":" + endpoint.getPort()).path(method)
+                .add("content-type", "application/grpc")
+                .add("te", "trailers")
+                .add("user-agent", "k3j-etcd");
+        if (timeoutMillis > 0) headers.add("grpc-timeout", timeoutMillis + "m");
+        ch.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
+        return new Call(ch, handler, endpoint);
+    }
+
+    /** One open stream. */
+    static final class Call {
+        private final Http2StreamChannel ch;
+        private final CallHandler handler;
+        final URI endpoint;
+
+        private Call(Http2StreamChannel ch, CallHandler handler, URI endpoint) {
+            this.ch = ch;
+            this.handler = handler;
+            this.endpoint = endpoint;
+        }
+
+        /** Sends one message; {@code last} half-closes the stream. */
+        void send(byte[] message, boolean last) {
+            ByteBuf body = ch.alloc().buffer(5 + message.length);
+            body.writeByte(0).writeInt(message.length).writeBytes(message);
+            ch.writeAndFlush(new DefaultHttp2DataFrame(body, last)).addListener(f -> {
+                if (!f.isSuccess()) {
+                    ch.eventLoop().execute(() -> handler.close(new GrpcException(handler.method, GrpcException.UNAVAILABLE,
+                            "cannot send to " + endpoint + ": " + f.cause(), f.cause())));
+                }
+            });
+        }
+
+        /** Resets the stream (RST_STREAM CANCEL); the listener's onClose gets CANCELLED unless it already ended. */
+        void cancel() {
+            ch.eventLoop().execute(() -> {
+                handler.close(new GrpcException(handler.method, GrpcException.CANCELLED, "cancelled by the client"));
+                ch.close();
+            });
+        }
+    }
+
+    /** Must hold {@link #lock}. */
+    private Channel connection(String method) {
+        if (closed) throw new GrpcException(method, GrpcException.CANCELLED, "client closed");
+        if (channel != null && channel.isActive()) return channel;
+        if (channel != null) channel.close();
+        channel = null;
+        StringBuilder failures = new StringBuilder();
+        for (int i = 0; i < endpoints.size(); i++) {
+            int index = (preferred + i) % endpoints.size();
+            URI uri = endpoints.get(index);
+            try {
+                channel = connect(uri);
+                connectedTo = uri;
+                if (index != preferred) LOG.log(System.Logger.Level.INFO, "etcd: connected to " + uri + " (failover)");
+                preferred = index;
+                return channel;
+            } catch (RuntimeException e) {
+                failures.append(failures.isEmpty() ? "" : "; ").append(uri).append(": ").append(e.getMessage());
+            }
+        }
+        throw new GrpcException(method, GrpcException.UNAVAILABLE, "no etcd endpoint reachable (" + failures + ")");
+    }
+
+    /** Drops the connection and prefers the next endpoint: the member it talked to can't serve (no leader, hung). */
+    void failover(URI from) {
+        synchronized (lock) {
+            if (endpoints.size() < 2 || channel == null || !from.equals(connectedTo)) return;
+            LOG.log(System.Logger.Level.INFO, "etcd: leaving " + from + " for the next endpoint");
+            channel.close();
+            channel = null;
+            preferred = (preferred + 1) % endpoints.size();
+        }
+    }
+
+    private Channel connect(URI uri) {
+        boolean tls = "https".equals(uri.getScheme());
+        if (tls && ssl == null) throw new IllegalStateException("https endpoint but no TLS configuration");
+        ChannelFuture connect = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (tls) {
+                            SslHandler h = ssl.newHandler(ch.alloc(), uri.getHost(), uri.getPort());
+                            SSLEngine engine = h.engine();
+                            SSLParameters params = engine.getSSLParameters();
+                            params.setEndpointIdentificationAlgorithm("HTTPS"); // the server's certificate must name the host
+                            engine.setSSLParameters(params);
+                            ch.pipeline().addLast(h);
+                        }
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+                                .initialSettings(Http2Settings.defaultSettings().initialWindowSize(1 << 20).maxHeaderListSize(64 << 10))
+                                .build());
+                        ch.pipeline().addLast(new Http2MultiplexHandler(new SimpleChannelInboundHandler<Object>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+                                // servers never push streams to a gRPC client
+                            }
+                        }));
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                // reset by peer, bad TLS: the streams fail UNAVAILABLE, the next call reconnects
+                                ctx.close();
+                            }
+                        });
+                    }
+                })
+                .connect(uri.getHost(), uri.getPort());
+        if (!connect.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS + 500) || !connect.isSuccess()) {
+            connect.channel().close();
+            Throwable cause = connect.cause();
+            throw new IllegalStateException(cause == null ? "connect timeout" : String.valueOf(cause.getMessage()), cause);
+        }
+        Channel ch = connect.channel();
+        if (tls) {
+            SslHandler h = ch.pipeline().get(SslHandler.class);
+            Future<Channel> handshake = h.handshakeFuture();
+            if (!handshake.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !handshake.isSuccess()) {
+                ch.close();
+                Throwable cause = handshake.cause();
+                throw new IllegalStateException("TLS handshake failed: " + (cause == null ? "timeout" : cause.getMessage()), cause);
+            }
+            if (!ApplicationProtocolNames.HTTP_2.equals(h.applicationProtocol())) {
+                ch.close();
+                throw new IllegalStateException("the server did not agree to HTTP/2 (ALPN " + h.applicationProtocol() + ")");
+            }
+        }
+        return ch;
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            if (channel != null) channel.close().awaitUninterruptibly(1000);
+            channel = null;
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2000);
+    }
+
+    /** Turns one stream's frames into messages and its trailers into the listener's onClose; on the event loop. */
+    private static final class CallHandler extends SimpleChannelInboundHandler<Object> {
+        private final String method;
+        private final StreamListener listener;
+        private ByteBuf pending;
+        private boolean headersSeen;
+        private boolean done;
+
+        CallHandler(String method, StreamListener listener) {
+            this.method = method;
+            this.listener = listener;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+            if (done) return;
+            if (msg instanceof Http2HeadersFrame frame) {
+                Http2Headers h = frame.headers();
+                if (!headersSeen) {
+                    headersSeen = true;
+                    CharSequence status = h.status();
+                    if (status != null && !"200".contentEquals(status)) {
+                        close(new GrpcException(method, GrpcException.UNAVAILABLE, "HTTP status " + status));
+                        ctx.close();
+                        return;
+                    }
+                }
+                if (frame.isEndStream()) trailers(h);
+            } else if (msg instanceof Http2DataFrame frame) {
+                ByteBuf content = frame.content();
+                if (content.isReadable()) {
+                    if (pending == null) pending = ctx.alloc().heapBuffer(content.readableBytes());
+                    pending.writeBytes(content);
+                    deliver(ctx);
+                }
+                if (frame.isEndStream() && !done) {
+                    close(new GrpcException(method, GrpcException.INTERNAL, "stream ended without trailers"));
+                }
+            } else if (msg instanceof Http2ResetFrame reset) {
+                close(new GrpcException(method, GrpcException.UNAVAILABLE, "stream reset by the server (HTTP/2 error " + reset.errorCode() + ")"));
+            }
+        }
+
+        private void deliver(ChannelHandlerContext ctx) {
+            while (!done && pending.readableBytes() >= 5) {
+                int compressed = pending.getUnsignedByte(pending.readerIndex());
+                long length = pending.getUnsignedInt(pending.readerIndex() + 1);
+                if (compressed != 0 || length > MAX_MESSAGE) {
+                    close(new GrpcException(method, GrpcException.INTERNAL,
+                            compressed != 0 ? "compressed message but no grpc-encoding was offered" : "message of " + length + " bytes"));
+                    ctx.close();
+                    return;
+                }
+                if (pending.readableBytes() < 5 + length) break;
+                pending.skipBytes(5);
+                byte[] message = new byte[(int) length];
+                pending.readBytes(message);
+                listener.onMessage(message);
+            }
+            if (pending != null) pending.discardReadBytes();
+        }
+
+        private void trailers(Http2Headers trailers) {
+            CharSequence status = trailers.get("grpc-status");
+            int code = status == null ? GrpcException.UNKNOWN : parseCode(status.toString());
+            if (code == 0) {
+                close(null);
+            } else {
+                CharSequence message = trailers.get("grpc-message");
+                close(new GrpcException(method, code, message == null ? "" : decodeMessage(message.toString())));
+            }
+        }
+
+        /** Ends the call once: later frames, resets and the channel's end change nothing. */
+        void close(GrpcException error) {
+            if (done) return;
+            done = true;
+            if (pending != null) {
+                pending.release();
+                pending = null;
+            }
+            listener.onClose(error);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            close(new GrpcException(method, GrpcException.UNAVAILABLE, "connection closed"));
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            close(new GrpcException(method, GrpcException.UNAVAILABLE, String.valueOf(cause.getMessage()), cause));
+            ctx.close();
+        }
+
+        private static int parseCode(String s) {
+            try {
+                return Integer.parseInt(s.trim());
+            } catch (NumberFormatException e) {
+                return GrpcException.UNKNOWN;
+            }
+        }
+
+        /** grpc-message is percent-encoded UTF-8 (a '+' is a plus, not a space). */
+        private static String decodeMessage(String s) {
+            try {
+                return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return s;
+            }
+        }
+    }
+}
