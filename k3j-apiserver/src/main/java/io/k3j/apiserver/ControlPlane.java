@@ -163,8 +163,9 @@ public final class ControlPlane implements AutoCloseable {
         closeables.add(store);
     }
 
+    /** The API server talks to its own member on loopback, as k3s's does. */
     private Store openEmbeddedEtcdStore() {
-        throw new UnsupportedOperationException("the etcd store (io.k3j.store.etcd) is not merged yet");
+        return io.k3j.store.etcd.EtcdStore.open(List.of(java.net.URI.create(etcd.endpoint())), etcd.clientTls());
     }
 
     private void loadPki() throws IOException {

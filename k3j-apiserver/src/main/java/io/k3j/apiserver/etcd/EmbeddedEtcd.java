@@ -3,6 +3,8 @@ package io.k3j.apiserver.etcd;
 import static java.util.Objects.requireNonNull;
 
 import io.k3j.apiserver.ServerConfig;
+import io.k3j.store.etcd.EtcdCluster;
+import io.k3j.store.etcd.EtcdTls;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -126,8 +128,10 @@ public final class EmbeddedEtcd implements AutoCloseable {
         String initialCluster = name + "=" + peerUrl;
         String state = "new";
         if (!existing && options.joining()) {
-            initialCluster = join(new GatewayMembers(joinUrls, ClientTls.clientContext(pki.serverCa(), pki.clientCert(), pki.clientKey())),
-                    name, peerUrl);
+            try (ClusterMembers members = new ClusterMembers(EtcdCluster.open(joinUrls.stream().map(URI::create).toList(),
+                    new EtcdTls(pki.serverCa(), pki.clientCert(), pki.clientKey())))) {
+                initialCluster = join(members, name, peerUrl);
+            }
             state = "existing";
         }
         List<String> listenClient = new ArrayList<>(List.of(url("127.0.0.1", options.clientPort())));
@@ -334,16 +338,24 @@ public final class EmbeddedEtcd implements AutoCloseable {
         return process.healthy();
     }
 
-    /** The membership API, reached through this member. */
-    Members members() throws IOException {
-        return new GatewayMembers(List.of(endpoint()), ClientTls.clientContext(caFile(), certFile(), keyFile()));
+    /** The TLS files the API server's etcd clients use. */
+    public EtcdTls clientTls() {
+        return new EtcdTls(caFile(), certFile(), keyFile());
+    }
+
+    /**
+     * The membership API, reached through this member (a short-lived connection: membership changes are rare).
+     * Close it after use.
+     */
+    ClusterMembers members() {
+        return new ClusterMembers(EtcdCluster.open(List.of(URI.create(endpoint())), clientTls()));
     }
 
     /** The client URLs of every started member, for a joining server; this member's alone when the list fails. */
     public List<String> clusterClientUrls() {
-        try {
+        try (ClusterMembers members = members()) {
             List<String> urls = new ArrayList<>();
-            for (Members.Member m : members().list()) urls.addAll(m.clientUrls());
+            for (Members.Member m : members.list()) urls.addAll(m.clientUrls());
             if (!urls.isEmpty()) return urls;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "listing etcd members: " + e.getMessage());

@@ -42,8 +42,8 @@ public final class MemberRemover implements AutoCloseable {
         if (!"true".equals(meta.path("labels").path(ETCD_ROLE).asText())) return;
         String node = meta.path("name").asText();
         String annotated = meta.path("annotations").path(MEMBER_ANNOTATION).asText("");
-        try {
-            removeMembersOf(etcd.members(), node, annotated);
+        try (ClusterMembers members = etcd.members()) {
+            removeMembersOf(members, node, annotated);
         } catch (IOException ex) {
             LOG.log(System.Logger.Level.WARNING, "removing the etcd member of deleted node " + node + ": " + ex.getMessage());
         }
@@ -59,7 +59,7 @@ public final class MemberRemover implements AutoCloseable {
             try {
                 members.remove(m.id());
                 removed++;
-            } catch (GatewayMembers.EtcdError ex) {
+            } catch (IOException ex) {
                 // another server's controller was first
                 if (!String.valueOf(ex.getMessage()).contains("not found")) throw ex;
             }
