@@ -249,11 +249,11 @@ public final class EmbeddedEtcd implements AutoCloseable {
         return memberName.substring(0, dash);
     }
 
-    /** {@code --node-name}, else the host name, lower-cased as the agent does. */
+    /** {@code --node-name}, else the kernel's host name, lower-cased: the name the server's own agent registers. */
     static String nodeName(ServerConfig config) {
-        if (config.nodeName() != null && !config.nodeName().isBlank()) return config.nodeName().strip();
+        if (config.nodeName() != null && !config.nodeName().isBlank()) return config.nodeName().strip().toLowerCase(Locale.ROOT);
         try {
-            return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip().toLowerCase(Locale.ROOT);
         } catch (IOException e) {
             return "localhost";
         }
