@@ -40,6 +40,8 @@ import io.k3j.apiserver.system.GarbageCollector;
 import io.k3j.apiserver.system.NamespaceController;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.Store;
+import io.k3j.store.etcd.EtcdStore;
+import io.k3j.store.etcd.EtcdTls;
 import io.k3j.store.memory.MemoryStore;
 import io.k3j.store.sqlite.SqliteStore;
 import java.io.IOException;
@@ -156,16 +158,20 @@ public final class ControlPlane implements AutoCloseable {
             store = SqliteStore.open(db);
         } else if (endpoint.equals("memory://")) {
             store = new MemoryStore();
+        } else if (endpoint.startsWith("http://") || endpoint.startsWith("https://")) {
+            EtcdTls tls = config.datastoreCaFile() == null && config.datastoreCertFile() == null ? null
+                    : new EtcdTls(config.datastoreCaFile(), config.datastoreCertFile(), config.datastoreKeyFile());
+            store = EtcdStore.open(EtcdStore.parseEndpoints(endpoint), tls);
         } else {
             throw new IllegalArgumentException("unsupported --datastore-endpoint \"" + endpoint
-                    + "\": use sqlite://PATH, memory:// or leave it empty for the embedded SQLite datastore");
+                    + "\": use sqlite://PATH, memory://, http(s)://HOST:2379[,...] for etcd, or leave it empty for the embedded SQLite datastore");
         }
         closeables.add(store);
     }
 
     /** The API server talks to its own member on loopback, as k3s's does. */
     private Store openEmbeddedEtcdStore() {
-        return io.k3j.store.etcd.EtcdStore.open(List.of(java.net.URI.create(etcd.endpoint())), etcd.clientTls());
+        return EtcdStore.open(List.of(java.net.URI.create(etcd.endpoint())), etcd.clientTls());
     }
 
     private void loadPki() throws IOException {

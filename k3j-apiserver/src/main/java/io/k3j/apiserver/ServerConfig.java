@@ -17,7 +17,10 @@ import java.util.Objects;
  * @param writeKubeconfigMode {@code --write-kubeconfig-mode}, e.g. "0600"
  * @param token               {@code --token}; null to generate one on first start
  * @param datastoreEndpoint   {@code --datastore-endpoint}; "" for embedded SQLite, {@code memory://} for a
- *                            throwaway in-memory store
+ *                            throwaway in-memory store, {@code http(s)://HOST:2379,...} for an external etcd
+ * @param datastoreCaFile     {@code --datastore-cafile}: CA bundle the datastore's server certificate must chain to; may be null
+ * @param datastoreCertFile   {@code --datastore-certfile}: client certificate for the datastore; may be null
+ * @param datastoreKeyFile    {@code --datastore-keyfile}: its key; may be null
  * @param etcd                {@code --cluster-init}, {@code --server} and the other embedded-etcd flags
  */
 public record ServerConfig(
@@ -36,6 +39,9 @@ public record ServerConfig(
         String clusterDomain,
         String nodeName,
         List<String> nodeIps,
+        Path datastoreCaFile,
+        Path datastoreCertFile,
+        Path datastoreKeyFile,
         EtcdOptions etcd) {
 
     public ServerConfig {
@@ -48,13 +54,13 @@ public record ServerConfig(
         }
     }
 
-    /** Without embedded etcd (the record as it was before {@code etcd} was added). */
+    /** Without datastore TLS files and embedded etcd (the record as it was before they were added). */
     public ServerConfig(Path dataDir, String bindAddress, int httpsPort, String advertiseAddress, List<String> tlsSans,
                         Path writeKubeconfig, String writeKubeconfigMode, String token, String datastoreEndpoint,
                         String clusterCidr, String serviceCidr, String clusterDns, String clusterDomain, String nodeName,
                         List<String> nodeIps) {
         this(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, EtcdOptions.defaults());
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, null, null, null, EtcdOptions.defaults());
     }
 
     public Path serverDir() {
@@ -69,26 +75,37 @@ public record ServerConfig(
 
     public ServerConfig withPort(int port) {
         return new ServerConfig(dataDir, bindAddress, port, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     public ServerConfig withKubeconfig(Path file) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, file, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     public ServerConfig withEtcd(EtcdOptions etcd) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     public ServerConfig withToken(String token) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     public ServerConfig withDatastore(String endpoint) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, etcd);
+                endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
+    }
+
+    /** With {@code --datastore-cafile/--datastore-certfile/--datastore-keyfile}; each may be null. */
+    public ServerConfig withDatastoreTls(Path caFile, Path certFile, Path keyFile) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, caFile, certFile, keyFile, etcd);
     }
 }

@@ -53,7 +53,7 @@ final class ServerCommand implements Callable<Integer> {
     String token;
 
     @Option(names = "--datastore-endpoint", paramLabel = "URL", defaultValue = "${env:K3J_DATASTORE_ENDPOINT}",
-            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway)")
+            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway), https://HOST:2379[,https://HOST2:2379] for etcd")
     String datastoreEndpoint;
 
     @Option(names = "--cluster-init", description = "Initialize a new cluster using embedded etcd (this server is its first member)")
@@ -92,6 +92,18 @@ final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--etcd-metrics-port", hidden = true, defaultValue = "" + EtcdOptions.DEFAULT_METRICS_PORT)
     int etcdMetricsPort;
+
+    @Option(names = "--datastore-cafile", paramLabel = "FILE", defaultValue = "${env:K3J_DATASTORE_CAFILE}",
+            description = "CA bundle (PEM) the datastore server certificate must chain to")
+    Path datastoreCaFile;
+
+    @Option(names = "--datastore-certfile", paramLabel = "FILE", defaultValue = "${env:K3J_DATASTORE_CERTFILE}",
+            description = "Client certificate (PEM) presented to the datastore")
+    Path datastoreCertFile;
+
+    @Option(names = "--datastore-keyfile", paramLabel = "FILE", defaultValue = "${env:K3J_DATASTORE_KEYFILE}",
+            description = "Key (PEM) of the datastore client certificate")
+    Path datastoreKeyFile;
 
     @Option(names = "--cluster-cidr", paramLabel = "CIDR", defaultValue = "10.42.0.0/16", description = "IPv4 network CIDR to use for pod IPs (default: ${DEFAULT-VALUE})")
     String clusterCidr;
@@ -151,8 +163,8 @@ final class ServerCommand implements Callable<Integer> {
         Path kubeconfig = writeKubeconfig != null ? writeKubeconfig : root ? Path.of("/etc/k3j/k3j.yaml") : home.resolve(".kube/k3j.yaml");
         ServerConfig config = new ServerConfig(dir, bindAddress, httpsPort, advertiseAddress, tlsSans, kubeconfig, writeKubeconfigMode,
                 blankToNull(token), datastoreEndpoint == null ? "" : datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain,
-                nodeName == null ? "" : nodeName, nodeIps)
-                .withEtcd(etcdOptions());
+                nodeName == null ? "" : nodeName, nodeIps, datastoreCaFile, datastoreCertFile, datastoreKeyFile,
+                etcdOptions());
         if (EmbeddedEtcd.wanted(config) && root) io.k3j.agent.host.Packages.ensure(EmbeddedEtcd.ETCD_PACKAGE);
         long t0 = System.nanoTime();
         ControlPlane cp = ControlPlane.start(config);

@@ -43,6 +43,6 @@ public final class EtcdTesting {
         ServerConfig d = ServerConfig.defaults(dataDir);
         return new ServerConfig(dataDir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "",
                 d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), nodeName, List.of("127.0.0.1"),
-                EtcdOptions.defaults().withPorts(ports[0], ports[1], ports[2]));
+                null, null, null, EtcdOptions.defaults().withPorts(ports[0], ports[1], ports[2]));
     }
 }

@@ -56,7 +56,17 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class EtcdStore implements Store {
     private static final System.Logger LOG = System.getLogger(EtcdStore.class.getName());
 
+    /** For calls whose answer may be large (a range), and for member management. */
     static final long CALL_TIMEOUT_MILLIS = 15_000;
+    /**
+     * For writes and small reads. A follower holds a proposal it forwarded to a leader that then died for etcd's
+     * request timeout (5 s + 2 election timeouts) before failing it; giving up sooner and moving to another member
+     * gets writes going again within seconds after a member dies. As with any timeout, the outcome of a write that
+     * timed out is unknown.
+     */
+    static final long SHORT_TIMEOUT_MILLIS = 3_000;
+    /** A physical compaction of a large history takes a while. */
+    private static final long COMPACT_TIMEOUT_MILLIS = 120_000;
     private static final byte[] NO_KEY = {0};
 
     private final GrpcClient client;
@@ -173,7 +183,7 @@ public final class EtcdStore implements Store {
         RangeResponse r;
         try {
             r = range(EtcdProto.range(empty ? NO_KEY : key, empty ? null : end, empty ? 1 : limit, revision == 0 ? 0 : revision + 1, empty),
-                    "listing " + prefix);
+                    "listing " + prefix, CALL_TIMEOUT_MILLIS);
         } catch (StoreException e) {
             throw revisionError(e, revision);
         }
@@ -185,7 +195,7 @@ public final class EtcdStore implements Store {
     @Override
     public long count(String prefix) {
         byte[] p = utf8(prefix);
-        return range(EtcdProto.range(p.length == 0 ? NO_KEY : p, prefixEnd(p), 0, 0, true), "counting " + prefix).count();
+        return range(EtcdProto.range(p.length == 0 ? NO_KEY : p, prefixEnd(p), 0, 0, true), "counting " + prefix, CALL_TIMEOUT_MILLIS).count();
     }
 
     // ---- writes
@@ -225,7 +235,7 @@ public final class EtcdStore implements Store {
         if (expectedModRevision == 0) {
             DeleteRangeResponse d;
             try {
-                d = EtcdProto.deleteRangeResponse(new ProtoReader(call(EtcdProto.DELETE_RANGE, EtcdProto.deleteRange(k, null, true), "deleting " + key)));
+                d = EtcdProto.deleteRangeResponse(new ProtoReader(call(EtcdProto.DELETE_RANGE, EtcdProto.deleteRange(k, null, true), "deleting " + key, SHORT_TIMEOUT_MILLIS)));
             } catch (IllegalStateException e) {
                 throw new StoreException("deleting " + key + ": malformed answer from etcd: " + e.getMessage(), e);
             }
@@ -256,7 +266,7 @@ public final class EtcdStore implements Store {
         if (revision > current) throw new FutureRevisionException(revision, current);
         try {
             // etcd's revision `revision` is ours `revision - 1`: see the class comment for why one more is kept
-            call(EtcdProto.COMPACT, EtcdProto.compaction(revision, true), "compacting at " + revision);
+            call(EtcdProto.COMPACT, EtcdProto.compaction(revision, true), "compacting at " + revision, COMPACT_TIMEOUT_MILLIS);
         } catch (StoreException e) {
             if (!isCompacted(e)) throw e;
             // someone compacted further already: learn how far
@@ -355,7 +365,11 @@ public final class EtcdStore implements Store {
     }
 
     private RangeResponse range(ProtoWriter request, String what) {
-        byte[] answer = call(EtcdProto.RANGE, request, what);
+        return range(request, what, SHORT_TIMEOUT_MILLIS);
+    }
+
+    private RangeResponse range(ProtoWriter request, String what, long timeoutMillis) {
+        byte[] answer = call(EtcdProto.RANGE, request, what, timeoutMillis);
         try {
             return EtcdProto.rangeResponse(new ProtoReader(answer));
         } catch (IllegalStateException e) {
@@ -364,7 +378,7 @@ public final class EtcdStore implements Store {
     }
 
     private TxnResponse txn(ProtoWriter request, String what) {
-        byte[] answer = call(EtcdProto.TXN, request, what);
+        byte[] answer = call(EtcdProto.TXN, request, what, SHORT_TIMEOUT_MILLIS);
         try {
             return EtcdProto.txnResponse(new ProtoReader(answer));
         } catch (IllegalStateException e) {
@@ -373,10 +387,10 @@ public final class EtcdStore implements Store {
     }
 
     /** One unary call; gRPC failures become StoreExceptions that say what was being done. */
-    private byte[] call(String method, ProtoWriter request, String what) {
+    private byte[] call(String method, ProtoWriter request, String what, long timeoutMillis) {
         checkOpen();
         try {
-            return client.unary(method, request.toByteArray(), CALL_TIMEOUT_MILLIS);
+            return client.unary(method, request.toByteArray(), timeoutMillis);
         } catch (GrpcException e) {
             if (closed) throw new StoreException(what + ": etcd store closed", e);
             if (e.code() == GrpcException.DEADLINE_EXCEEDED

@@ -28,6 +28,7 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -53,7 +54,7 @@ final class GrpcClient implements AutoCloseable {
 
     /** etcd sends at most its --max-request-bytes per request, but a range answer can be far larger. */
     private static final int MAX_MESSAGE = 1 << 30;
-    private static final int CONNECT_TIMEOUT_MILLIS = 3_000;
+    private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
 
     /** Receives one stream's messages and its end, on the event loop. */
     interface StreamListener {
@@ -62,6 +63,9 @@ final class GrpcClient implements AutoCloseable {
         /** The stream ended: {@code error} is null when the server ended it with status OK. Called once. */
         void onClose(GrpcException error);
     }
+
+    /** Why a connection closed (a TLS alert, a reset), for the calls that were on it. */
+    private static final AttributeKey<Throwable> CLOSE_CAUSE = AttributeKey.valueOf("k3j.etcd.closeCause");
 
     private final List<URI> endpoints;
     private final SslContext ssl;
@@ -142,7 +146,7 @@ final class GrpcClient implements AutoCloseable {
             parent = connection(method);
             endpoint = connectedTo;
         }
-        CallHandler handler = new CallHandler(method, listener);
+        CallHandler handler = new CallHandler(method, endpoint, listener);
         Future<Http2StreamChannel> open = new Http2StreamChannelBootstrap(parent).handler(handler).open();
         if (!open.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !open.isSuccess()) {
             // e.g. the server sent GOAWAY while shutting down: drop the connection so the next call dials again
@@ -259,6 +263,7 @@ final class GrpcClient implements AutoCloseable {
                             @Override
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                                 // reset by peer, bad TLS: the streams fail UNAVAILABLE, the next call reconnects
+                                ctx.channel().attr(CLOSE_CAUSE).setIfAbsent(cause);
                                 ctx.close();
                             }
                         });
@@ -268,13 +273,13 @@ final class GrpcClient implements AutoCloseable {
         if (!connect.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS + 500) || !connect.isSuccess()) {
             connect.channel().close();
             Throwable cause = connect.cause();
-            throw new IllegalStateException(cause == null ? "connect timeout" : String.valueOf(cause.getMessage()), cause);
+            throw new IllegalStateException(cause == null ? "no connection within " + CONNECT_TIMEOUT_MILLIS + " ms" : String.valueOf(cause.getMessage()), cause);
         }
         Channel ch = connect.channel();
         if (tls) {
             SslHandler h = ch.pipeline().get(SslHandler.class);
             Future<Channel> handshake = h.handshakeFuture();
-            if (!handshake.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !handshake.isSuccess()) {
+            if (!handshake.awaitUninterruptibly(2L * CONNECT_TIMEOUT_MILLIS) || !handshake.isSuccess()) {
                 ch.close();
                 Throwable cause = handshake.cause();
                 throw new IllegalStateException("TLS handshake failed: " + (cause == null ? "timeout" : cause.getMessage()), cause);
@@ -300,13 +305,15 @@ final class GrpcClient implements AutoCloseable {
     /** Turns one stream's frames into messages and its trailers into the listener's onClose; on the event loop. */
     private static final class CallHandler extends SimpleChannelInboundHandler<Object> {
         private final String method;
+        private final URI endpoint;
         private final StreamListener listener;
         private ByteBuf pending;
         private boolean headersSeen;
         private boolean done;
 
-        CallHandler(String method, StreamListener listener) {
+        CallHandler(String method, URI endpoint, StreamListener listener) {
             this.method = method;
+            this.endpoint = endpoint;
             this.listener = listener;
         }
 
@@ -383,7 +390,10 @@ final class GrpcClient implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            close(new GrpcException(method, GrpcException.UNAVAILABLE, "connection closed"));
+            Channel parent = ctx.channel().parent();
+            Throwable cause = parent == null ? null : parent.attr(CLOSE_CAUSE).get();
+            close(new GrpcException(method, GrpcException.UNAVAILABLE, "connection to " + endpoint + " closed"
+                    + (cause == null ? "" : ": " + cause.getMessage()), cause));
             ctx.fireChannelInactive();
         }
 

@@ -71,7 +71,7 @@ public final class EtcdServer implements AutoCloseable {
         try {
             for (int i = 0; i < members; i++) {
                 servers.add(builder(dir.resolve(names.get(i))).name(names.get(i)).peerPort(peerPorts.get(i))
-                        .initialCluster(initial.toString(), false).build());
+                        .initialCluster(initial.toString(), false).clusterToken("k3j-test-" + dir.getFileName()).build());
             }
             for (EtcdServer s : servers) s.launch(); // a member waits for the others' votes: start them all first
             for (EtcdServer s : servers) s.awaitReady();
@@ -90,6 +90,7 @@ public final class EtcdServer implements AutoCloseable {
         private int peerPort;
         private String initialCluster;
         private boolean existing;
+        private String clusterToken;
         private Path certFile;
         private Path keyFile;
         private Path trustedCaFile;
@@ -112,6 +113,12 @@ public final class EtcdServer implements AutoCloseable {
         public Builder initialCluster(String initialCluster, boolean existing) {
             this.initialCluster = initialCluster;
             this.existing = existing;
+            return this;
+        }
+
+        /** {@code --initial-cluster-token}: the same for every member of one new cluster. */
+        public Builder clusterToken(String token) {
+            this.clusterToken = token;
             return this;
         }
 
@@ -155,7 +162,7 @@ public final class EtcdServer implements AutoCloseable {
                     "--initial-advertise-peer-urls", peer.toString(),
                     "--initial-cluster", initialCluster != null ? initialCluster : name + "=" + peer,
                     "--initial-cluster-state", existing ? "existing" : "new",
-                    "--initial-cluster-token", "k3j-test-" + dir.getFileName(),
+                    "--initial-cluster-token", clusterToken != null ? clusterToken : "k3j-test-" + dir.getFileName(),
                     // quick elections, so failover tests take seconds; still well above loopback round trips
                     "--heartbeat-interval", "50",
                     "--election-timeout", "500",
