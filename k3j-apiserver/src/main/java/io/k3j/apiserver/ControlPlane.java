@@ -151,7 +151,7 @@ public final class ControlPlane implements AutoCloseable {
     private void openStore() throws IOException {
         String endpoint = config.datastoreEndpoint() == null ? "" : config.datastoreEndpoint();
         if (etcd != null) {
-            store = openEmbeddedEtcdStore();
+            store = etcd.openStore();
         } else if (endpoint.isEmpty() || endpoint.startsWith("sqlite://")) {
             Path db = endpoint.isEmpty() ? config.serverDir().resolve("db").resolve("state.db") : Path.of(endpoint.substring("sqlite://".length()));
             Files.createDirectories(db.getParent());
@@ -169,10 +169,6 @@ public final class ControlPlane implements AutoCloseable {
         closeables.add(store);
     }
 
-    /** The API server talks to its own member on loopback, as k3s's does. */
-    private Store openEmbeddedEtcdStore() {
-        return EtcdStore.open(List.of(java.net.URI.create(etcd.endpoint())), etcd.clientTls());
-    }
 
     private void loadPki() throws IOException {
         List<String> sans = new ArrayList<>(config.tlsSans());

@@ -3,7 +3,9 @@ package io.k3j.apiserver.etcd;
 import static java.util.Objects.requireNonNull;
 
 import io.k3j.apiserver.ServerConfig;
+import io.k3j.store.StoreException;
 import io.k3j.store.etcd.EtcdCluster;
+import io.k3j.store.etcd.EtcdStore;
 import io.k3j.store.etcd.EtcdTls;
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -21,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The etcd member a server runs for embedded HA ({@code k3j server --cluster-init}, or joining with
@@ -69,13 +72,15 @@ public final class EmbeddedEtcd implements AutoCloseable {
     }
 
     /**
-     * Whether {@code config} asks for embedded etcd: {@code --cluster-init}, {@code --server}, or a member left by an
+     * Whether {@code config} asks for embedded etcd: {@code --cluster-init}, {@code --server}, {@code --cluster-reset},
+     * or a member left by an
      * earlier start (k3s keeps using etcd once it has started it). Never with {@code --datastore-endpoint}.
      */
     public static boolean wanted(ServerConfig config) {
         String endpoint = config.datastoreEndpoint() == null ? "" : config.datastoreEndpoint();
         if (!endpoint.isEmpty()) return false;
-        return config.etcd().clusterInit() || config.etcd().joining() || memberExists(config.serverDir());
+        return config.etcd().clusterInit() || config.etcd().joining() || config.etcd().clusterReset()
+                || memberExists(config.serverDir());
     }
 
     private static boolean memberExists(Path serverDir) {
@@ -122,11 +127,27 @@ public final class EmbeddedEtcd implements AutoCloseable {
         if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) sans.add(config.advertiseAddress());
         EtcdPki pki = EtcdPki.loadOrCreate(serverDir.resolve("tls"), nodeName, sans, clock);
         String name = memberName(serverDir, nodeName);
-        createPrivateDirectory(data);
 
         String peerUrl = url(ip, options.peerPort());
         String initialCluster = name + "=" + peerUrl;
         String state = "new";
+        boolean forceNewCluster = options.clusterReset();
+        if (options.clusterReset() && options.clusterResetRestorePath() != null) {
+            // the old data is kept beside, as k3s keeps it, in case the snapshot was the wrong one
+            if (Files.exists(data)) {
+                Path aside = data.resolveSibling("etcd-old-" + clock.instant().getEpochSecond());
+                Files.move(data, aside);
+                LOG.log(System.Logger.Level.WARNING, "moved the etcd data to " + aside + " to restore " + options.clusterResetRestorePath());
+            }
+            EtcdSnapshots.restore(options.clusterResetRestorePath(), data, name, peerUrl);
+            // the restored data already holds a cluster of this one member
+            forceNewCluster = false;
+            existing = true;
+        } else if (options.clusterReset() && !existing) {
+            throw new IOException("--cluster-reset needs the etcd data of an earlier start in " + data
+                    + " (or a snapshot to restore with --cluster-reset-restore-path)");
+        }
+        createPrivateDirectory(data);
         if (!existing && options.joining()) {
             try (ClusterMembers members = new ClusterMembers(EtcdCluster.open(joinUrls.stream().map(URI::create).toList(),
                     new EtcdTls(pki.serverCa(), pki.clientCert(), pki.clientKey())))) {
@@ -155,13 +176,13 @@ public final class EmbeddedEtcd implements AutoCloseable {
                 // k3s's value: keeps the member's memory small between raft snapshots
                 "--snapshot-count", "10000",
                 "--logger", "zap", "--log-outputs", "stderr");
-        boolean[] forceNewCluster = {options.clusterReset()};
+        boolean[] forceNew = {forceNewCluster};
         EtcdProcess process = new EtcdProcess(() -> {
             List<String> cmd = new ArrayList<>(base);
             // --cluster-reset: the first start forgets the other members and keeps the data; restarts don't repeat it
-            if (forceNewCluster[0]) {
+            if (forceNew[0]) {
                 cmd.add("--force-new-cluster");
-                forceNewCluster[0] = false;
+                forceNew[0] = false;
             }
             return cmd;
         }, data, serverDir.resolve("db").resolve("etcd.log"), serverDir.resolve("db").resolve("etcd.pid"),
@@ -337,6 +358,33 @@ public final class EmbeddedEtcd implements AutoCloseable {
     public boolean healthy() {
         return process.healthy();
     }
+
+    /**
+     * Opens the API server's store on this member (loopback, as k3s's API server talks to its own member). Retried
+     * for a while: a member that just became healthy may still be slow to answer its first reads, on a busy machine
+     * more so.
+     *
+     * @throws IOException if it keeps failing for {@value #STORE_OPEN_SECONDS} s
+     */
+    public EtcdStore openStore() throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STORE_OPEN_SECONDS);
+        while (true) {
+            try {
+                return EtcdStore.open(List.of(URI.create(endpoint())), clientTls());
+            } catch (StoreException e) {
+                if (System.nanoTime() > deadline) throw new IOException("opening the etcd store on " + endpoint() + ": " + e.getMessage(), e);
+                LOG.log(System.Logger.Level.INFO, "etcd member not answering yet, retrying: " + e.getMessage());
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", ie);
+                }
+            }
+        }
+    }
+
+    private static final int STORE_OPEN_SECONDS = 60;
 
     /** The TLS files the API server's etcd clients use. */
     public EtcdTls clientTls() {
