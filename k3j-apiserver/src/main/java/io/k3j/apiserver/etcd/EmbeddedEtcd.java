@@ -62,8 +62,10 @@ public final class EmbeddedEtcd implements AutoCloseable {
     private final String nodeIp;
     private final EtcdOptions options;
     private final EtcdProcess process;
+    private final Path serverDir;
 
-    private EmbeddedEtcd(EtcdPki pki, String name, String nodeIp, EtcdOptions options, EtcdProcess process) {
+    private EmbeddedEtcd(Path serverDir, EtcdPki pki, String name, String nodeIp, EtcdOptions options, EtcdProcess process) {
+        this.serverDir = serverDir;
         this.pki = pki;
         this.name = name;
         this.nodeIp = nodeIp;
@@ -188,7 +190,7 @@ public final class EmbeddedEtcd implements AutoCloseable {
         }, data, serverDir.resolve("db").resolve("etcd.log"), serverDir.resolve("db").resolve("etcd.pid"),
                 URI.create("http://127.0.0.1:" + options.metricsPort() + "/health"));
         process.start();
-        EmbeddedEtcd etcd = new EmbeddedEtcd(pki, name, ip, options, process);
+        EmbeddedEtcd etcd = new EmbeddedEtcd(serverDir, pki, name, ip, options, process);
         try {
             process.awaitHealthy(HEALTHY_TIMEOUT);
         } catch (IOException e) {
@@ -367,6 +369,17 @@ public final class EmbeddedEtcd implements AutoCloseable {
      * @throws IOException if it keeps failing for {@value #STORE_OPEN_SECONDS} s
      */
     public EtcdStore openStore() throws IOException {
+        EtcdStore store = openStoreRetrying();
+        try {
+            migrateSqlite(store);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        return store;
+    }
+
+    private EtcdStore openStoreRetrying() throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STORE_OPEN_SECONDS);
         while (true) {
             try {
@@ -385,6 +398,52 @@ public final class EmbeddedEtcd implements AutoCloseable {
     }
 
     private static final int STORE_OPEN_SECONDS = 60;
+
+    /**
+     * A server that ran on the embedded SQLite datastore and is restarted with {@code --cluster-init} takes its
+     * objects along into etcd (k3s does since v1.22.2). Done once: {@code db/state.db.migrated} records it, and the
+     * SQLite files are left as they were.
+     */
+    private void migrateSqlite(EtcdStore etcd) throws IOException {
+        if (!options.clusterInit() || options.joining()) return;
+        Path sqlite = serverDir.resolve("db").resolve("state.db");
+        Path marker = serverDir.resolve("db").resolve("state.db.migrated");
+        if (!Files.isRegularFile(sqlite) || Files.exists(marker)) return;
+        long t0 = System.nanoTime();
+        int copied;
+        try (io.k3j.store.sqlite.SqliteStore from = io.k3j.store.sqlite.SqliteStore.open(sqlite)) {
+            copied = copyAll(from, etcd);
+        }
+        Files.writeString(marker, "migrated " + copied + " keys into etcd member " + name + "\n", StandardCharsets.UTF_8);
+        LOG.log(System.Logger.Level.INFO, "migrated " + copied + " keys from " + sqlite + " into etcd in "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    /**
+     * Copies every key of {@code from} (as of one revision) into {@code to}; keys {@code to} already holds (a
+     * migration that was interrupted and runs again) are left alone.
+     *
+     * @return how many keys were created
+     */
+    static int copyAll(io.k3j.store.Store from, io.k3j.store.Store to) {
+        int copied = 0;
+        long revision = 0;
+        String start = "";
+        while (true) {
+            io.k3j.store.RangeResult page = from.range("", start, revision, 500);
+            revision = page.revision();
+            for (io.k3j.store.KeyValue kv : page.kvs()) {
+                try {
+                    to.create(kv.key(), kv.value());
+                    copied++;
+                } catch (io.k3j.store.KeyExistsException e) {
+                    // copied by the interrupted attempt
+                }
+            }
+            if (!page.more() || page.kvs().isEmpty()) return copied;
+            start = page.kvs().getLast().key() + "\0";
+        }
+    }
 
     /** The TLS files the API server's etcd clients use. */
     public EtcdTls clientTls() {

@@ -103,6 +103,28 @@ class EmbeddedEtcdClusterTest {
     }
 
     @Test
+    @DisplayName("a server on SQLite restarted with --cluster-init takes its objects into etcd, once")
+    void sqliteMigratesIntoEtcd() throws Exception {
+        ServerConfig sqlite = EtcdTesting.config(dir.resolve("server-0"), "server-0", EtcdTesting.freePorts(3));
+        try (ControlPlane cp = ControlPlane.start(sqlite)) {
+            assertThat(cp.etcd()).isEmpty();
+            assertThat(new Api(cp).send("POST", "/api/v1/namespaces/default/configmaps", configMap("from-sqlite", "1")).statusCode())
+                    .isEqualTo(201);
+        }
+        ControlPlane cp = start(sqlite.withEtcd(sqlite.etcd().withClusterInit(true)));
+        assertThat(cp.etcd()).isPresent();
+        Api api = new Api(cp);
+        assertThat(api.send("GET", "/api/v1/namespaces/default/configmaps/from-sqlite", null).statusCode()).isEqualTo(200);
+        assertThat(sqlite.serverDir().resolve("db/state.db.migrated")).isRegularFile();
+        // objects written on etcd are not overwritten by a second migration on the next --cluster-init start
+        assertThat(api.send("DELETE", "/api/v1/namespaces/default/configmaps/from-sqlite", null).statusCode()).isEqualTo(200);
+        cp.close();
+        servers.remove(cp);
+        ControlPlane again = start(sqlite.withEtcd(sqlite.etcd().withClusterInit(true)));
+        assertThat(new Api(again).send("GET", "/api/v1/namespaces/default/configmaps/from-sqlite", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     @DisplayName("three servers share one API; a killed etcd member or a stopped server doesn't stop writes; a deleted server Node leaves etcd")
     void threeServers() throws Exception {
         ControlPlane s0 = start(clusterInit("server-0"));
