@@ -103,6 +103,35 @@ class EmbeddedEtcdTest {
     }
 
     @Test
+    @DisplayName("kill -9 of the k3j process takes its etcd member along (as k3s, which runs etcd in-process); the next start reuses it")
+    void killedServerTakesItsMemberAlong() throws Exception {
+        int[] ports = EtcdTesting.freePorts(3);
+        Path ready = dir.resolve("ready");
+        Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), EtcdProcessMain.class.getName(), dir.toString(),
+                "" + ports[0], "" + ports[1], "" + ports[2], ready.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("jvm.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(ready) && jvm.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+            assertThat(ready).as("member started by the child JVM; its log: " + dir.resolve("jvm.log")).exists();
+            String[] started = Files.readString(ready).split(" ");
+            ProcessHandle etcd = ProcessHandle.of(Long.parseLong(started[0])).orElseThrow();
+
+            jvm.destroyForcibly().waitFor();
+            assertThat(etcd.onExit().get(5, TimeUnit.SECONDS).isAlive()).isFalse();
+
+            ServerConfig config = EtcdTesting.config(dir, "killed", ports);
+            try (EmbeddedEtcd again = EmbeddedEtcd.start(config, Clock.systemUTC())) {
+                assertThat(again.memberName()).isEqualTo(started[1]);
+                assertThat(again.healthy()).isTrue();
+            }
+        } finally {
+            jvm.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void memberNamesTellTheirNode() {
         assertThat(EmbeddedEtcd.nodeNameOf("k3j-c-server-0-0a1b2c3d")).isEqualTo("k3j-c-server-0");
         assertThat(EmbeddedEtcd.nodeNameOf("server-0")).isEmpty();
