@@ -146,6 +146,7 @@ public final class ControlPlane implements AutoCloseable {
     private void startEtcd() throws IOException {
         etcd = EmbeddedEtcd.start(config, clock);
         closeables.add(etcd);
+        if (!config.etcd().disableSnapshots()) closeables.add(io.k3j.apiserver.etcd.SnapshotScheduler.start(config, clock));
     }
 
     private void openStore() throws IOException {

@@ -88,6 +88,13 @@ class EtcdSnapshotsTest {
             assertThat(snapshots.list()).containsExactlyInAnyOrder(scheduled.get(1), scheduled.get(2));
             assertThatThrownBy(() -> snapshots.delete(onDemand.name())).hasMessageContaining("no etcd snapshot");
             assertThatThrownBy(() -> snapshots.delete("../token")).isInstanceOf(IllegalArgumentException.class);
+
+            // a scheduled run saves one more and keeps the newest two
+            new SnapshotScheduler(EtcdSnapshots.of(a, Clock.offset(base, Duration.ofSeconds(10))), CronSchedule.parse("0 */12 * * *"), 2, base).fire();
+            List<EtcdSnapshots.Snapshot> left = snapshots.list();
+            assertThat(left).hasSize(2).contains(scheduled.get(2));
+            assertThat(left.getLast().name()).startsWith("etcd-snapshot-server-a-").isNotIn(scheduled.stream().map(EtcdSnapshots.Snapshot::name).toList());
+            assertThat(left.getLast().created()).isAfter(scheduled.get(2).created());
         }
     }
 
