@@ -4,7 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.pki.CertAndKey;
 import io.k3j.store.testing.EtcdServer;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -84,6 +102,91 @@ class EtcdDatastoreTest {
             assertThat(store.range("/registry/core/namespaces/", null, 0, 0).kvs())
                     .extracting(io.k3j.store.KeyValue::key).anyMatch(k -> k.endsWith("/default"));
         }
+    }
+
+    @Test
+    @DisplayName("creates per second: straight into etcd through the store, and as ConfigMaps through the API, same etcd, same run")
+    void throughput() throws Exception {
+        int count = 2000;
+        int clients = 16;
+        byte[] value = new byte[1024];
+        java.util.Arrays.fill(value, (byte) 'v');
+        double direct;
+        try (io.k3j.store.etcd.EtcdStore store = io.k3j.store.etcd.EtcdStore.open(List.of(etcd.clientUrl()), null)) {
+            direct = load(count, clients, i -> store.create("/bench/direct/" + i, value));
+        }
+        SSLContext tls = adminTls();
+        List<HttpClient> https = new ArrayList<>();
+        for (int t = 0; t < clients; t++) https.add(HttpClient.newBuilder().sslContext(tls).build());
+        String url = "https://127.0.0.1:" + cp.port() + "/api/v1/namespaces/default/configmaps";
+        String data = "v".repeat(900);
+        double api = load(count, clients, i -> {
+            HttpClient c = https.get((int) (Thread.currentThread().threadId() % clients));
+            String body = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"bench-" + i + "\"},\"data\":{\"k\":\"" + data + "\"}}";
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 201) throw new AssertionError("create " + i + ": " + r.statusCode() + " " + r.body());
+        });
+        https.forEach(HttpClient::close);
+        System.out.printf("etcd creates/s, %d from %d clients: store direct %.0f/s, API (ConfigMaps over HTTPS) %.0f/s, ratio %.2f%n",
+                count, clients, direct, api, api / direct);
+        assertThat(direct).isGreaterThan(50);
+        assertThat(api).isGreaterThan(50);
+    }
+
+    interface Op {
+        void run(int i) throws Exception;
+    }
+
+    /** Runs ops 0..count-1 from {@code clients} threads; ops per second. */
+    private static double load(int count, int clients, Op op) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.Queue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Thread> threads = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int t = 0; t < clients; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int i; (i = next.getAndIncrement()) < count; ) {
+                    try {
+                        op.run(i);
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) t.join();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertThat(failures).isEmpty();
+        return count / seconds;
+    }
+
+    /** The admin client certificate, as kubectl uses it, for java.net.http. */
+    private static SSLContext adminTls() throws Exception {
+        CertAndKey admin = cp.pki().adminCredentials();
+        X509Certificate cert;
+        try (PEMParser p = new PEMParser(new StringReader(admin.certificatePem()))) {
+            cert = new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) p.readObject());
+        }
+        PrivateKey key;
+        try (PEMParser p = new PEMParser(new StringReader(admin.privateKeyPem()))) {
+            Object o = p.readObject();
+            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
+            key = o instanceof PEMKeyPair pair ? conv.getKeyPair(pair).getPrivate() : conv.getPrivateKey((PrivateKeyInfo) o);
+        }
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("admin", key, new char[0], new X509Certificate[] {cert});
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, new char[0]);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", cp.pki().serverCaCertificate());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return ctx;
     }
 
     private static List<String> kubectlCommand(String... args) {

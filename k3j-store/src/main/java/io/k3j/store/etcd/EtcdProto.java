@@ -88,10 +88,6 @@ final class EtcdProto {
         return new ProtoWriter().message(2, new ProtoWriter().uint64Always(1, watchId));
     }
 
-    static ProtoWriter watchProgress() {
-        return new ProtoWriter().message(3, new ProtoWriter());
-    }
-
     static ProtoWriter memberAdd(List<String> peerUrls, boolean learner) {
         ProtoWriter w = new ProtoWriter();
         for (String u : peerUrls) w.string(1, u);

@@ -327,7 +327,9 @@ public final class EtcdStore implements Store {
 
     /** The first revision etcd still serves (its compact revision, 0 when nothing was compacted). */
     private long findCompactRevision() {
-        long current = range(EtcdProto.range(NO_KEY, null, 1, 0, true), "reading the current revision").header().revision();
+        // the first call of a fresh client may wait for a member that just started: the long timeout
+        long current = range(EtcdProto.range(NO_KEY, null, 1, 0, true), "reading the current revision", CALL_TIMEOUT_MILLIS)
+                .header().revision();
         if (readable(1)) return 0;
         long lo = 1, hi = current; // lo compacted, hi readable (etcd never compacts past its current revision)
         while (hi - lo > 1) {
@@ -400,6 +402,10 @@ public final class EtcdStore implements Store {
                 if (at != null) client.failover(at);
             }
             throw new StoreException(what + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // the client's event loop ended under a call: only when the store is closing
+            if (closed) throw new StoreException(what + ": etcd store closed", e);
+            throw e;
         }
     }
 

@@ -1,10 +1,12 @@
 package io.k3j.store.etcd;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.net.ssl.SSLException;
@@ -39,7 +41,11 @@ public record EtcdTls(Path caFile, Path certFile, Path keyFile) {
                             ApplicationProtocolNames.HTTP_2));
             if (caFile != null) b.trustManager(caFile.toFile());
             if (certFile != null) b.keyManager(certFile.toFile(), keyFile.toFile());
-            return b.build();
+            SslContext ctx = b.build();
+            // the JDK's first engine initialises its TLS machinery, seconds on a busy machine: do it here rather
+            // than on the event loop inside a connect timeout
+            ReferenceCountUtil.release(ctx.newEngine(ByteBufAllocator.DEFAULT));
+            return ctx;
         } catch (SSLException | IllegalArgumentException e) {
             throw new IllegalArgumentException("datastore TLS files (ca " + caFile + ", cert " + certFile + ", key " + keyFile
                     + "): " + e.getMessage(), e);

@@ -87,7 +87,8 @@ final class EtcdWatch implements Watch {
         // not under streamLock: opening a stream waits for the event loop, which takes that lock in fail()
         GrpcClient.Call c;
         try {
-            c = client.stream(EtcdProto.WATCH, 0, s);
+            // "hasleader": etcd ends the stream when its member loses the leader, instead of leaving it silent
+            c = client.stream(EtcdProto.WATCH, 0, s, "hasleader", "true");
         } catch (GrpcException e) {
             s.created.completeExceptionally(new StoreException("watching " + describe() + ": " + e.getMessage(), e));
             return s;
@@ -148,6 +149,11 @@ final class EtcdWatch implements Watch {
         @Override
         public void onClose(GrpcException error) {
             if (current != this || closed || failed) return;
+            if (error != null && error.code() == GrpcException.UNAVAILABLE && error.description().startsWith("etcdserver:")) {
+                // e.g. "etcdserver: no leader": this member can't serve the watch, another may
+                GrpcClient.Call c = call;
+                if (c != null) client.failover(c.endpoint);
+            }
             if (!created.isDone()) {
                 created.completeExceptionally(error == null
                         ? new StoreException("watching " + describe() + ": etcd ended the stream")
@@ -168,7 +174,11 @@ final class EtcdWatch implements Watch {
             try {
                 s.created.get(EtcdStore.CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
                 return; // later breaks resume again from the stream's own onClose
-            } catch (ExecutionException | TimeoutException e) {
+            } catch (TimeoutException e) {
+                // the member took the stream but does not answer (hung): try another one
+                GrpcClient.Call c = call;
+                if (c != null) client.failover(c.endpoint);
+            } catch (ExecutionException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "etcd watch of " + describe() + ": resume failed: " + e);
             } catch (InterruptedException e) {
                 return;

@@ -3,6 +3,7 @@ package io.k3j.store.etcd;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,6 +16,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -23,11 +25,14 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import java.net.URI;
@@ -36,6 +41,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLEngine;
@@ -55,6 +61,7 @@ final class GrpcClient implements AutoCloseable {
     /** etcd sends at most its --max-request-bytes per request, but a range answer can be far larger. */
     private static final int MAX_MESSAGE = 1 << 30;
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+    private static final int KEEPALIVE_SECONDS = 10;
 
     /** Receives one stream's messages and its end, on the event loop. */
     interface StreamListener {
@@ -137,9 +144,10 @@ final class GrpcClient implements AutoCloseable {
      * Opens a stream to {@code method}; messages are sent with {@link Call#send}.
      *
      * @param timeoutMillis the call's deadline, told to the server; 0 for none (a watch)
+     * @param metadata      extra request headers (gRPC metadata), as name, value, name, value...
      * @throws GrpcException UNAVAILABLE when no endpoint can be reached
      */
-    Call stream(String method, long timeoutMillis, StreamListener listener) {
+    Call stream(String method, long timeoutMillis, StreamListener listener, String... metadata) {
         Channel parent;
         URI endpoint;
         synchronized (lock) {
@@ -147,19 +155,25 @@ final class GrpcClient implements AutoCloseable {
             endpoint = connectedTo;
         }
         CallHandler handler = new CallHandler(method, endpoint, listener);
-        Future<Http2StreamChannel> open = new Http2StreamChannelBootstrap(parent).handler(handler).open();
-        if (!open.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !open.isSuccess()) {
-            // e.g. the server sent GOAWAY while shutting down: drop the connection so the next call dials again
-            parent.close();
-            throw new GrpcException(method, GrpcException.UNAVAILABLE, "cannot open a stream to " + endpoint + ": " + open.cause(), open.cause());
+        Http2StreamChannel ch;
+        try {
+            Future<Http2StreamChannel> open = new Http2StreamChannelBootstrap(parent).handler(handler).open();
+            if (!open.awaitUninterruptibly(CONNECT_TIMEOUT_MILLIS) || !open.isSuccess()) {
+                // e.g. the server sent GOAWAY while shutting down: drop the connection so the next call dials again
+                parent.close();
+                throw new GrpcException(method, GrpcException.UNAVAILABLE, "cannot open a stream to " + endpoint + ": " + open.cause(), open.cause());
+            }
+            ch = open.getNow();
+        } catch (RejectedExecutionException e) {
+            throw new GrpcException(method, GrpcException.CANCELLED, "client closed");
         }
-        Http2StreamChannel ch = open.getNow();
         Http2Headers headers = new DefaultHttp2Headers()
                 .method("POST").scheme(endpoint.getScheme()).authority(endpoint.getHost() + ":" + endpoint.getPort()).path(method)
                 .add("content-type", "application/grpc")
                 .add("te", "trailers")
                 .add("user-agent", "k3j-etcd");
         if (timeoutMillis > 0) headers.add("grpc-timeout", timeoutMillis + "m");
+        for (int i = 0; i + 1 < metadata.length; i += 2) headers.add(metadata[i], metadata[i + 1]);
         ch.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
         return new Call(ch, handler, endpoint);
     }
@@ -182,15 +196,24 @@ final class GrpcClient implements AutoCloseable {
             body.writeByte(0).writeInt(message.length).writeBytes(message);
             ch.writeAndFlush(new DefaultHttp2DataFrame(body, last)).addListener(f -> {
                 if (!f.isSuccess()) {
-                    ch.eventLoop().execute(() -> handler.close(new GrpcException(handler.method, GrpcException.UNAVAILABLE,
+                    onLoop(() -> handler.close(new GrpcException(handler.method, GrpcException.UNAVAILABLE,
                             "cannot send to " + endpoint + ": " + f.cause(), f.cause())));
                 }
             });
         }
 
+        /** Runs {@code task} on the stream's event loop; here when the loop is gone (the client closed), as nothing else runs there. */
+        private void onLoop(Runnable task) {
+            try {
+                ch.eventLoop().execute(task);
+            } catch (RejectedExecutionException e) {
+                task.run();
+            }
+        }
+
         /** Resets the stream (RST_STREAM CANCEL); the listener's onClose gets CANCELLED unless it already ended. */
         void cancel() {
-            ch.eventLoop().execute(() -> {
+            onLoop(() -> {
                 handler.close(new GrpcException(handler.method, GrpcException.CANCELLED, "cancelled by the client"));
                 ch.close();
             });
@@ -253,6 +276,8 @@ final class GrpcClient implements AutoCloseable {
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
                                 .initialSettings(Http2Settings.defaultSettings().initialWindowSize(1 << 20).maxHeaderListSize(64 << 10))
                                 .build());
+                        ch.pipeline().addLast(new IdleStateHandler(KEEPALIVE_SECONDS, 0, 0));
+                        ch.pipeline().addLast(new KeepAlive());
                         ch.pipeline().addLast(new Http2MultiplexHandler(new SimpleChannelInboundHandler<Object>() {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
@@ -276,6 +301,7 @@ final class GrpcClient implements AutoCloseable {
             throw new IllegalStateException(cause == null ? "no connection within " + CONNECT_TIMEOUT_MILLIS + " ms" : String.valueOf(cause.getMessage()), cause);
         }
         Channel ch = connect.channel();
+        CompletableFuture<Void> settings = ch.pipeline().get(KeepAlive.class).settings;
         if (tls) {
             SslHandler h = ch.pipeline().get(SslHandler.class);
             Future<Channel> handshake = h.handshakeFuture();
@@ -289,6 +315,17 @@ final class GrpcClient implements AutoCloseable {
                 throw new IllegalStateException("the server did not agree to HTTP/2 (ALPN " + h.applicationProtocol() + ")");
             }
         }
+        // a hung server still has its socket accept connections: only its HTTP/2 SETTINGS show it is alive
+        try {
+            settings.get(CONNECT_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            ch.close();
+            throw new IllegalStateException("no HTTP/2 SETTINGS from the server within " + CONNECT_TIMEOUT_MILLIS + " ms");
+        } catch (InterruptedException e) {
+            ch.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
         return ch;
     }
 
@@ -300,6 +337,40 @@ final class GrpcClient implements AutoCloseable {
             channel = null;
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2000);
+    }
+
+    /**
+     * Notices a peer that vanished without closing the connection (host down, partition), which would leave a
+     * quiet watch waiting forever: after {@value #KEEPALIVE_SECONDS} s without a frame it sends an HTTP/2 PING,
+     * and closes the connection if the next {@value #KEEPALIVE_SECONDS} s bring nothing either. (etcd accepts
+     * pings every 5 s or slower: --grpc-keepalive-min-time.)
+     */
+    private static final class KeepAlive extends ChannelDuplexHandler {
+        /** Completed by the server's first SETTINGS: the HTTP/2 connection is up, not only the socket. */
+        final CompletableFuture<Void> settings = new CompletableFuture<>();
+        private boolean pingSent;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            pingSent = false;
+            if (msg instanceof Http2SettingsFrame) settings.complete(null);
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                if (pingSent) {
+                    ctx.channel().attr(CLOSE_CAUSE).setIfAbsent(new IllegalStateException("no answer to a keepalive ping"));
+                    ctx.close();
+                } else {
+                    pingSent = true;
+                    ctx.writeAndFlush(new DefaultHttp2PingFrame(System.nanoTime()));
+                }
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     /** Turns one stream's frames into messages and its trailers into the listener's onClose; on the event loop. */

@@ -125,6 +125,50 @@ class EtcdClusterTest {
     }
 
     @Test
+    @DisplayName("a watch on a member that hangs (SIGSTOP, the connection stays open) moves to another member once the keepalive ping goes unanswered")
+    void hungMember() throws Exception {
+        EtcdServer frozen = members.get(2);
+        List<URI> others = clientUrls().stream().filter(u -> !u.equals(frozen.clientUrl())).toList();
+        List<URI> frozenFirst = new ArrayList<>(List.of(frozen.clientUrl()));
+        frozenFirst.addAll(others);
+        try (EtcdStore watching = EtcdStore.open(frozenFirst, null);
+             EtcdStore writing = EtcdStore.open(others, null)) {
+            LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+            try (Watch w = watching.watch("/hung/", watching.currentRevision(), events::addAll)) {
+                assertThat(watching.cluster().status().endpoint()).isEqualTo(frozen.clientUrl());
+                writing.create("/hung/before", "x".getBytes(UTF_8));
+                assertThat(events.poll(10, TimeUnit.SECONDS)).isNotNull();
+                signal(frozen, "STOP");
+                Process ps = new ProcessBuilder("ps", "-o", "stat=", "-p", Long.toString(frozen.pid())).start();
+                assertThat(new String(ps.getInputStream().readAllBytes(), UTF_8).trim()).as("process state").startsWith("T");
+                try {
+                    long t0 = System.nanoTime();
+                    long rev = 0;
+                    while (rev == 0) {
+                        try {
+                            rev = writing.create("/hung/after", "x".getBytes(UTF_8)).modRevision();
+                        } catch (StoreException e) {
+                            Thread.sleep(100); // a new leader may be elected if the frozen member led
+                        }
+                    }
+                    Event e = events.poll(40, TimeUnit.SECONDS);
+                    assertThat(e).as("the event after the freeze").isNotNull();
+                    assertThat(e.revision()).isEqualTo(rev);
+                    System.out.printf("etcd hung member: watch delivered again %d ms after SIGSTOP%n",
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                } finally {
+                    signal(frozen, "CONT");
+                }
+            }
+        }
+    }
+
+    private static void signal(EtcdServer member, String signal) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(member.pid())).inheritIO().start();
+        assertThat(p.waitFor()).isZero();
+    }
+
+    @Test
     @DisplayName("EtcdCluster lists the members, adds one as a learner that then starts, promotes it, and removes it")
     void members() throws Exception {
         try (EtcdCluster cluster = EtcdCluster.open(clientUrls(), null)) {
