@@ -75,12 +75,20 @@ public final class EmbeddedEtcd implements AutoCloseable {
 
     /**
      * Whether {@code config} asks for embedded etcd: {@code --cluster-init}, {@code --server}, {@code --cluster-reset},
-     * or a member left by an
-     * earlier start (k3s keeps using etcd once it has started it). Never with {@code --datastore-endpoint}.
+     * or a member left by an earlier start (k3s keeps using etcd once it has started it). Never with
+     * {@code --datastore-endpoint}.
+     *
+     * @throws IllegalArgumentException for {@code --cluster-init} or {@code --cluster-reset} with {@code --datastore-endpoint}
      */
     public static boolean wanted(ServerConfig config) {
         String endpoint = config.datastoreEndpoint() == null ? "" : config.datastoreEndpoint();
-        if (!endpoint.isEmpty()) return false;
+        if (!endpoint.isEmpty()) {
+            if (config.etcd().clusterInit() || config.etcd().clusterReset()) {
+                throw new IllegalArgumentException("--cluster-init and --cluster-reset manage the embedded etcd; they don't go with "
+                        + "--datastore-endpoint " + endpoint + " (drop one of them)");
+            }
+            return false;
+        }
         return config.etcd().clusterInit() || config.etcd().joining() || config.etcd().clusterReset()
                 || memberExists(config.serverDir());
     }

@@ -132,6 +132,14 @@ class EmbeddedEtcdTest {
     }
 
     @Test
+    void clusterInitWithAnExternalDatastoreIsRefused() {
+        ServerConfig c = EtcdTesting.config(dir, "server-x", new int[] {2379, 2380, 2381}).withDatastore("postgres://db/k3j");
+        assertThat(EmbeddedEtcd.wanted(c.withEtcd(c.etcd().withServer("https://10.0.0.1:6443")))).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> EmbeddedEtcd.wanted(c.withEtcd(c.etcd().withClusterInit(true))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--datastore-endpoint postgres://db/k3j");
+    }
+
+    @Test
     void memberNamesTellTheirNode() {
         assertThat(EmbeddedEtcd.nodeNameOf("k3j-c-server-0-0a1b2c3d")).isEqualTo("k3j-c-server-0");
         assertThat(EmbeddedEtcd.nodeNameOf("server-0")).isEmpty();
