@@ -130,8 +130,9 @@ class EtcdDatastoreTest {
         https.forEach(HttpClient::close);
         System.out.printf("etcd creates/s, %d from %d clients: store direct %.0f/s, API (ConfigMaps over HTTPS) %.0f/s, ratio %.2f%n",
                 count, clients, direct, api, api / direct);
-        assertThat(direct).isGreaterThan(50);
-        assertThat(api).isGreaterThan(50);
+        // floors far below what an idle machine does, so only a broken path (e.g. a call waiting out a timeout) fails
+        assertThat(direct).isGreaterThan(10);
+        assertThat(api).isGreaterThan(10);
     }
 
     interface Op {

@@ -92,8 +92,8 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     /**
-     * The status of the member at {@code endpoint}, through a short-lived connection of its own (this client's
-     * TLS settings apply).
+     * The status of the member at {@code endpoint}, through a short-lived connection of its own (to find the
+     * leader, ask each member).
      */
     public static EtcdStatus status(URI endpoint, EtcdTls tls) {
         try (EtcdCluster one = open(List.of(endpoint), tls)) {

@@ -318,9 +318,13 @@ final class GrpcClient implements AutoCloseable {
         // a hung server still has its socket accept connections: only its HTTP/2 SETTINGS show it is alive
         try {
             settings.get(CONNECT_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
+        } catch (TimeoutException e) {
             ch.close();
             throw new IllegalStateException("no HTTP/2 SETTINGS from the server within " + CONNECT_TIMEOUT_MILLIS + " ms");
+        } catch (ExecutionException e) {
+            // e.g. TLS 1.3: the handshake completed on our side, then the server refused our certificate
+            ch.close();
+            throw new IllegalStateException("connection closed before HTTP/2 started: " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             ch.close();
             Thread.currentThread().interrupt();
@@ -355,6 +359,13 @@ final class GrpcClient implements AutoCloseable {
             pingSent = false;
             if (msg instanceof Http2SettingsFrame) settings.complete(null);
             ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            Throwable cause = ctx.channel().attr(CLOSE_CAUSE).get();
+            settings.completeExceptionally(cause != null ? cause : new IllegalStateException("the server closed the connection"));
+            ctx.fireChannelInactive();
         }
 
         @Override

@@ -71,7 +71,10 @@ final class ProtoReader {
         switch (wireType) {
             case 0 -> varint();
             case 1 -> pos += 8;
-            case 2 -> pos += length();
+            case 2 -> {
+                int len = length(); // not `pos += length()`: that would add to pos as it was before the length was read
+                pos += len;
+            }
             case 5 -> pos += 4;
             default -> throw new IllegalStateException("unsupported protobuf wire type " + wireType + " (field " + field + ")");
         }

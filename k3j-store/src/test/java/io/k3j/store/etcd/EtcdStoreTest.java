@@ -85,6 +85,34 @@ class EtcdStoreTest extends StoreConformanceTest {
     }
 
     @Test
+    @DisplayName("a watch from a revision another client compacted away ends with CompactedException carrying etcd's compact revision")
+    void watchCompactedByAnother() throws Exception {
+        KeyValue a = store.create("/a", b("1"));
+        for (int i = 0; i < 5; i++) a = store.update("/a", b("v" + i), a.modRevision());
+        long r = a.modRevision() - 1;
+        try (EtcdStore other = EtcdStore.open(List.of(etcd().clientUrl()), null)) {
+            other.compact(r);
+        }
+        assertThat(store.compactRevision()).as("not heard of yet").isZero();
+        java.util.concurrent.CompletableFuture<Throwable> error = new java.util.concurrent.CompletableFuture<>();
+        try (Watch w = store.watch("", r - 3, new io.k3j.store.WatchListener() {
+            @Override
+            public void onEvents(List<Event> events) {
+                error.completeExceptionally(new AssertionError("events from a compacted revision: " + events));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                error.complete(t);
+            }
+        })) {
+            assertThat(error.get(10, TimeUnit.SECONDS))
+                    .isInstanceOfSatisfying(CompactedException.class, e -> assertThat(e.compactRevision()).isEqualTo(r));
+        }
+        assertThat(store.compactRevision()).isEqualTo(r);
+    }
+
+    @Test
     @DisplayName("a watch survives the etcd member restarting: it resumes where it stopped")
     void watchResumes() throws Exception {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
