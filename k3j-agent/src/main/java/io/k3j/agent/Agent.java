@@ -24,6 +24,7 @@ import io.k3j.agent.kube.Informer;
 import io.k3j.agent.kube.KubeClient;
 import io.k3j.agent.kubelet.CriStreamingRuntime;
 import io.k3j.agent.kubelet.KubeletServer;
+import io.k3j.agent.lb.ApiLoadBalancer;
 import io.k3j.agent.node.MachineFacts;
 import io.k3j.agent.node.NodeAgent;
 import io.k3j.agent.pod.PodConfig;
@@ -41,6 +42,7 @@ import io.k3j.api.Json;
 import io.k3j.api.Quantity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -77,12 +79,15 @@ public final class Agent implements AutoCloseable {
     private final EvictionManager eviction;
     private final List<String> nodeIps;
     private final Networking network;
+    /** The node's API load balancer; null when the node talks to {@code --server} directly. */
+    private final ApiLoadBalancer loadBalancer;
     private volatile boolean closed;
 
     private Agent(AgentConfig config, List<String> nodeIps, Join.Joined joined, Containerd containerd, NodeAgent node,
                   PodManager pods, Informer podSource, List<Informer> volumeSources, KubeletServer kubelet, List<Thread> threads,
-                  EvictionManager eviction, Networking network) {
+                  EvictionManager eviction, Networking network, ApiLoadBalancer loadBalancer) {
         this.config = config;
+        this.loadBalancer = loadBalancer;
         this.network = network;
         this.nodeIps = nodeIps;
         this.joined = joined;
@@ -100,8 +105,10 @@ public final class Agent implements AutoCloseable {
      * Joins and starts everything; returns once the node is registered (or, offline, once its cached pods are
      * handed to the workers).
      *
+     * A server not reachable yet is waited for, as k3s's agent does (a node that joined before starts from the
+     * certificates on disk instead).
+     *
      * @throws io.k3j.agent.join.JoinException for a token or node name the server refuses
-     * @throws KubeClient.Unreachable when the server is unreachable and this node never joined before
      */
     public static Agent start(AgentConfig config) throws IOException {
         if (!Packages.isRoot()) {
@@ -110,8 +117,19 @@ public final class Agent implements AutoCloseable {
         Packages.ensure(PACKAGES);
         long t0 = System.nanoTime();
         List<String> ips = config.nodeIps().isEmpty() ? List.of(MachineFacts.defaultRouteAddress()) : config.nodeIps();
-        Join.Joined joined = Join.bootstrap(config.server(), config.token(), config.nodeName(), ips, config.dataDir());
-        KubeClient kube = joined.client();
+        // every API client of the node (the join too) goes through the load balancer, as k3s's agent does
+        ApiLoadBalancer lb = config.lbServerPort() == AgentConfig.NO_LOAD_BALANCER ? null
+                : ApiLoadBalancer.start(ApiLoadBalancer.Config.of(config.server(), config.lbServerPort(), config.lbStateFile()));
+        URI server = lb == null ? config.server() : lb.url();
+        // the join (which may wait for the server) and containerd's start-up (which doesn't need it) overlap
+        java.util.concurrent.CompletableFuture<Join.Joined> joining = new java.util.concurrent.CompletableFuture<>();
+        Thread joiner = Thread.ofVirtual().name("join").start(() -> {
+            try {
+                joining.complete(joinWaitingForServer(config, server, ips));
+            } catch (Throwable t) {
+                joining.completeExceptionally(t);
+            }
+        });
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Containerd containerd = Containerd.start(ContainerdConfig.forNode(config.dataDir(), config.runDir())
@@ -129,6 +147,9 @@ public final class Agent implements AutoCloseable {
             started.add(containerd);
             CriClient cri = containerd.cri();
             importImages(config, containerd);
+            Join.Joined joined = awaitJoin(joining);
+            KubeClient kube = joined.client();
+            if (lb != null) lb.follow(kube);
 
             // the kubelet API is bound before the Node registers: the Node advertises the bound port (a configured 0
             // means an ephemeral one, as tests and several nodes on one host use)
@@ -195,8 +216,9 @@ public final class Agent implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "node {0} started in {1} ms ({2} pods from the local cache, kubelet API on :{3,number,#})",
                     config.nodeName(), (System.nanoTime() - t0) / 1_000_000, cached, kubelet.port());
             return new Agent(config, ips, joined, containerd, node, pods, podSource, volumeSources, kubelet, List.of(sourceSync), eviction,
-                    network);
+                    network, lb);
         } catch (RuntimeException | IOException e) {
+            joiner.interrupt();
             Collections.reverse(started);
             for (AutoCloseable c : started) {
                 try {
@@ -205,7 +227,8 @@ public final class Agent implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            kube.close();
+            if (joining.isDone() && !joining.isCompletedExceptionally()) joining.join().client().close();
+            if (lb != null) lb.close();
             throw e;
         }
     }
@@ -231,6 +254,11 @@ public final class Agent implements AutoCloseable {
         return joined.client();
     }
 
+    /** The node's API load balancer, unless it talks to {@code --server} directly. */
+    public Optional<ApiLoadBalancer> loadBalancer() {
+        return Optional.ofNullable(loadBalancer);
+    }
+
     /**
      * Stops the agent, as stopping kubelet does: pods keep running (their shims live on, containerd is stopped
      * and a restarted agent adopts them).
@@ -249,6 +277,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(node);
         closeQuietly(containerd);
         joined.client().close();
+        if (loadBalancer != null) loadBalancer.close();
     }
 
     /**
@@ -335,6 +364,40 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Why the runtime isn't ready (kubelet's "container runtime network not ready" and friends), or empty. */
+    /**
+     * Joins as k3s's agent does: a server that can't be reached yet (starting, or its address not up) is waited for,
+     * asking again every few seconds; what the operator must fix (token, node name) fails at once.
+     */
+    private static Join.Joined joinWaitingForServer(AgentConfig config, URI server, List<String> ips) throws InterruptedException {
+        long delay = 500;
+        long lastLog = 0;
+        while (true) {
+            try {
+                return Join.bootstrap(server, config.token(), config.nodeName(), ips, config.dataDir());
+            } catch (KubeClient.Unreachable e) {
+                if (System.nanoTime() - lastLog > 30_000_000_000L) {
+                    LOG.log(System.Logger.Level.INFO, "waiting for the server at {0} to join: {1}", config.server(), e.getMessage());
+                    lastLog = System.nanoTime();
+                }
+                Thread.sleep(delay);
+                delay = Math.min(delay * 2, 5000);
+            }
+        }
+    }
+
+    private static Join.Joined awaitJoin(java.util.concurrent.CompletableFuture<Join.Joined> joining) throws IOException {
+        try {
+            return joining.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while joining", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IOException(e.getCause());
+        }
+    }
+
     private static Optional<String> runtimeProblem(CriClient cri) {
         try {
             for (RuntimeCondition c : cri.status(StatusRequest.getDefaultInstance()).getStatus().getConditionsList()) {

@@ -1,6 +1,7 @@
 package io.k3j.agent;
 
 import io.k3j.agent.eviction.Thresholds;
+import io.k3j.agent.lb.ApiLoadBalancer;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,6 +34,10 @@ import java.util.Objects;
  *                       isn't {@code cni0}, so that test nodes sharing a network namespace don't share it)
  * @param vxlanDevice    the VXLAN device of the vxlan backend ({@code k3j.1})
  * @param services       which of the node's network services run (service proxy, network policies, DNS, ingress)
+ * @param lbServerPort   {@code --lb-server-port}: the node's API load balancer listens on {@code 127.0.0.1:<port>} and
+ *                       every API client of the node goes through it (k3s: 6444, {@link ApiLoadBalancer#DEFAULT_PORT});
+ *                       0 for an ephemeral port (tests, several agents on one host); {@value #NO_LOAD_BALANCER} to talk
+ *                       to {@code --server} directly (a server's own agent, and what the shorter constructors give)
  */
 public record AgentConfig(
         URI server,
@@ -56,8 +61,11 @@ public record AgentConfig(
         String networkBackend,
         String networkTable,
         String vxlanDevice,
-        NodeServices services) {
+        NodeServices services,
+        int lbServerPort) {
 
+    /** {@link #lbServerPort()} for a node that talks to {@code --server} directly. */
+    public static final int NO_LOAD_BALANCER = -1;
     public static final String DEFAULT_PAUSE_IMAGE = "docker.io/k3j/pause:3.10";
     public static final Path DEFAULT_PRIVATE_REGISTRY = Path.of("/etc/k3j/registries.yaml");
 
@@ -110,6 +118,17 @@ public record AgentConfig(
                 vxlanDevice, NodeServices.DEFAULTS);
     }
 
+    /** A node talking to {@code --server} directly (no API load balancer). */
+    public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
+                       Map<String, String> nodeLabels, List<String> nodeTaints, boolean controlPlane, String clusterDns,
+                       String clusterDomain, int kubeletPort, String pauseImage, boolean allowPull, String kubeletVersion,
+                       String cniBridge, Path privateRegistry, Thresholds evictionHard, String networkBackend, String networkTable,
+                       String vxlanDevice, NodeServices services) {
+        this(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns, clusterDomain,
+                kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend, networkTable,
+                vxlanDevice, services, NO_LOAD_BALANCER);
+    }
+
     /** A node with kubelet's default eviction thresholds. */
     public AgentConfig(URI server, String token, Path dataDir, Path runDir, String nodeName, List<String> nodeIps,
                        Map<String, String> nodeLabels, List<String> nodeTaints, boolean controlPlane, String clusterDns,
@@ -140,34 +159,52 @@ public record AgentConfig(
         if (vxlanDevice.length() > 15) throw new IllegalArgumentException("vxlan device " + vxlanDevice + " (expected at most 15 characters)");
         if (cniBridge.length() > 15) throw new IllegalArgumentException("bridge name " + cniBridge + " (expected at most 15 characters)");
         if (kubeletPort < 0 || kubeletPort > 65535) throw new IllegalArgumentException("kubelet port " + kubeletPort + " (expected 0-65535)");
+        if (lbServerPort < NO_LOAD_BALANCER || lbServerPort > 65535) {
+            throw new IllegalArgumentException("lb server port " + lbServerPort + " (expected 0-65535, or " + NO_LOAD_BALANCER + " for none)");
+        }
     }
 
     /** The same node with another kubelet port (tests run several agents on one host). */
     public AgentConfig withKubeletPort(int port) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
                 clusterDomain, port, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
-                networkTable, vxlanDevice, services);
+                networkTable, vxlanDevice, services, lbServerPort);
     }
 
     /** The same node without registry pulls (tests: an image that is not imported fails instead of being pulled). */
     public AgentConfig withAllowPull(boolean allow) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
                 clusterDomain, kubeletPort, pauseImage, allow, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
-                networkTable, vxlanDevice, services);
+                networkTable, vxlanDevice, services, lbServerPort);
     }
 
     /** The same node on another pod network backend ({@code host-gw} or {@code vxlan}) and device names (null: defaults). */
     public AgentConfig withNetwork(String backend, String table, String vxlan) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
                 clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, backend, table, vxlan,
-                services);
+                services, lbServerPort);
     }
 
     /** The same node with other network services. */
     public AgentConfig withServices(NodeServices s) {
         return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
                 clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
-                networkTable, vxlanDevice, s);
+                networkTable, vxlanDevice, s, lbServerPort);
+    }
+
+    /**
+     * The same node with its API load balancer on {@code port} ({@link ApiLoadBalancer#DEFAULT_PORT} as k3s, 0 for an
+     * ephemeral one), or without one ({@value #NO_LOAD_BALANCER}).
+     */
+    public AgentConfig withLbServerPort(int port) {
+        return new AgentConfig(server, token, dataDir, runDir, nodeName, nodeIps, nodeLabels, nodeTaints, controlPlane, clusterDns,
+                clusterDomain, kubeletPort, pauseImage, allowPull, kubeletVersion, cniBridge, privateRegistry, evictionHard, networkBackend,
+                networkTable, vxlanDevice, services, port);
+    }
+
+    /** Where the API load balancer keeps the servers it learnt (k3s: {@code agent/etc/k3s-agent-load-balancer.json}). */
+    public Path lbStateFile() {
+        return dataDir.resolve("etc").resolve(ApiLoadBalancer.STATE_FILE);
     }
 
     /**

@@ -13,6 +13,7 @@
  * io.k3j.agent.image      OCI archives (build, import), the pause image, air-gap folder
  * io.k3j.agent.join       token check, CA fetch, node certificates
  * io.k3j.agent.kube       API client over HTTPS (list, watch, write) and informers with a local cache
+ * io.k3j.agent.lb         the API load balancer on 127.0.0.1:6444: servers learnt from the kubernetes Endpoints, failover
  * io.k3j.agent.node       Node registration, Lease heartbeat, conditions
  * io.k3j.agent.pod        pod workers: sandboxes, containers, restarts, probes, hooks, status
  * io.k3j.agent.volume     volumes and environment of a pod's containers

@@ -37,9 +37,11 @@ import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceRegistry;
 import io.k3j.apiserver.resource.ResourceType;
 import io.k3j.apiserver.system.GarbageCollector;
+import io.k3j.apiserver.system.KubernetesEndpoints;
 import io.k3j.apiserver.system.NamespaceController;
 import io.k3j.apiserver.watch.WatchCache;
 import io.k3j.store.Store;
+import io.k3j.store.jdbc.JdbcStore;
 import io.k3j.store.etcd.EtcdStore;
 import io.k3j.store.etcd.EtcdTls;
 import io.k3j.store.memory.MemoryStore;
@@ -159,13 +161,17 @@ public final class ControlPlane implements AutoCloseable {
             store = SqliteStore.open(db);
         } else if (endpoint.equals("memory://")) {
             store = new MemoryStore();
+        } else if (JdbcStore.accepts(endpoint)) {
+            store = JdbcStore.open(endpoint);
         } else if (endpoint.startsWith("http://") || endpoint.startsWith("https://")) {
             EtcdTls tls = config.datastoreCaFile() == null && config.datastoreCertFile() == null ? null
                     : new EtcdTls(config.datastoreCaFile(), config.datastoreCertFile(), config.datastoreKeyFile());
             store = EtcdStore.open(EtcdStore.parseEndpoints(endpoint), tls);
         } else {
             throw new IllegalArgumentException("unsupported --datastore-endpoint \"" + endpoint
-                    + "\": use sqlite://PATH, memory://, http(s)://HOST:2379[,...] for etcd, or leave it empty for the embedded SQLite datastore");
+                    + "\": use sqlite://PATH, memory://, postgres://USER:PASSWORD@HOST:PORT/DATABASE,"
+                    + " mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE, http(s)://HOST:2379[,...] for etcd,"
+                    + " or leave it empty for the embedded SQLite datastore");
         }
         closeables.add(store);
     }
@@ -294,11 +300,10 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * The {@code kubernetes} Service in {@code default}, with its Endpoints and EndpointSlice pointing at this
-     * server, as kube-apiserver's bootstrap controller keeps them.
+     * The {@code kubernetes} Service in {@code default}; its Endpoints and EndpointSlice list every live server
+     * (this one included), kept by the lease endpoint reconciler as kube-apiserver keeps them.
      */
     private void publishKubernetesService() {
-        String ip = advertiseAddress();
         int port = http.port();
         ResourceType svc = registry.find("", "v1", "services").orElseThrow();
         createOrKeep(svc, "default", json("""
@@ -306,16 +311,8 @@ public final class ControlPlane implements AutoCloseable {
                  "spec": {"type": "ClusterIP", "clusterIP": "%s", "sessionAffinity": "None",
                           "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": %d}]}}
                 """.formatted(services.kubernetesServiceIp(), port)));
-        putObject(registry.find("", "v1", "endpoints").orElseThrow(), "default", json("""
-                {"metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-                 "subsets": [{"addresses": [{"ip": "%s"}], "ports": [{"name": "https", "port": %d, "protocol": "TCP"}]}]}
-                """.formatted(ip, port)));
-        putObject(registry.find("discovery.k8s.io", "v1", "endpointslices").orElseThrow(), "default", json("""
-                {"metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
-                 "addressType": "IPv4",
-                 "endpoints": [{"addresses": ["%s"], "conditions": {"ready": true}}],
-                 "ports": [{"name": "https", "port": %d, "protocol": "TCP"}]}
-                """.formatted(ip, port)));
+        closeables.add(new KubernetesEndpoints(objects, registry, clock, new KubernetesEndpoints.Server(advertiseAddress(), port),
+                KubernetesEndpoints.DEFAULT_LEASE_DURATION, KubernetesEndpoints.DEFAULT_RENEW_INTERVAL).start());
     }
 
     private static ObjectNode json(String text) {
@@ -330,21 +327,6 @@ public final class ControlPlane implements AutoCloseable {
         } catch (ApiException e) {
             if (e.code() != 409) throw e;
         }
-    }
-
-    /** Creates the object, or replaces its content when it differs. */
-    private void putObject(ResourceType type, String namespace, ObjectNode obj) {
-        String name = Json.text(obj.get("metadata"), "name");
-        if (objects.find(type, namespace, name).isEmpty()) {
-            createOrKeep(type, namespace, obj);
-            return;
-        }
-        objects.updateWith(type, namespace, name, "", WriteOptions.system("k3j"), current -> {
-            ObjectNode desired = obj.deepCopy();
-            ObjectNode meta = (ObjectNode) current.get("metadata");
-            desired.set("metadata", meta);
-            return desired;
-        });
     }
 
     private void writeKubeconfig() throws IOException {

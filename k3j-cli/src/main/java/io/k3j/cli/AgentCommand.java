@@ -72,6 +72,11 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--kill-all-on-exit", hidden = true, description = "On exit, remove all pods, the bridge and the cgroups of this node")
     boolean killAllOnExit;
 
+    @Option(names = "--lb-server-port", paramLabel = "PORT", defaultValue = "${env:K3J_LB_SERVER_PORT:-6444}",
+            description = "Local port of the client load balancer to the servers, which learns every server and fails over"
+                    + " (default: ${DEFAULT-VALUE}; 0: any free port; -1: talk to --server directly)")
+    int lbServerPort;
+
     @picocli.CommandLine.Mixin
     NetworkFlags network = new NetworkFlags();
 
@@ -95,7 +100,10 @@ final class AgentCommand implements Callable<Integer> {
         AgentConfig config = new AgentConfig(url, tok, dir, Nodes.runDir(name), name, nodeIps, Nodes.labels(spec, nodeLabels), nodeTaints,
                 false, "10.43.0.10", "cluster.local", Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true, VersionInfo.KUBERNETES_VERSION, cniBridge, privateRegistry,
                 Nodes.evictionHard(spec, kubeletArgs));
-        Agent agent = Agent.start(network.apply(spec, config));
+        if (lbServerPort < AgentConfig.NO_LOAD_BALANCER || lbServerPort > 65535) {
+            throw new ParameterException(spec.commandLine(), "--lb-server-port " + lbServerPort + " is not a port: expected 1-65535, 0 or -1");
+        }
+        Agent agent = Agent.start(network.apply(spec, config).withLbServerPort(lbServerPort));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (killAllOnExit) {

@@ -53,7 +53,9 @@ final class ServerCommand implements Callable<Integer> {
     String token;
 
     @Option(names = "--datastore-endpoint", paramLabel = "URL", defaultValue = "${env:K3J_DATASTORE_ENDPOINT}",
-            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway), https://HOST:2379[,https://HOST2:2379] for etcd")
+            description = "Datastore: empty for embedded SQLite, sqlite://PATH, memory:// (throwaway), "
+                    + "postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable, mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE, "
+                    + "https://HOST:2379[,https://HOST2:2379] for etcd")
     String datastoreEndpoint;
 
     @Option(names = "--cluster-init", description = "Initialize a new cluster using embedded etcd (this server is its first member)")

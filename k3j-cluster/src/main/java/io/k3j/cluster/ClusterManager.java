@@ -156,15 +156,28 @@ public final class ClusterManager {
         });
         step("cluster " + spec.name() + ": bridge " + state.bridge() + " " + state.subnet() + ", " + spec.servers() + " server(s), " + spec.agents() + " agent(s)");
         try {
-            // first: a taken port fails here, before any namespace or process exists
-            if (state.loadBalancer()) {
-                loadBalancers.start(state);
-                step("load balancer: API on " + loadBalancers.apiServer(state) + portsText(state));
+            // the load balancer (a JVM of its own) starts while the nodes do; validate() found its ports free
+            ClusterState planned = state;
+            java.util.concurrent.CompletableFuture<Void> lb = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                if (planned.loadBalancer()) {
+                    loadBalancers.start(planned);
+                    step("load balancer: API on " + loadBalancers.apiServer(planned) + portsText(planned));
+                }
+            }, r -> Thread.ofVirtual().name("start-lb").start(r));
+            java.time.Instant since;
+            try {
+                state = createVolumeDestinations(state);
+                NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
+                since = java.time.Instant.now();
+                startNodes(state, state.nodes(), deadline);
+            } finally {
+                awaitQuietly(lb);
             }
-            state = createVolumeDestinations(state);
-            NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
-            java.time.Instant since = java.time.Instant.now();
-            startNodes(state, state.nodes(), deadline);
+            try {
+                lb.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
             state = writeKubeconfig(state, spec.updateDefaultKubeconfig(), spec.switchContext());
             if (spec.waitForReady()) waitReady(state, state.nodes(), since, deadline);
             step("cluster " + spec.name() + " created: kubectl config use-context " + Kubeconfigs.contextName(spec.name()));
@@ -314,8 +327,8 @@ public final class ClusterManager {
     }
 
     /**
-     * Starts nodes: the first server first (everything else joins it), then the rest at once. The first server's
-     * admin kubeconfig is rewritten at each start, so its appearance says the API is serving.
+     * Starts nodes: the first server, then at once the rest (they join it, waiting until it serves), then waits for
+     * the first server's API. Its admin kubeconfig is rewritten at each start, so its appearance says the API is serving.
      */
     private void startNodes(ClusterState state, List<ClusterState.NodeState> nodes, long deadline) {
         ClusterState.NodeState first = state.firstServer();
@@ -332,8 +345,8 @@ public final class ClusterManager {
                 }
                 firstProcess.start();
             }
-            awaitApi(state, firstProcess, deadline);
         }
+        // the other nodes start at once: they wait for the first server's API themselves, as k3s agents do
         parallel(rest, n -> {
             NodeProcess p = node(state, n);
             p.ensureNetwork();
@@ -342,6 +355,18 @@ public final class ClusterManager {
                 p.start();
             }
         });
+        awaitApi(state, firstProcess, deadline);
+    }
+
+    /** Waits for {@code f} to finish however it ends (its failure is the caller's to report). */
+    private static void awaitQuietly(java.util.concurrent.CompletableFuture<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // reported by the caller
+        }
     }
 
     private void awaitApi(ClusterState state, NodeProcess server, long deadline) {

@@ -100,6 +100,10 @@ public abstract class StoreConformanceTest {
         private volatile Throwable error;
         private long lastRevision;
 
+        /** Public, so backend tests in other packages can record watches of their own. */
+        public Recorder() {
+        }
+
         @Override
         public void onEvents(List<Event> batch) {
             if (inFlight.incrementAndGet() != 1) {

@@ -35,8 +35,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Proxies the requests of one client connection (HTTP/1.1) or one stream (HTTP/2, behind
- * {@code Http2StreamFrameToHttpObjectCodec}) to the endpoints the routing table picks, one exchange at a time:
+ * Proxies the requests of one HTTP/2 stream (behind {@code Http2StreamFrameToHttpObjectCodec}) to the endpoints the
+ * routing table picks, as decoded messages; HTTP/1.x client connections go through the cheaper {@link Http1Proxy}
+ * instead (this class still handles an HTTP/1.1 connection behind {@code HttpServerCodec} the same way):
  *
  * <pre>
  *  client ─ [TLS] ─ HttpServerCodec | h2 stream codec ─ ClientHandler ⇄ UpstreamHandler ─ HttpClientCodec ─ endpoint
@@ -47,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * ready endpoint, 502 when the endpoint refuses or fails before answering. A {@code 101 Switching Protocols}
  * answer to an Upgrade request (WebSocket) turns both connections into a byte splice.
  */
-final class ClientHandler extends ChannelInboundHandlerAdapter {
+final class ClientHandler extends ChannelInboundHandlerAdapter implements UpstreamOwner {
     /** The body Traefik (Go's http.NotFound) sends. */
     static final String NOT_FOUND_BODY = "404 page not found\n";
     // header names as AsciiString: their hash is computed once, not on every get/set/remove of every request
@@ -388,7 +389,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     // ---- from the endpoint -------------------------------------------------------------------------------------
 
-    void upstreamRead(Channel up, Object msg) {
+    @Override
+    public void upstreamRead(Channel up, Object msg) {
         if (relayPeer != null) {
             relay(msg, ctx.channel());
             return;
@@ -456,7 +458,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    void upstreamReadComplete() {
+    @Override
+    public void upstreamReadComplete() {
         Exchange x = current;
         if (x != null && x.heldHead != null) {
             ctx.write(x.heldHead, ctx.voidPromise()); // the body did not come with it: the head goes on its own
@@ -490,7 +493,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return resp;
     }
 
-    void upstreamClosed(Channel up) {
+    @Override
+    public void upstreamClosed(Channel up) {
         if (relayPeer != null) {
             ctx.close();
             return;
@@ -578,7 +582,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     // ---- back-pressure and lifecycle ----------------------------------------------------------------------------
 
     /** Reads from the client only while the other side can take it and no pipelined request is waiting. */
-    void updateReading() {
+    @Override
+    public void updateReading() {
         Channel ch = ctx.channel();
         if (relayPeer != null) {
             ch.config().setAutoRead(relayPeer.isWritable());

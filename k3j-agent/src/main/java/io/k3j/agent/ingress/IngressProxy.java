@@ -21,7 +21,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -41,8 +40,8 @@ import java.util.function.Supplier;
 
 /**
  * The listeners: cleartext HTTP/1.1 (and HTTP/2 with prior knowledge, RFC 9113 3.3) and TLS with SNI-selected
- * certificates offering h2 and http/1.1 by ALPN. Every connection, and every HTTP/2 stream, ends in a
- * {@link ClientHandler}. Epoll when the platform has it, NIO otherwise.
+ * certificates offering h2 and http/1.1 by ALPN. An HTTP/1.1 connection ends in an {@link Http1Proxy}, which forwards
+ * bytes; every HTTP/2 stream in a {@link ClientHandler}, which forwards decoded messages. Epoll when the platform has it, NIO otherwise.
  */
 final class IngressProxy implements AutoCloseable {
     static final String SERVER_CODEC = "http";
@@ -57,6 +56,7 @@ final class IngressProxy implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Class<? extends ServerChannel> serverType;
     private final UpstreamPool pool;
+    private final UpstreamPool rawPool;
     private final List<Channel> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     IngressProxy(Supplier<Routes> routes, Supplier<Map<String, SslContext>> sni, SslContext defaultTls, int threads,
@@ -70,15 +70,22 @@ final class IngressProxy implements AutoCloseable {
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Class<? extends SocketChannel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        this.pool = new UpstreamPool(clientType, connectTimeoutMillis);
+        this.pool = new UpstreamPool(clientType, connectTimeoutMillis, false);
+        this.rawPool = new UpstreamPool(clientType, connectTimeoutMillis, true);
     }
 
     Routes routes() {
         return routes.get();
     }
 
+    /** Upstream connections with an HTTP codec, for HTTP/2 streams. */
     UpstreamPool pool() {
         return pool;
+    }
+
+    /** Upstream connections carrying raw bytes, for HTTP/1.1 client connections. */
+    UpstreamPool rawPool() {
+        return rawPool;
     }
 
     /** Binds the cleartext listener; returns the bound address (port 0 picks one). */
@@ -116,8 +123,7 @@ final class IngressProxy implements AutoCloseable {
     }
 
     private void http1(ChannelPipeline p, String scheme) {
-        p.addLast(SERVER_CODEC, new HttpServerCodec(8192, 32 * 1024, 16 * 1024));
-        p.addLast(new ClientHandler(this, scheme, TimeUnit.SECONDS.toNanos(CLIENT_IDLE_SECONDS)));
+        p.addLast(new Http1Proxy(this, scheme, TimeUnit.SECONDS.toNanos(CLIENT_IDLE_SECONDS)));
     }
 
     private void http2(ChannelPipeline p, String scheme) {

@@ -5,16 +5,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * Last handler of an upstream connection ({@code HttpClientCodec → UpstreamHandler}): hands what the endpoint sends
- * to the {@link ClientHandler} the connection currently serves. A pooled connection serves nobody; anything it
+ * Last handler of an upstream connection ({@code [HttpClientCodec →] UpstreamHandler}): hands what the endpoint sends
+ * to the {@link UpstreamOwner} the connection currently serves. A pooled connection serves nobody; anything it
  * receives then is a protocol error and closes it.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
-    private ClientHandler owner;
+    private UpstreamOwner owner;
     private Runnable onPooledClose;
 
     /** Binds the connection to a client exchange (null: back in the pool). Call on the loop. */
-    void owner(ClientHandler owner) {
+    void owner(UpstreamOwner owner) {
         this.owner = owner;
         this.onPooledClose = null;
     }
@@ -26,7 +26,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ClientHandler o = owner;
+        UpstreamOwner o = owner;
         if (o == null) {
             ReferenceCountUtil.release(msg);
             ctx.close();
@@ -37,20 +37,20 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        ClientHandler o = owner;
+        UpstreamOwner o = owner;
         if (o != null) o.upstreamReadComplete();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        ClientHandler o = owner;
+        UpstreamOwner o = owner;
         if (o != null) o.updateReading();
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        ClientHandler o = owner;
+        UpstreamOwner o = owner;
         if (o != null) {
             o.upstreamClosed(ctx.channel());
         } else if (onPooledClose != null) {

@@ -35,7 +35,11 @@ final class UpstreamPool {
 
     private record Idle(Channel channel, long since) { }
 
-    UpstreamPool(Class<? extends SocketChannel> channelType, int connectTimeoutMillis) {
+    /**
+     * @param raw without an HTTP codec: the connection carries the bytes {@link Http1Proxy} forwards as they are
+     *            (otherwise {@code HttpClientCodec} for {@link ClientHandler}'s decoded messages)
+     */
+    UpstreamPool(Class<? extends SocketChannel> channelType, int connectTimeoutMillis, boolean raw) {
         this.bootstrap = new Bootstrap()
                 .channel(channelType)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -43,7 +47,7 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, 32 * 1024, 16 * 1024));
+                        if (!raw) ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, 32 * 1024, 16 * 1024));
                         ch.pipeline().addLast(new UpstreamHandler());
                     }
                 });

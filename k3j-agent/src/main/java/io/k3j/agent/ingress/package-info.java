@@ -6,8 +6,11 @@
  * <pre>
  * IngressController  informers → RouteCompiler → Routes (+ SNI map from Certificates), rebuilt debounced, swapped whole
  * IngressProxy       listeners: cleartext (HTTP/1.1, h2c prior knowledge) and TLS (SNI, ALPN h2/http/1.1)
- * ClientHandler      one per connection or HTTP/2 stream: route, forward, stream bodies, 404/502/503, WebSocket splice
- * UpstreamPool       keep-alive HTTP/1.1 connections to endpoints, per event loop
+ * Http1Proxy         one per HTTP/1.x connection: heads scanned and copied as bytes (Http1Head, Http1Chunks), bodies
+ *                    passed as slices, 400/404/502/503, WebSocket splice
+ * ClientHandler      one per HTTP/2 stream: the same job on decoded messages (Netty's HTTP codecs)
+ * UpstreamPool       keep-alive HTTP/1.1 connections to endpoints, per event loop (raw for Http1Proxy, with a codec
+ *                    for ClientHandler)
  * </pre>
  */
 package io.k3j.agent.ingress;

@@ -161,7 +161,10 @@ final class H2Connection implements AutoCloseable {
                 throw e;
             }
             Channel ch = connect.channel();
-            Future<Channel> handshake = ch.pipeline().get(SslHandler.class).handshakeFuture();
+            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            // closed at once (a load balancer with no server behind it does that): the pipeline is already empty
+            if (tls == null) throw new java.io.EOFException("connection closed by " + host + ":" + port + " before the TLS handshake");
+            Future<Channel> handshake = tls.handshakeFuture();
             if (!handshake.await(Math.max(1, remainingMillis(deadlineNanos)))) {
                 ch.close();
                 throw new SocketTimeoutException("TLS handshake timed out");
@@ -172,7 +175,7 @@ final class H2Connection implements AutoCloseable {
                 if (cause instanceof SSLException e) throw e;
                 throw new SSLException("TLS handshake failed: " + cause, cause);
             }
-            String alpn = ch.pipeline().get(SslHandler.class).applicationProtocol();
+            String alpn = tls.applicationProtocol();
             if (!"h2".equals(alpn)) {
                 ch.close();
                 throw new IOException("the server does not speak HTTP/2 (ALPN " + alpn + ")");

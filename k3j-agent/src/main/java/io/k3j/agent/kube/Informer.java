@@ -110,6 +110,16 @@ public final class Informer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * What is stored of an object received from the server: without {@code metadata.managedFields} (server-side
+     * apply's bookkeeping, which no part of the agent reads and which is often a third of a pod's tree: one
+     * fieldsV1 tree per writer), then the transform. The tree is the freshly parsed one, changed in place.
+     */
+    private ObjectNode prepare(ObjectNode obj) {
+        if (obj.get("metadata") instanceof ObjectNode meta) meta.remove("managedFields");
+        return transform.apply(obj);
+    }
+
     /** Keeps apiVersion, kind and the identifying metadata (namespace, name, uid, resourceVersion). */
     public static ObjectNode metadataOnly(ObjectNode obj) {
         ObjectNode slim = Json.object();
@@ -292,8 +302,8 @@ public final class Informer implements AutoCloseable {
         KubeClient.Watch w = client.watch(path, q, ev -> {
             if (closed) return;
             switch (ev.type()) {
-                case "ADDED", "MODIFIED" -> upsert(transform.apply(ev.object()));
-                case "DELETED" -> remove(transform.apply(ev.object()));
+                case "ADDED", "MODIFIED" -> upsert(prepare(ev.object()));
+                case "DELETED" -> remove(prepare(ev.object()));
                 case "BOOKMARK" -> rememberVersion(ev.object());
                 case "ERROR" -> {
                     // 410 Expired (too old) or anything else: the stream is over, list again
@@ -327,7 +337,7 @@ public final class Informer implements AutoCloseable {
         JsonNode items = list.get("items");
         if (items != null) {
             for (JsonNode item : items) {
-                if (item instanceof ObjectNode o) fresh.put(key(o), transform.apply(withTypeMeta(o, list)));
+                if (item instanceof ObjectNode o) fresh.put(key(o), prepare(withTypeMeta(o, list)));
             }
         }
         synchronized (lock) {

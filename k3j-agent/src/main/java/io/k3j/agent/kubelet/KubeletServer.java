@@ -1,6 +1,7 @@
 package io.k3j.agent.kubelet;
 
 import io.k3j.agent.host.EventLoops;
+import io.k3j.agent.kube.Der;
 import io.k3j.agent.kube.TlsMaterial;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -48,6 +49,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -56,9 +58,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
 
 /**
  * The kubelet API on :10250, over TLS with the node's serving certificate; every client must present a
@@ -215,15 +214,35 @@ public final class KubeletServer implements AutoCloseable {
         SslHandler tls = ch.pipeline().get(SslHandler.class);
         try {
             X509Certificate cert = (X509Certificate) tls.engine().getSession().getPeerCertificates()[0];
-            X500Name name = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
-            for (RDN o : name.getRDNs(BCStyle.O)) {
-                if (SYSTEM_MASTERS.equals(o.getFirst().getValue().toString())) return null;
-            }
-            RDN[] cn = name.getRDNs(BCStyle.CN);
-            return cn.length == 0 ? "unknown" : cn[0].getFirst().getValue().toString();
+            return callerName(cert.getSubjectX500Principal().getEncoded());
         } catch (Exception e) {
             return "anonymous";
         }
+    }
+
+    private static final byte[] OID_CN = {0x06, 0x03, 0x55, 0x04, 0x03};
+    private static final byte[] OID_O = {0x06, 0x03, 0x55, 0x04, 0x0a};
+
+    /**
+     * From a certificate subject (DER Name: {@code SEQUENCE OF SET OF SEQUENCE { type, value }}): null when one of
+     * its organizations is system:masters, else its first common name ("unknown" without one). Read with the JDK
+     * alone: the agent-only jar has no BouncyCastle.
+     */
+    static String callerName(byte[] subject) {
+        String cn = null;
+        for (Der.Element rdn : Der.Element.parse(subject).children()) {
+            for (Der.Element attribute : rdn.children()) {
+                List<Der.Element> typeAndValue = attribute.children();
+                if (typeAndValue.size() != 2) continue;
+                byte[] type = typeAndValue.get(0).encoded();
+                Der.Element value = typeAndValue.get(1);
+                // BMPString is UTF-16; UTF8String, PrintableString and IA5String are all read right as UTF-8
+                String text = new String(value.contents(), value.tag() == 0x1e ? StandardCharsets.UTF_16BE : StandardCharsets.UTF_8);
+                if (Arrays.equals(type, OID_O) && SYSTEM_MASTERS.equals(text)) return null;
+                if (Arrays.equals(type, OID_CN) && cn == null) cn = text;
+            }
+        }
+        return cn == null ? "unknown" : cn;
     }
 
     /** An answer other than 200, with a plain-text body (the API server turns it into a Status). */

@@ -40,6 +40,8 @@ import java.util.function.Supplier;
 public final class NodeAgent implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NodeAgent.class.getName());
     static final Duration STATUS_REPORT_FREQUENCY = Duration.ofMinutes(5);
+    /** How often a node not yet Ready looks at its conditions again (kubelet: 100 ms). */
+    static final Duration FAST_STATUS_PERIOD = Duration.ofMillis(200);
     static final long MEMORY_THRESHOLD = 100L * 1024 * 1024;
     private static final DateTimeFormatter MICRO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
             .withZone(ZoneOffset.UTC);
@@ -182,6 +184,9 @@ public final class NodeAgent implements AutoCloseable {
             try {
                 syncOnce();
                 backoff = Duration.ofSeconds(1);
+                wait = untilReadyPosted(config.syncInterval());
+            } catch (InterruptedException e) {
+                return;
             } catch (KubeClient.Unreachable | ApiException e) {
                 wait = backoff.compareTo(config.syncInterval()) < 0 ? backoff : config.syncInterval();
                 backoff = backoff.multipliedBy(2);
@@ -194,6 +199,33 @@ public final class NodeAgent implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * kubelet's fastStatusUpdateOnce: until the node has been reported Ready once, looks again every
+     * {@link #FAST_STATUS_PERIOD} and posts the status as soon as it changes, instead of waiting a whole sync
+     * period (the runtime's network typically turns ready a moment after registration, once the pod CIDR
+     * arrives). Returns what is left of {@code period}.
+     */
+    private Duration untilReadyPosted(Duration period) throws InterruptedException {
+        long end = System.nanoTime() + period.toNanos();
+        while (!closed && !readyPosted()) {
+            long left = end - System.nanoTime();
+            if (left <= 0) return Duration.ZERO;
+            Thread.sleep(Math.min(FAST_STATUS_PERIOD.toMillis(), left / 1_000_000 + 1));
+            synchronized (this) {
+                if (!closed && registered) postStatusIfNeeded();
+            }
+        }
+        return Duration.ofNanos(Math.max(0, end - System.nanoTime()));
+    }
+
+    private synchronized boolean readyPosted() {
+        if (lastPosted == null) return false;
+        for (JsonNode c : lastPosted.path("conditions")) {
+            if ("Ready".equals(c.path("type").asText())) return "True".equals(c.path("status").asText());
+        }
+        return false;
     }
 
     /**

@@ -20,6 +20,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -113,6 +115,91 @@ final class Backend implements AutoCloseable {
         public void close() {
             server.close().syncUninterruptibly();
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /**
+     * A backend speaking raw HTTP/1.x from a script, to see the bytes the proxy sends and how it copes with framings
+     * a well-behaved server library would not produce: {@code /raw/echo} answers with the request head and body as
+     * they arrived; {@code /raw/close} answers HTTP/1.0 without a length and closes; {@code /raw/chunked} answers
+     * chunked with hop-by-hop fields (Keep-Alive, a field named by Connection) that must not reach the client.
+     */
+    static final class Scripted implements AutoCloseable {
+        private final ServerSocket server;
+        private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+        Scripted(String ip) throws IOException {
+            server = new ServerSocket(0, 64, java.net.InetAddress.getByName(ip));
+            executor.submit(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        executor.submit(() -> serve(s));
+                    } catch (IOException e) {
+                        return null;
+                    }
+                }
+                return null;
+            });
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private Void serve(Socket s) {
+            try (s) {
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                while (true) {
+                    StringBuilder head = new StringBuilder();
+                    int length = 0;
+                    String first = null;
+                    for (String line = line(in); ; line = line(in)) {
+                        if (line == null) return null;
+                        head.append(line).append("\r\n");
+                        if (line.isEmpty()) break;
+                        if (first == null) first = line;
+                        if (line.regionMatches(true, 0, "content-length:", 0, 15)) length = Integer.parseInt(line.substring(15).trim());
+                    }
+                    byte[] body = in.readNBytes(length);
+                    String path = first.split(" ")[1];
+                    if (path.startsWith("/raw/close")) {
+                        out.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-close".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                        return null;
+                    } else if (path.startsWith("/raw/chunked")) {
+                        out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive, X-Secret\r\n"
+                                + "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nX-Kept: yes\r\n\r\n5\r\nhello\r\n5;ext=1\r\nworld\r\n0\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                    } else {
+                        byte[] h = head.toString().getBytes(StandardCharsets.ISO_8859_1);
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + (h.length + body.length) + "\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        out.write(h);
+                        out.write(body);
+                    }
+                    out.flush();
+                }
+            } catch (IOException e) {
+                return null;
+            }
+        }
+
+        /** One line without its CR LF, or null at the end of the stream. */
+        private static String line(InputStream in) throws IOException {
+            StringBuilder sb = new StringBuilder();
+            for (int ch = in.read(); ch != '\n'; ch = in.read()) {
+                if (ch < 0) return null;
+                if (ch != '\r') sb.append((char) ch);
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            executor.shutdownNow();
         }
     }
 }

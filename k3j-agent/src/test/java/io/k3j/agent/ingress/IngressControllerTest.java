@@ -532,6 +532,115 @@ class IngressControllerTest {
         }
     }
 
+    @Test
+    @DisplayName("HTTP/1.x on the wire: hop-by-hop fields dropped both ways, Expect answered by the proxy, absolute-form"
+            + " target made origin-form, a close-ended body re-framed chunked, chunks undone for HTTP/1.0, 400 for garbage")
+    void wireLevelHttp1() throws Exception {
+        try (Backend.Scripted raw = new Backend.Scripted("127.0.0.1")) {
+            backendService("svc-raw", raw.port());
+            cluster.create("""
+                    apiVersion: networking.k8s.io/v1
+                    kind: Ingress
+                    metadata: {name: raw, namespace: default}
+                    spec:
+                      rules:
+                      - host: raw.localhost
+                        http: {paths: [{path: /raw, pathType: Prefix, backend: {service: {name: svc-raw, port: {number: 80}}}}]}
+                    """);
+            awaitCurl(200, "http", "raw.localhost", "/raw/echo", Duration.ofSeconds(10));
+            try (Socket s = new Socket("127.0.0.1", http)) {
+                s.setSoTimeout(10_000);
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream();
+                out.write(("GET http://raw.localhost/raw/echo?q=1 HTTP/1.1\r\nHost: raw.localhost\r\nConnection: X-Drop\r\n"
+                        + "X-Drop: secret\r\nKeep-Alive: 5\r\nX-Forwarded-Proto: spoofed\r\nX-Forwarded-For: 198.51.100.1\r\n"
+                        + "Content-Length: 3\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertEquals(100, wireResponse(in, false).status(), "the proxy asks for the body itself");
+                out.write("abc".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                Wire echo = wireResponse(in, false);
+                assertEquals(200, echo.status());
+                String seen = echo.body();
+                assertTrue(seen.startsWith("GET /raw/echo?q=1 HTTP/1.1\r\n"), seen);
+                assertTrue(seen.contains("\r\nHost: raw.localhost\r\n"), seen);
+                assertTrue(seen.contains("\r\nContent-Length: 3\r\n"), seen);
+                assertTrue(seen.contains("\r\nX-Forwarded-Proto: http\r\n"), seen);
+                assertTrue(seen.contains("\r\nX-Forwarded-For: 198.51.100.1, 127.0.0.1\r\n"), seen);
+                assertTrue(seen.endsWith("\r\n\r\nabc"), seen);
+                for (String gone : List.of("X-Drop", "Keep-Alive", "Connection", "Expect", "spoofed")) {
+                    assertTrue(!seen.contains(gone), gone + " reached the endpoint: " + seen);
+                }
+
+                out.write("GET /raw/close HTTP/1.1\r\nHost: raw.localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                Wire closed = wireResponse(in, false);
+                assertEquals("HTTP/1.1", closed.version());
+                assertEquals("chunked", closed.headers().get("transfer-encoding"), "a close-ended body goes on chunked");
+                assertEquals("until-close", closed.body());
+
+                out.write("GET /raw/chunked HTTP/1.1\r\nHost: raw.localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                Wire chunked = wireResponse(in, false);
+                assertEquals("helloworld", chunked.body(), "the same client connection went on");
+                assertEquals("yes", chunked.headers().get("x-kept"));
+                for (String gone : List.of("x-secret", "keep-alive", "connection")) {
+                    assertTrue(!chunked.headers().containsKey(gone), gone + " reached the client: " + chunked.headers());
+                }
+            }
+            try (Socket s = new Socket("127.0.0.1", http)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("GET /raw/chunked HTTP/1.0\r\nHost: raw.localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                Wire old = wireResponse(s.getInputStream(), true);
+                assertEquals(200, old.status());
+                assertEquals("helloworld", old.body(), "chunks undone for an HTTP/1.0 client, the body ended by the close");
+                assertTrue(!old.headers().containsKey("transfer-encoding"), old.headers().toString());
+            }
+            try (Socket s = new Socket("127.0.0.1", http)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("NONSENSE\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                Wire bad = wireResponse(s.getInputStream(), false);
+                assertEquals(400, bad.status());
+                assertEquals(-1, s.getInputStream().read(), "the connection closes after a 400");
+            }
+        }
+    }
+
+    private static int chunkSize(String line) {
+        int semi = line.indexOf(';');
+        return Integer.parseInt(semi < 0 ? line : line.substring(0, semi), 16);
+    }
+
+    record Wire(String version, int status, Map<String, String> headers, String body) { }
+
+    /** One response as bytes: a Content-Length, chunked or (untilClose) close-ended body; none for 1xx. */
+    static Wire wireResponse(InputStream in, boolean untilClose) throws IOException {
+        String[] status = line(in).split(" ");
+        Map<String, String> headers = new HashMap<>();
+        for (String l = line(in); !l.isEmpty(); l = line(in)) {
+            int colon = l.indexOf(':');
+            headers.put(l.substring(0, colon).trim().toLowerCase(), l.substring(colon + 1).trim());
+        }
+        int code = Integer.parseInt(status[1]);
+        byte[] body;
+        if (code < 200) {
+            body = new byte[0];
+        } else if (untilClose) {
+            body = in.readAllBytes();
+        } else if (headers.containsKey("content-length")) {
+            body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
+        } else {
+            var buf = new java.io.ByteArrayOutputStream();
+            for (int n = chunkSize(line(in)); n > 0; n = chunkSize(line(in))) {
+                buf.write(in.readNBytes(n));
+                line(in);
+            }
+            line(in);
+            body = buf.toByteArray();
+        }
+        return new Wire(status[0], code, headers, new String(body, StandardCharsets.ISO_8859_1));
+    }
+
     // ---- TLS and HTTP/2 ----------------------------------------------------------------------------------------
 
     @Test

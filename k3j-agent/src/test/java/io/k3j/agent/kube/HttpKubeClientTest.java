@@ -147,6 +147,29 @@ class HttpKubeClientTest {
     }
 
     @Test
+    void aConnectionClosedAtOnceIsUnreachable() throws Exception {
+        // what an agent's API load balancer does while no server is up: accept, then close
+        try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread closer = Thread.ofVirtual().start(() -> {
+                while (!s.isClosed()) {
+                    try {
+                        s.accept().close();
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            CertAndKey admin = cluster.controlPlane().pki().adminCredentials();
+            try (HttpKubeClient c = HttpKubeClient.withClientCertificate(URI.create("https://127.0.0.1:" + s.getLocalPort()),
+                    cluster.controlPlane().pki().serverCaPem(), admin.certificatePem(), admin.privateKeyPem())) {
+                for (int i = 0; i < 5; i++) assertThrows(KubeClient.Unreachable.class, () -> c.get("/api/v1/namespaces/default"));
+            }
+            s.close();
+            closer.join(5000);
+        }
+    }
+
+    @Test
     void informerListsWatchesAndCaches() throws Exception {
         String ns = "kube-node-lease";
         String coll = "/api/v1/namespaces/" + ns + "/configmaps";

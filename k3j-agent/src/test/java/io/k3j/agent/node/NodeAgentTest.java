@@ -189,6 +189,27 @@ class NodeAgentTest {
     }
 
     @Test
+    void turnsReadyAsSoonAsTheRuntimeIsNotAtTheNextSyncPeriod() throws Exception {
+        Path d = dir.resolve("d");
+        Join.Joined j = Join.bootstrap(server, token, "node-d", List.of(), d);
+        // a sync period far longer than the test waits: only kubelet's fast start-up loop can report Ready in time
+        NodeAgent.Config cfg = NodeAgent.Config.of("node-d", List.of(), false, version, "containerd://1.6.20", d)
+                .withSyncInterval(Duration.ofMinutes(5));
+        AtomicReference<Optional<String>> problem = new AtomicReference<>(Optional.of("container runtime network not ready: cni config uninitialized"));
+        try (KubeClient c = j.client();
+             NodeAgent agent = new NodeAgent(c, cfg, MACHINE, () -> CALM, problem::get, List::of, Clock.systemUTC()).start()) {
+            await(() -> admin.find("/api/v1/nodes/node-d").isPresent());
+            assertEquals("False", condition(admin.get("/api/v1/nodes/node-d"), "Ready").path("status").asText());
+            long t0 = System.nanoTime();
+            problem.set(Optional.empty());
+            await(() -> "True".equals(condition(admin.get("/api/v1/nodes/node-d"), "Ready").path("status").asText()));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 3000, "Ready reported " + millis + " ms after the runtime turned ready");
+            assertTrue(agent.registered());
+        }
+    }
+
+    @Test
     void anUnreachableServerIsSurvived() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

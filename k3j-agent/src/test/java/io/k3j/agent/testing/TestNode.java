@@ -76,6 +76,12 @@ public final class TestNode implements AutoCloseable {
 
     /** A node with the given hard eviction thresholds (kubelet's {@code --eviction-hard}). */
     public static TestNode start(TestCluster cluster, io.k3j.agent.eviction.Thresholds evictionHard) throws IOException {
+        return start(cluster, evictionHard, c -> c);
+    }
+
+    /** A node whose configuration {@code tune} adjusts (e.g. an API load balancer on an ephemeral port). */
+    public static TestNode start(TestCluster cluster, io.k3j.agent.eviction.Thresholds evictionHard,
+                                 java.util.function.UnaryOperator<AgentConfig> tune) throws IOException {
         String hex = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt(1 << 24)).substring(2);
         String name = "k3jt-" + hex;
         String bridge = "k3jt" + hex;
@@ -87,6 +93,7 @@ public final class TestNode implements AutoCloseable {
                 Map.of(), List.of(), false, "10.43.0.10", "cluster.local", 0, AgentConfig.DEFAULT_PAUSE_IMAGE, false,
                 VersionInfo.KUBERNETES_VERSION, bridge, AgentConfig.DEFAULT_PRIVATE_REGISTRY, evictionHard)
                 .withServices(testServices(dir));
+        config = tune.apply(config);
         Agent agent;
         try {
             agent = Agent.start(config);

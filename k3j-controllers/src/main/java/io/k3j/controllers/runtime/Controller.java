@@ -14,6 +14,7 @@ public final class Controller implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Controller.class.getName());
 
     private final String name;
+    private final Clock clock;
     private final WorkQueue queue;
     private final Reconciler reconciler;
     private final int workers;
@@ -21,6 +22,7 @@ public final class Controller implements AutoCloseable {
 
     public Controller(String name, Clock clock, int workers, Reconciler reconciler) {
         this.name = name;
+        this.clock = clock;
         this.queue = new WorkQueue(clock);
         this.reconciler = reconciler;
         this.workers = workers;
@@ -53,9 +55,12 @@ public final class Controller implements AutoCloseable {
             }
             if (key == null) return;
             try {
+                long started = clock.millis();
                 Duration again = reconciler.reconcile(key);
                 queue.forget(key);
-                if (again != null) queue.addAfter(key, again);
+                // the delay was measured from the clock as the reconciler read it, not from now: a sync that took a
+                // while (or a test's fake clock jumping meanwhile) must not push the next look past the time it asked for
+                if (again != null) queue.addAfter(key, again.minusMillis(clock.millis() - started));
             } catch (InterruptedException e) {
                 return;
             } catch (ApiException e) {

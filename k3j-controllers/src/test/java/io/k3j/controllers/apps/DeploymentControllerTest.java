@@ -229,9 +229,18 @@ class DeploymentControllerTest {
         assertThat(replicaSetsOf("sc")).hasSize(1);
         String rs = Meta.name(replicaSetsOf("sc").get(0));
         // the scale-up may be seen in one step or two (a slow machine can show the RS between 2 and 5), the rest is exact
-        await("scale events", WAIT, () -> events("ScalingReplicaSet").stream().anyMatch(m -> m.matches("Scaled up replica set " + rs + " from [234] to 5"))
-                && events("ScalingReplicaSet").contains("Scaled down replica set " + rs + " from 5 to 1")
-                && events("SuccessfulDelete").stream().filter(m -> m.startsWith("Deleted pod: " + rs + "-")).count() == 4);
+        try {
+            cluster.await("scale events", WAIT, () -> events("ScalingReplicaSet").stream().anyMatch(m -> m.matches("Scaled up replica set " + rs + " from [234] to 5"))
+                    && events("ScalingReplicaSet").contains("Scaled down replica set " + rs + " from 5 to 1")
+                    && events("SuccessfulDelete").stream().filter(m -> m.startsWith("Deleted pod: " + rs + "-")).count() == 4);
+        } catch (AssertionError e) {
+            // the shared namespace holds every test's events: name just this Deployment's, so a failure says what was seen
+            List<String> seen = cluster.list("", "v1", "events", "default").stream()
+                    .filter(ev -> ev.path("message").asText().contains(rs) || ev.path("involvedObject").path("name").asText().startsWith("sc"))
+                    .map(ev -> ev.path("involvedObject").path("name").asText() + " " + ev.path("reason").asText() + " x"
+                            + ev.path("count").asInt(1) + ": " + ev.path("message").asText()).toList();
+            throw new AssertionError(e.getMessage() + "; events of " + rs + ": " + String.join(" | ", seen), e);
+        }
     }
 
     @Test
