@@ -17,6 +17,9 @@ import io.k3j.apiserver.endpoints.Metrics;
 import io.k3j.apiserver.endpoints.Patcher;
 import io.k3j.apiserver.endpoints.TableConverter;
 import io.k3j.apiserver.endpoints.VersionInfo;
+import io.k3j.apiserver.etcd.BootstrapEndpoints;
+import io.k3j.apiserver.etcd.EmbeddedEtcd;
+import io.k3j.apiserver.etcd.MemberRemover;
 import io.k3j.apiserver.http.ApiHttpServer;
 import io.k3j.apiserver.openapi.OpenApiService;
 import io.k3j.apiserver.pki.ClusterPki;
@@ -68,6 +71,7 @@ public final class ControlPlane implements AutoCloseable {
     private final Clock clock = Clock.systemUTC();
     private volatile boolean ready;
     private Store store;
+    private EmbeddedEtcd etcd;
     private ClusterPki pki;
     private ClusterToken token;
     private ResourceRegistry registry;
@@ -94,6 +98,7 @@ public final class ControlPlane implements AutoCloseable {
         ControlPlane cp = new ControlPlane(config);
         try {
             cp.step("preparing data directory " + config.serverDir(), cp::prepareDataDir);
+            if (EmbeddedEtcd.wanted(config)) cp.step("starting embedded etcd", cp::startEtcd);
             cp.step("opening datastore", cp::openStore);
             cp.step("loading cluster certificates", cp::loadPki);
             cp.step("starting watch cache", cp::startCache);
@@ -140,9 +145,17 @@ public final class ControlPlane implements AutoCloseable {
         Files.createDirectories(config.serverDir());
     }
 
+    private void startEtcd() throws IOException {
+        etcd = EmbeddedEtcd.start(config, clock);
+        closeables.add(etcd);
+        if (!config.etcd().disableSnapshots()) closeables.add(io.k3j.apiserver.etcd.SnapshotScheduler.start(config, clock));
+    }
+
     private void openStore() throws IOException {
         String endpoint = config.datastoreEndpoint() == null ? "" : config.datastoreEndpoint();
-        if (endpoint.isEmpty() || endpoint.startsWith("sqlite://")) {
+        if (etcd != null) {
+            store = etcd.openStore();
+        } else if (endpoint.isEmpty() || endpoint.startsWith("sqlite://")) {
             Path db = endpoint.isEmpty() ? config.serverDir().resolve("db").resolve("state.db") : Path.of(endpoint.substring("sqlite://".length()));
             Files.createDirectories(db.getParent());
             store = SqliteStore.open(db);
@@ -162,6 +175,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         closeables.add(store);
     }
+
 
     private void loadPki() throws IOException {
         List<String> sans = new ArrayList<>(config.tlsSans());
@@ -271,9 +285,10 @@ public final class ControlPlane implements AutoCloseable {
                 tables, openApi, metrics,
                 new VersionInfo(VersionInfo.KUBERNETES_VERSION, Version.K3J, Version.COMMIT, Version.BUILD_DATE),
                 advertise + ":" + config.httpsPort(), () -> ready, new AuthenticationEndpoints(serviceAccountTokens, authn), kubelets, metricsApi);
-        // the k3s join endpoints (/cacerts, /ping, /v1-k3s/*-kubelet.crt) sit in front of the API
+        // the k3s join endpoints (/cacerts, /ping, /v1-k3s/*-kubelet.crt, /v1-k3s/server-bootstrap) sit in front of the API
         http = new ApiHttpServer(new InetSocketAddress(config.bindAddress(), config.httpsPort()), pki.serverSslContext(),
-                io.k3j.apiserver.join.JoinEndpoints.wrap(pki, objects, registry, authn, authz, handler), MAX_BODY_BYTES);
+                BootstrapEndpoints.wrap(config.serverDir(), authn, etcd == null ? List::of : etcd::clusterClientUrls,
+                        io.k3j.apiserver.join.JoinEndpoints.wrap(pki, objects, registry, authn, authz, handler)), MAX_BODY_BYTES);
         http.start();
         closeables.add(http);
     }
@@ -330,6 +345,7 @@ public final class ControlPlane implements AutoCloseable {
 
     private NamespaceController namespaceController;
     private GarbageCollector garbageCollector;
+    private MemberRemover memberRemover;
 
     /**
      * Starts or stops the namespace and garbage-collection controllers. They run from the start so that a
@@ -340,9 +356,12 @@ public final class ControlPlane implements AutoCloseable {
         if (run && namespaceController == null) {
             namespaceController = new NamespaceController(objects, registry, pki.serverCaPem()).start();
             garbageCollector = new GarbageCollector(objects, registry).start();
+            if (etcd != null) memberRemover = MemberRemover.start(etcd, objects, registry);
         } else if (!run && namespaceController != null) {
             namespaceController.close();
             garbageCollector.close();
+            if (memberRemover != null) memberRemover.close();
+            memberRemover = null;
             namespaceController = null;
             garbageCollector = null;
         }
@@ -382,6 +401,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ClusterPki pki() {
         return pki;
+    }
+
+    /** The embedded etcd member, when this server runs one ({@code --cluster-init}, a join, or an earlier member). */
+    public java.util.Optional<EmbeddedEtcd> etcd() {
+        return java.util.Optional.ofNullable(etcd);
     }
 
     public ClusterToken token() {

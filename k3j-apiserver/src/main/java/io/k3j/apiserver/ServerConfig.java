@@ -1,5 +1,6 @@
 package io.k3j.apiserver;
 
+import io.k3j.apiserver.etcd.EtcdOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +21,7 @@ import java.util.Objects;
  * @param datastoreCaFile     {@code --datastore-cafile}: CA bundle the datastore's server certificate must chain to; may be null
  * @param datastoreCertFile   {@code --datastore-certfile}: client certificate for the datastore; may be null
  * @param datastoreKeyFile    {@code --datastore-keyfile}: its key; may be null
+ * @param etcd                {@code --cluster-init}, {@code --server} and the other embedded-etcd flags
  */
 public record ServerConfig(
         Path dataDir,
@@ -39,10 +41,12 @@ public record ServerConfig(
         List<String> nodeIps,
         Path datastoreCaFile,
         Path datastoreCertFile,
-        Path datastoreKeyFile) {
+        Path datastoreKeyFile,
+        EtcdOptions etcd) {
 
     public ServerConfig {
         Objects.requireNonNull(dataDir, "dataDir");
+        if (etcd == null) etcd = EtcdOptions.defaults();
         tlsSans = List.copyOf(tlsSans);
         nodeIps = List.copyOf(nodeIps);
         if (httpsPort < 0 || httpsPort > 65535) {
@@ -50,13 +54,13 @@ public record ServerConfig(
         }
     }
 
-    /** Without datastore TLS files. */
+    /** Without datastore TLS files and embedded etcd (the record as it was before they were added). */
     public ServerConfig(Path dataDir, String bindAddress, int httpsPort, String advertiseAddress, List<String> tlsSans,
                         Path writeKubeconfig, String writeKubeconfigMode, String token, String datastoreEndpoint,
                         String clusterCidr, String serviceCidr, String clusterDns, String clusterDomain, String nodeName,
                         List<String> nodeIps) {
         this(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, null, null, null);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, null, null, null, EtcdOptions.defaults());
     }
 
     public Path serverDir() {
@@ -72,24 +76,36 @@ public record ServerConfig(
     public ServerConfig withPort(int port) {
         return new ServerConfig(dataDir, bindAddress, port, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
                 datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
-                datastoreCaFile, datastoreCertFile, datastoreKeyFile);
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     public ServerConfig withKubeconfig(Path file) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, file, writeKubeconfigMode, token,
                 datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
-                datastoreCaFile, datastoreCertFile, datastoreKeyFile);
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
+    }
+
+    public ServerConfig withEtcd(EtcdOptions etcd) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
+    }
+
+    public ServerConfig withToken(String token) {
+        return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     public ServerConfig withDatastore(String endpoint) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
                 endpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps,
-                datastoreCaFile, datastoreCertFile, datastoreKeyFile);
+                datastoreCaFile, datastoreCertFile, datastoreKeyFile, etcd);
     }
 
     /** With {@code --datastore-cafile/--datastore-certfile/--datastore-keyfile}; each may be null. */
     public ServerConfig withDatastoreTls(Path caFile, Path certFile, Path keyFile) {
         return new ServerConfig(dataDir, bindAddress, httpsPort, advertiseAddress, tlsSans, writeKubeconfig, writeKubeconfigMode, token,
-                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, caFile, certFile, keyFile);
+                datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain, nodeName, nodeIps, caFile, certFile, keyFile, etcd);
     }
 }

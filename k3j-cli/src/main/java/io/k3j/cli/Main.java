@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             KubeconfigCommand.class,
             KubectlCommand.class,
             VersionCommand.class,
+            EtcdSnapshotCommand.class,
             CompletionCommand.class,
             LoadBalancerCommand.class,
             ConfigCommand.class,

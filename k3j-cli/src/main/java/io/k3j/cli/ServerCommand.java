@@ -5,6 +5,9 @@ import io.k3j.agent.AgentConfig;
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.endpoints.VersionInfo;
 import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.etcd.EmbeddedEtcd;
+import io.k3j.apiserver.etcd.EtcdOptions;
+import io.k3j.apiserver.etcd.MemberRemover;
 import io.k3j.controllers.Controllers;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,6 +57,43 @@ final class ServerCommand implements Callable<Integer> {
                     + "postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable, mysql://USER:PASSWORD@tcp(HOST:PORT)/DATABASE, "
                     + "https://HOST:2379[,https://HOST2:2379] for etcd")
     String datastoreEndpoint;
+
+    @Option(names = "--cluster-init", description = "Initialize a new cluster using embedded etcd (this server is its first member)")
+    boolean clusterInit;
+
+    @Option(names = {"-s", "--server"}, paramLabel = "URL", defaultValue = "${env:K3J_URL}",
+            description = "Server to connect to, used to join a cluster (env: K3J_URL)")
+    String server;
+
+    @Option(names = "--cluster-reset", description = "Forget all peers and become sole member of a new cluster (embedded etcd)")
+    boolean clusterReset;
+
+    @Option(names = "--cluster-reset-restore-path", paramLabel = "FILE", description = "Path to snapshot file to be restored")
+    Path clusterResetRestorePath;
+
+    @Option(names = "--etcd-snapshot-schedule-cron", paramLabel = "SPEC", defaultValue = EtcdOptions.DEFAULT_SNAPSHOT_CRON,
+            description = "Snapshot interval time in cron spec, e.g. every 5 hours '0 */5 * * *' (default: ${DEFAULT-VALUE})")
+    String etcdSnapshotCron;
+
+    @Option(names = "--etcd-snapshot-retention", paramLabel = "N", defaultValue = "" + EtcdOptions.DEFAULT_SNAPSHOT_RETENTION,
+            description = "Number of snapshots to retain (default: ${DEFAULT-VALUE})")
+    int etcdSnapshotRetention;
+
+    @Option(names = "--etcd-snapshot-dir", paramLabel = "DIR", description = "Directory to save db snapshots (default: ${data-dir}/server/db/snapshots)")
+    Path etcdSnapshotDir;
+
+    @Option(names = "--etcd-disable-snapshots", description = "Disable automatic etcd snapshots")
+    boolean etcdDisableSnapshots;
+
+    // Hidden: several servers of a test or a local cluster in one network namespace need their own etcd ports.
+    @Option(names = "--etcd-client-port", hidden = true, defaultValue = "" + EtcdOptions.DEFAULT_CLIENT_PORT)
+    int etcdClientPort;
+
+    @Option(names = "--etcd-peer-port", hidden = true, defaultValue = "" + EtcdOptions.DEFAULT_PEER_PORT)
+    int etcdPeerPort;
+
+    @Option(names = "--etcd-metrics-port", hidden = true, defaultValue = "" + EtcdOptions.DEFAULT_METRICS_PORT)
+    int etcdMetricsPort;
 
     @Option(names = "--datastore-cafile", paramLabel = "FILE", defaultValue = "${env:K3J_DATASTORE_CAFILE}",
             description = "CA bundle (PEM) the datastore server certificate must chain to")
@@ -125,7 +165,9 @@ final class ServerCommand implements Callable<Integer> {
         Path kubeconfig = writeKubeconfig != null ? writeKubeconfig : root ? Path.of("/etc/k3j/k3j.yaml") : home.resolve(".kube/k3j.yaml");
         ServerConfig config = new ServerConfig(dir, bindAddress, httpsPort, advertiseAddress, tlsSans, kubeconfig, writeKubeconfigMode,
                 blankToNull(token), datastoreEndpoint == null ? "" : datastoreEndpoint, clusterCidr, serviceCidr, clusterDns, clusterDomain,
-                nodeName == null ? "" : nodeName, nodeIps, datastoreCaFile, datastoreCertFile, datastoreKeyFile);
+                nodeName == null ? "" : nodeName, nodeIps, datastoreCaFile, datastoreCertFile, datastoreKeyFile,
+                etcdOptions());
+        if (EmbeddedEtcd.wanted(config) && root) io.k3j.agent.host.Packages.ensure(EmbeddedEtcd.ETCD_PACKAGE);
         long t0 = System.nanoTime();
         ControlPlane cp = ControlPlane.start(config);
         Controllers controllers = Controllers.start(cp, java.util.Set.copyOf(disable));
@@ -150,15 +192,31 @@ final class ServerCommand implements Callable<Integer> {
         return 0;
     }
 
+    private EtcdOptions etcdOptions() {
+        try {
+            return new EtcdOptions(clusterInit, server, etcdClientPort, etcdPeerPort, etcdMetricsPort, clusterReset,
+                    clusterResetRestorePath, etcdSnapshotCron, etcdSnapshotRetention, etcdSnapshotDir, etcdDisableSnapshots);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
     /** The server's own node: an agent joining over loopback with the server's token, as k3s's embedded agent does. */
     private Agent startAgent(ControlPlane cp, ServerConfig config) throws java.io.IOException {
         String name = AgentCommand.Nodes.nodeName(nodeName);
         AgentConfig agentConfig = new AgentConfig(java.net.URI.create("https://127.0.0.1:" + cp.port()), cp.token().token().encoded(),
-                config.dataDir().resolve("agent"), AgentCommand.Nodes.runDir(name), name, nodeIps, AgentCommand.Nodes.labels(spec, nodeLabels),
+                config.dataDir().resolve("agent"), AgentCommand.Nodes.runDir(name), name, nodeIps, serverLabels(cp),
                 nodeTaints, true, clusterDns, clusterDomain, AgentCommand.Nodes.kubeletPort(spec, kubeletArgs), pauseImage, true,
                 VersionInfo.KUBERNETES_VERSION, "cni0", privateRegistry,
                 AgentCommand.Nodes.evictionHard(spec, kubeletArgs));
         return Agent.start(network.apply(spec, agentConfig));
+    }
+
+    /** --node-label, plus k3s's etcd role on a server that runs an etcd member (the agent adds control-plane and master). */
+    private java.util.Map<String, String> serverLabels(ControlPlane cp) {
+        java.util.Map<String, String> labels = AgentCommand.Nodes.labels(spec, nodeLabels);
+        if (cp.etcd().isPresent()) labels.putIfAbsent(MemberRemover.ETCD_ROLE, "true");
+        return labels;
     }
 
     private static String blankToNull(String s) {

@@ -35,7 +35,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 final class Certificates {
 
     /** Which extended key usage a leaf gets; Go's verifier and the JDK's trust manager both check it. */
-    enum Usage { SERVER, CLIENT }
+    enum Usage { SERVER, CLIENT, SERVER_AND_CLIENT }
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -97,8 +97,12 @@ final class Certificates {
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature
                             | ("RSA".equals(key.getAlgorithm()) ? KeyUsage.keyEncipherment : 0)))
-                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-                            usage == Usage.SERVER ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth))
+                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(switch (usage) {
+                        case SERVER -> new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth};
+                        case CLIENT -> new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth};
+                        // etcd members dial each other with the certificate they serve with
+                        case SERVER_AND_CLIENT -> new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth};
+                    }))
                     .addExtension(Extension.authorityKeyIdentifier, false,
                             ext.createAuthorityKeyIdentifier(ca));
             if (!sans.isEmpty()) {

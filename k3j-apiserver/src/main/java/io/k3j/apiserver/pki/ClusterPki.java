@@ -72,7 +72,7 @@ public final class ClusterPki {
     private final List<String> servingSans;
     private volatile SslContext sslContext;
 
-    private record Authority(X509Certificate cert, PrivateKey key, String pem) {
+    record Authority(X509Certificate cert, PrivateKey key, String pem) {
     }
 
     private ClusterPki(Path tlsDir, PkiOptions options, Authority serverCa, Authority clientCa,
@@ -334,7 +334,7 @@ public final class ClusterPki {
 
     // ---- files -----------------------------------------------------------------------------------------------
 
-    private static Authority loadOrCreateCa(Path tls, String base, String cnPrefix, Instant now) throws IOException {
+    static Authority loadOrCreateCa(Path tls, String base, String cnPrefix, Instant now) throws IOException {
         Path crt = tls.resolve(base + ".crt");
         Path key = tls.resolve(base + ".key");
         boolean hasCrt = Files.exists(crt);
@@ -366,10 +366,10 @@ public final class ClusterPki {
         return new Authority(cert, keys.getPrivate(), pem);
     }
 
-    private record Leaf(List<X509Certificate> chain, PrivateKey key, String certPem, String keyPem) {
+    record Leaf(List<X509Certificate> chain, PrivateKey key, String certPem, String keyPem) {
     }
 
-    private static Leaf loadOrIssueLeaf(Path tls, String base, String cn, List<String> orgs, SubjectAltNames sans,
+    static Leaf loadOrIssueLeaf(Path tls, String base, String cn, List<String> orgs, SubjectAltNames sans,
                                         Certificates.Usage usage, Authority ca, Instant now) throws IOException {
         Path crt = tls.resolve(base + ".crt");
         Path key = tls.resolve(base + ".key");
