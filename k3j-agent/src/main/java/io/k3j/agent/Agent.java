@@ -15,6 +15,7 @@ import io.k3j.agent.cri.v1.RuntimeCondition;
 import io.k3j.agent.cri.v1.StatusRequest;
 import io.k3j.agent.cri.v1.StopPodSandboxRequest;
 import io.k3j.agent.cri.v1.VersionRequest;
+import io.k3j.agent.host.Cgroups;
 import io.k3j.agent.host.Packages;
 import io.k3j.agent.image.Images;
 import io.k3j.agent.image.TestImages;
@@ -291,37 +292,8 @@ public final class Agent implements AutoCloseable {
         removeAllSandboxes(containerd.cri());
         close();
         Networking.remove(config);
-        removeCgroups("/k3j/" + config.nodeName());
-        removeEmptyCgroup("/k3j");
-    }
-
-    /** Removes a cgroup in every v1 hierarchy if it has no children (the last node of a host took its parent along). */
-    static void removeEmptyCgroup(String cgroup) {
-        try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-            for (Path h : (Iterable<Path>) hierarchies::iterator) {
-                // rmdir fails on a cgroup that still has children: exactly the "only if empty" wanted here
-                h.resolve(cgroup.substring(1)).toFile().delete();
-            }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "removing cgroup {0}: {1}", cgroup, e.toString());
-        }
-    }
-
-    /** Removes a cgroup subtree (deepest first) in every v1 hierarchy: runc leaves the pods' parent cgroups behind. */
-    static void removeCgroups(String cgroup) {
-        Path root = Path.of("/sys/fs/cgroup");
-        try (var hierarchies = Files.list(root)) {
-            for (Path h : (Iterable<Path>) hierarchies::iterator) {
-                Path dir = h.resolve(cgroup.substring(1));
-                if (!Files.isDirectory(dir) || Files.isSymbolicLink(h)) continue;
-                try (var tree = Files.walk(dir)) {
-                    // cgroup directories are removed with rmdir, their files vanish with them
-                    tree.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).forEach(d -> d.toFile().delete());
-                }
-            }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "removing cgroup {0}: {1}", cgroup, e.toString());
-        }
+        Cgroups.removeTree("/k3j/" + config.nodeName());
+        Cgroups.removeIfEmpty("/k3j");
     }
 
     /** Stops and removes every sandbox (and so every container) through CRI. */

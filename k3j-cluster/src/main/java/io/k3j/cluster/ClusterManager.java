@@ -474,12 +474,15 @@ public final class ClusterManager {
         t0 = System.nanoTime();
         ClusterState state = require(name);
         List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try {
-            loadBalancers.stop(state);
-        } catch (RuntimeException e) {
-            problems.add("load balancer: " + e.getMessage());
-        }
+        java.util.concurrent.CompletableFuture<Void> lb = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                loadBalancers.stop(state);
+            } catch (RuntimeException e) {
+                problems.add("load balancer: " + e.getMessage());
+            }
+        }, r -> Thread.ofVirtual().name("stop-lb").start(r));
         parallel(state.nodes(), n -> problems.addAll(removeNode(state, n)));
+        awaitQuietly(lb);
         try {
             NetworkNamespace.deleteLink(state.bridge());
         } catch (RuntimeException e) {
@@ -509,23 +512,17 @@ public final class ClusterManager {
         step("cluster " + name + " deleted");
     }
 
-    /** Stops a node and removes its processes, namespace, veth and run dir; returns what could not be removed. */
+    /**
+     * Ends a node at once and removes its processes, cgroups, namespaces, veth and folders; returns what could not be
+     * removed. A deleted node's pods need no orderly stop: they die with it, as in {@code k3d cluster delete}.
+     */
     private List<String> removeNode(ClusterState state, ClusterState.NodeState n) {
         List<String> problems = new ArrayList<>();
         NodeProcess p = node(state, n);
         try {
-            if (p.running()) step("stopping node " + n.name());
-            if (!p.stop()) step("node " + n.name() + " did not stop within the grace period: killed");
-            List<Long> left = p.leftoverProcesses();
-            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (!left.isEmpty() && System.nanoTime() < until) {
-                sleep(100);
-                left = p.leftoverProcesses();
-            }
-            if (!left.isEmpty()) {
-                step("node " + n.name() + " left processes " + left + ": killing them");
-                left.forEach(Processes::kill);
-            }
+            if (p.running()) step("removing node " + n.name());
+            List<Long> left = p.kill();
+            if (!left.isEmpty()) problems.add("node " + n.name() + ": processes " + left.stream().map(ClusterManager::describeProcess).toList() + " did not end");
             p.deleteNetwork();
             ClusterStore.deleteTree(p.runDir());
             ClusterStore.deleteTree(p.dir());
@@ -533,6 +530,14 @@ public final class ClusterManager {
             problems.add("node " + n.name() + ": " + e.getMessage());
         }
         return problems;
+    }
+
+    private static String describeProcess(long pid) {
+        try {
+            return pid + " " + Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+        } catch (IOException gone) {
+            return Long.toString(pid);
+        }
     }
 
     private static void removeEmptyTree(Path top) throws IOException {

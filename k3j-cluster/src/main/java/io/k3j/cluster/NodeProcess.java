@@ -1,5 +1,6 @@
 package io.k3j.cluster;
 
+import io.k3j.agent.host.Cgroups;
 import io.k3j.agent.host.NetworkNamespace;
 import io.k3j.agent.host.Processes;
 import io.k3j.cluster.spec.NodeRole;
@@ -10,9 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -199,6 +202,67 @@ final class NodeProcess {
             // a stale pid file is recognised as such (the command line check)
         }
         return clean;
+    }
+
+    /**
+     * Ends the node at once, as {@code docker rm -f} ends a k3d node: SIGKILL to its process and to everything of it
+     * (containerd, shims, pods). Its pod network, nftables rules and mounts live in its own network and mount
+     * namespaces and go with them; its cgroups are removed here. For deletion only: a node stopped this way keeps no
+     * pods for its next start.
+     *
+     * @return the processes that were still alive after a few rounds of SIGKILL (none, normally)
+     */
+    List<Long> kill() {
+        // the pods' network namespaces are bind-mounted in the node's mount namespace at /run/netns/cni-...: the
+        // mounts go with it, the empty files on the shared /run stay unless removed
+        Set<Path> podNetns = new HashSet<>();
+        process().ifPresent(h -> podNetns.addAll(netnsMounts(h.pid())));
+        for (long pid : leftoverProcesses()) podNetns.addAll(netnsMounts(pid));
+        process().ifPresent(ProcessHandle::destroyForcibly);
+        List<Long> left = leftoverProcesses();
+        for (int round = 0; round < 50 && !left.isEmpty(); round++) {
+            left.forEach(Processes::kill);
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            left = leftoverProcesses();
+        }
+        Cgroups.removeTree("/k3j/" + node.name());
+        Cgroups.removeIfEmpty("/k3j");
+        for (Path f : podNetns) {
+            try {
+                Files.deleteIfExists(f);
+            } catch (IOException e) {
+                // still mounted on the host (not ours after all): leave it
+            }
+        }
+        try {
+            Files.deleteIfExists(pidFile());
+        } catch (IOException e) {
+            // a stale pid file is recognised as such (the command line check)
+        }
+        return left;
+    }
+
+    /** Network namespaces bind-mounted under /run/netns in the mount namespace of {@code pid} (nsfs mounts). */
+    private static List<Path> netnsMounts(long pid) {
+        List<Path> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
+                // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+                String[] f = line.split(" ");
+                int dash = java.util.Arrays.asList(f).indexOf("-");
+                if (f.length < 5 || dash < 0 || dash + 1 >= f.length || !"nsfs".equals(f[dash + 1])) continue;
+                String mountPoint = f[4].replace("\\040", " ");
+                if (mountPoint.startsWith("/run/netns/") || mountPoint.startsWith("/var/run/netns/")) out.add(Path.of(mountPoint));
+            }
+        } catch (IOException gone) {
+            // exited meanwhile
+        }
+        return out;
     }
 
     /**

@@ -235,14 +235,19 @@ public final class EmbeddedEtcd implements AutoCloseable {
         return cluster.toString();
     }
 
-    /** etcd refuses a second unstarted member while one is catching up ("unhealthy cluster"); k3s retries too. */
+    /**
+     * etcd refuses a member while another one is catching up ("unhealthy cluster") or was added but has not started
+     * yet ("not enough started members": two servers joining at once, as {@code k3j cluster create --servers 3} starts
+     * them); k3s retries too.
+     */
     private static List<Members.Member> addRetrying(Members members, String peerUrl) throws IOException {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (true) {
             try {
                 return members.add(List.of(peerUrl));
             } catch (IOException e) {
-                if (System.nanoTime() > deadline || !String.valueOf(e.getMessage()).contains("unhealthy")) {
+                String why = String.valueOf(e.getMessage());
+                if (System.nanoTime() > deadline || !(why.contains("unhealthy") || why.contains("not enough started members"))) {
                     throw new IOException("adding etcd member " + peerUrl + ": " + e.getMessage(), e);
                 }
                 LOG.log(System.Logger.Level.INFO, "etcd cluster busy with another member, retrying: " + e.getMessage());
