@@ -8,20 +8,15 @@ import io.k3j.agent.host.NetworkNamespace;
 import io.k3j.agent.image.TestImages;
 import io.k3j.cluster.Kubeconfigs;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -33,13 +28,12 @@ import org.junit.jupiter.api.Test;
  * edit --port-add/--port-delete, hostPath pods, stop/start, node create, delete, and nothing left behind. Needs root.
  */
 class ClusterE2ETest {
-    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
-
     private final String id = HexFormat.of().formatHex(random(2));
     private final String name = "e2e" + id;
     private Path work;
     private Path root;
     private Path kubeconfig;
+    private final java.util.Set<String> netnsBefore = ClusterHaE2ETest.netnsFiles();
 
     @Test
     @DisplayName("create 1 server + 2 agents, volumes on agents, image import, stop/start keeps IPs and pods, node create, delete leaves nothing")
@@ -156,9 +150,7 @@ class ClusterE2ETest {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return ClusterCli.freePort();
     }
 
     /** GET / with a Host header on 127.0.0.1:port, retried for up to 60 s (ingress and endpoints settle). */
@@ -259,6 +251,7 @@ class ClusterE2ETest {
             }
         }
         for (String link : links) if (NetworkNamespace.linkExists(link)) problems.add("link " + link);
+        for (String f : ClusterHaE2ETest.netnsFiles()) if (!netnsBefore.contains(f)) problems.add("/run/netns/" + f);
         for (String m : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             if (m.contains(work.toString()) || m.contains(dest)) problems.add("mount " + m);
         }
@@ -330,9 +323,7 @@ class ClusterE2ETest {
     }
 
     private String k3j(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "io.k3j.cli.Main"));
-        cmd.addAll(List.of(args));
-        return run(cmd);
+        return new ClusterCli(root, kubeconfig).k3j(args);
     }
 
     private String kubectl(String... args) {
@@ -340,54 +331,7 @@ class ClusterE2ETest {
     }
 
     private String kubectlIn(String stdin, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl"));
-        cmd.addAll(List.of(args));
-        return run(cmd, stdin);
-    }
-
-    private String run(List<String> cmd) {
-        return run(cmd, null);
-    }
-
-    private String run(List<String> cmd, String stdin) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().put("K3J_CLUSTER_DIR", root.toString());
-            pb.environment().put("KUBECONFIG", kubeconfig.toString());
-            Process p = pb.start();
-            if (stdin != null) p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new AssertionError(String.join(" ", cmd) + " timed out");
-            }
-            String text = new String(out, StandardCharsets.UTF_8).lines().filter(l -> !l.startsWith("WARNING: ")).reduce("", (a, b) -> a + b + "\n");
-            if (cmd.getFirst().equals(JAVA.toString())) System.err.print(text);
-            if (p.exitValue() != 0) throw new AssertionError(String.join(" ", cmd.subList(Math.min(cmd.size(), cmd.indexOf("io.k3j.cli.Main") + 1), cmd.size()))
-                    + " exited " + p.exitValue() + ":\n" + text);
-            return text;
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    /** The real class path: surefire may hand the JVM a manifest-only jar whose Class-Path lists it. */
-    private static String classPath() {
-        String cp = System.getProperty("java.class.path");
-        if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) return cp;
-        try (JarFile jar = new JarFile(cp)) {
-            String manifestCp = jar.getManifest().getMainAttributes().getValue("Class-Path");
-            if (manifestCp == null) return cp;
-            List<String> entries = new ArrayList<>();
-            for (String e : manifestCp.trim().split("\\s+")) entries.add(Path.of(URI.create(e)).toString());
-            return String.join(java.io.File.pathSeparator, entries);
-        } catch (IOException | IllegalArgumentException e) {
-            return cp;
-        }
+        return new ClusterCli(root, kubeconfig).kubectlIn(stdin, args);
     }
 
     private static byte[] random(int n) {
@@ -397,11 +341,6 @@ class ClusterE2ETest {
     }
 
     private static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) return;
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort
-        }
+        ClusterCli.deleteTree(dir);
     }
 }
