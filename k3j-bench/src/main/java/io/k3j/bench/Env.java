@@ -29,7 +29,7 @@ record Env(Path repo, Path work, String javaOpts) {
         Path d = freshDir(name);
         K3jServer s = K3jServer.start(repo, d.resolve("data"), d.resolve("kubeconfig.yaml"), freePort(), javaOpts, d.resolve("server.log"));
         try {
-            s.awaitReady(Duration.ofSeconds(60));
+            s.awaitReady(Duration.ofSeconds(180)); // minutes on a machine loaded by other work
         } catch (IOException | InterruptedException e) {
             s.close();
             throw e;
