@@ -1,8 +1,9 @@
 package io.k3j.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.AbstractMap;
+import java.util.AbstractCollection;
 import java.util.AbstractSet;
+import java.util.Collection;
 import java.util.Arrays;
 import java.util.ConcurrentModificationException;
 import java.util.Iterator;
@@ -18,15 +19,15 @@ import java.util.Set;
  * {@link #INDEXED} fields gets a hash index so that large maps (ConfigMap data, big label sets) stay O(1).
  *
  * <p>Fully mutable like the map it replaces (a deep copy of a cached tree is changed in place), not thread-safe.
+ * Not an {@code AbstractMap}: its two cached view fields would add 8 bytes to each of a million maps.
  */
-final class CompactMap extends AbstractMap<String, JsonNode> {
+final class CompactMap implements Map<String, JsonNode> {
     private static final Object[] EMPTY = {};
     /** From this many fields on, lookups go through {@link #index}. */
     private static final int INDEXED = 12;
 
     private Object[] kv = EMPTY;
     private int size;
-    private int modCount;
     /** Key to slot, only for large objects; rebuilt after removals. */
     private java.util.HashMap<String, Integer> index;
 
@@ -85,7 +86,6 @@ final class CompactMap extends AbstractMap<String, JsonNode> {
         kv[2 * size + 1] = value;
         if (index != null) index.put(key, size);
         size++;
-        modCount++;
         if (index == null && size >= INDEXED) reindex();
         return null;
     }
@@ -104,7 +104,6 @@ final class CompactMap extends AbstractMap<String, JsonNode> {
         size--;
         kv[2 * size] = null;
         kv[2 * size + 1] = null;
-        modCount++;
         if (index != null) {
             if (size < INDEXED) index = null;
             else reindex();
@@ -121,7 +120,116 @@ final class CompactMap extends AbstractMap<String, JsonNode> {
         kv = EMPTY;
         size = 0;
         index = null;
-        modCount++;
+    }
+
+    @Override
+    public boolean containsValue(Object value) {
+        for (int i = 0; i < size; i++) if (java.util.Objects.equals(value, kv[2 * i + 1])) return true;
+        return false;
+    }
+
+    @Override
+    public void putAll(Map<? extends String, ? extends JsonNode> m) {
+        for (Map.Entry<? extends String, ? extends JsonNode> e : m.entrySet()) put(e.getKey(), e.getValue());
+    }
+
+    @Override
+    public Set<String> keySet() {
+        return new AbstractSet<>() {
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return containsKey(o);
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                int before = size;
+                CompactMap.this.remove(o);
+                return size != before;
+            }
+
+            @Override
+            public Iterator<String> iterator() {
+                Iterator<Map.Entry<String, JsonNode>> it = entrySet().iterator();
+                return new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public String next() {
+                        return it.next().getKey();
+                    }
+
+                    @Override
+                    public void remove() {
+                        it.remove();
+                    }
+                };
+            }
+        };
+    }
+
+    @Override
+    public Collection<JsonNode> values() {
+        return new AbstractCollection<>() {
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public Iterator<JsonNode> iterator() {
+                Iterator<Map.Entry<String, JsonNode>> it = entrySet().iterator();
+                return new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public JsonNode next() {
+                        return it.next().getValue();
+                    }
+
+                    @Override
+                    public void remove() {
+                        it.remove();
+                    }
+                };
+            }
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (o == this) return true;
+        if (!(o instanceof Map<?, ?> m) || m.size() != size) return false;
+        for (int i = 0; i < size; i++) {
+            Object v = m.get(kv[2 * i]);
+            if (v == null || !v.equals(kv[2 * i + 1])) return false;
+        }
+        return true;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = 0;
+        for (int i = 0; i < size; i++) h += kv[2 * i].hashCode() ^ java.util.Objects.hashCode(kv[2 * i + 1]);
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < size; i++) b.append(i == 0 ? "" : ", ").append(kv[2 * i]).append('=').append(kv[2 * i + 1]);
+        return b.append('}').toString();
     }
 
     @Override
@@ -137,7 +245,8 @@ final class CompactMap extends AbstractMap<String, JsonNode> {
                 return new Iterator<>() {
                     private int next;
                     private int last = -1;
-                    private int expected = modCount;
+                    /** No modification count (4 bytes a map): a change of size is what this detects. */
+                    private int expected = size;
 
                     @Override
                     public boolean hasNext() {
@@ -146,7 +255,7 @@ final class CompactMap extends AbstractMap<String, JsonNode> {
 
                     @Override
                     public Map.Entry<String, JsonNode> next() {
-                        if (expected != modCount) throw new ConcurrentModificationException();
+                        if (expected != size) throw new ConcurrentModificationException();
                         if (next >= size) throw new NoSuchElementException();
                         last = next++;
                         return new Field(last);
@@ -155,11 +264,11 @@ final class CompactMap extends AbstractMap<String, JsonNode> {
                     @Override
                     public void remove() {
                         if (last < 0) throw new IllegalStateException();
-                        if (expected != modCount) throw new ConcurrentModificationException();
+                        if (expected != size) throw new ConcurrentModificationException();
                         removeAt(last);
                         next = last;
                         last = -1;
-                        expected = modCount;
+                        expected = size;
                     }
                 };
             }

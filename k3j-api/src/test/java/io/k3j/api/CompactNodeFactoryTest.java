@@ -67,6 +67,11 @@ class CompactNodeFactoryTest {
         Iterator<Map.Entry<String, JsonNode>> it = copy.fields();
         while (it.hasNext()) if (it.next().getKey().startsWith("f")) it.remove();
         assertThat(copy.toString()).isEqualTo("{\"b\":20,\"c\":3,\"d\":4}");
+        copy.without(List.of("b"));
+        assertThat(copy.toString()).isEqualTo("{\"c\":3,\"d\":4}");
+        copy.put("b", 20);
+        assertThat(copy.deepCopy()).isEqualTo(copy);
+        assertThat(new LinkedHashMap<>(model)).containsOnlyKeys("a", "b", "c");
         copy.retain("c", "d");
         assertThat(copy.toString()).isEqualTo("{\"c\":3,\"d\":4}");
         copy.fields().next().setValue(Json.NODES.textNode("x"));
