@@ -44,7 +44,12 @@ public final class ResourceCache {
 
     synchronized void load(String key, byte[] value, long modRevision) {
         objects.put(key, bytesOnly ? CachedObject.ofStored(key, value, modRevision)
-                : new CachedObject(key, WatchCache.decode(value, modRevision), modRevision));
+                : cached(key, WatchCache.decode(value, modRevision), value, modRevision));
+    }
+
+    /** A tree-backed object whose JSON is spliced from its stored bytes on each read ({@link Serialized}). */
+    private static CachedObject cached(String key, ObjectNode obj, byte[] stored, long modRevision) {
+        return new CachedObject(key, obj, modRevision, stored == null ? new Serialized(obj) : Serialized.ofStored(obj, stored, modRevision, false));
     }
 
     /** Whether this cache holds its objects as bytes ({@link CachedObject#ofStored}). */
@@ -57,7 +62,7 @@ public final class ResourceCache {
         CacheEvent materialize() {
             ObjectNode obj = WatchCache.decode(type == CacheEvent.Type.DELETED ? previous : value, revision);
             ObjectNode prev = previous == null ? null : WatchCache.decode(previous, previousRevision);
-            return new CacheEvent(type, key, obj, prev, revision);
+            return new CacheEvent(type, key, obj, prev, revision, Serialized.ofStored(obj, type == CacheEvent.Type.DELETED ? previous : value, revision, true));
         }
     }
 
@@ -69,7 +74,7 @@ public final class ResourceCache {
     synchronized void apply(CacheEvent e, WindowEvent compact) {
         if (e.type() == CacheEvent.Type.DELETED) objects.remove(e.key());
         else if (bytesOnly) objects.put(e.key(), CachedObject.ofStored(e.key(), compact.value(), e.revision()));
-        else objects.put(e.key(), new CachedObject(e.key(), e.object(), e.revision(), e.json()));
+        else objects.put(e.key(), cached(e.key(), e.object(), compact.value(), e.revision()));
         WindowEvent last = lastInWindow.get(compact.key());
         if (last != null && compact.previous() != null && last.value() != null && last.revision() == compact.previousRevision()) {
             // the previous state is the value of this key's last event: keep one array, not two equal ones

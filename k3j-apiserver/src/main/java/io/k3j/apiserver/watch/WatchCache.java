@@ -151,11 +151,12 @@ public final class WatchCache implements AutoCloseable, WatchListener {
                 if (e.type() == Event.Type.DELETE) {
                     ObjectNode gone = prev.deepCopy();
                     Json.obj(gone, "metadata").put("resourceVersion", Long.toString(e.revision()));
-                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, key, gone, prev, e.revision()),
+                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, key, gone, prev, e.revision(), Serialized.ofStored(gone, prevBytes, e.revision(), true)),
                             new ResourceCache.WindowEvent(CacheEvent.Type.DELETED, key, e.revision(), null, prevBytes, prevRev));
                 } else {
                     CacheEvent.Type t = prev == null ? CacheEvent.Type.ADDED : CacheEvent.Type.MODIFIED;
-                    c.apply(new CacheEvent(t, key, decode(e.kv().value(), e.revision()), prev, e.revision()),
+                    ObjectNode obj = decode(e.kv().value(), e.revision());
+                    c.apply(new CacheEvent(t, key, obj, prev, e.revision(), Serialized.ofStored(obj, e.kv().value(), e.revision(), true)),
                             new ResourceCache.WindowEvent(t, key, e.revision(), e.kv().value(), prevBytes, prevRev));
                 }
             }
