@@ -13,13 +13,16 @@ import java.util.List;
  * an idle server never needs: after creating 10,000 pods the heap kept 750-860 MB committed for ~400 MB live.
  * So when the old generation has grown since the last full collection by {@code growth} bytes and by half of
  * what that collection left, and two whole {@code period}s passed without a young collection (allocation has
- * calmed down), this runs one full collection, after which the JVM returns the free space above
- * {@code -XX:MaxHeapFreeRatio}.
+ * calmed down), this runs one full collection, after which the JVM returns the free space above 10 % of the heap
+ * (the launcher's {@code -XX:MaxHeapFreeRatio} of 30 % applies again afterwards).
  *
  * <p>Only for the server process: it calls {@link System#gc()}, which would disturb tests sharing a JVM.
  */
 public final class IdleHeapTrimmer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IdleHeapTrimmer.class.getName());
+
+    /** Free heap left after an idle collection, in percent. */
+    private static final int IDLE_FREE_PERCENT = 10;
 
     private final Duration period;
     private final long growth;
@@ -91,13 +94,39 @@ public final class IdleHeapTrimmer implements AutoCloseable {
             if (used - baseline < Math.max(growth, baseline / 2)) continue;
             long committed = Runtime.getRuntime().totalMemory();
             long t0 = System.nanoTime();
-            System.gc();
+            collectTight();
             lastTrim = System.nanoTime();
             lastYoung = youngCollections();
             quiet = 0;
             LOG.log(System.Logger.Level.INFO, "idle after old generation grew {0} MB: full collection in {1} ms, heap {2} -> {3} MB committed, {4} MB live",
                     (used - baseline) >> 20, (lastTrim - t0) / 1_000_000, committed >> 20, Runtime.getRuntime().totalMemory() >> 20,
                     old.getCollectionUsage() == null ? -1 : old.getCollectionUsage().getUsed() >> 20);
+        }
+    }
+
+    /**
+     * A full collection that leaves only {@link #IDLE_FREE_PERCENT} free: {@code MaxHeapFreeRatio} is a manageable
+     * flag, lowered for this one collection and then restored, so that a busy server keeps its usual headroom
+     * (the heap grows again by {@code MinHeapFreeRatio} steps when load returns).
+     */
+    private static void collectTight() {
+        var hotspot = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        String max = null;
+        try {
+            max = hotspot.getVMOption("MaxHeapFreeRatio").getValue();
+            int min = Integer.parseInt(hotspot.getVMOption("MinHeapFreeRatio").getValue());
+            if (Integer.parseInt(max) > Math.max(min, IDLE_FREE_PERCENT)) {
+                hotspot.setVMOption("MaxHeapFreeRatio", Integer.toString(Math.max(min, IDLE_FREE_PERCENT)));
+            } else {
+                max = null;
+            }
+        } catch (RuntimeException notSettable) {
+            max = null;
+        }
+        try {
+            System.gc();
+        } finally {
+            if (max != null) hotspot.setVMOption("MaxHeapFreeRatio", max);
         }
     }
 
