@@ -1,17 +1,18 @@
 package io.k3j.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Builds trees for objects that live long in memory (the watch cache): short strings are shared between
  * trees (a TextNode is immutable; the same label values, images, node names, owner uids and defaults recur
- * across thousands of pods), and objects start with a small hash table (most JSON objects hold a few
- * fields, and the default table has 16 slots).
+ * across thousands of pods), objects keep their fields in one array ({@link CompactMap}) instead of a linked
+ * hash table, and arrays start small.
  */
 final class CompactNodeFactory extends JsonNodeFactory {
     private static final int MAX_SHARED_LENGTH = 64;
@@ -35,6 +36,12 @@ final class CompactNodeFactory extends JsonNodeFactory {
 
     @Override
     public ObjectNode objectNode() {
-        return new ObjectNode(this, new LinkedHashMap<String, JsonNode>(4));
+        return new ObjectNode(this, new CompactMap());
+    }
+
+    /** Most arrays of an object hold one or two elements (containers, ports, owner references, conditions). */
+    @Override
+    public ArrayNode arrayNode() {
+        return new ArrayNode(this, new ArrayList<JsonNode>(2));
     }
 }

@@ -89,7 +89,7 @@ final class SchedulerBench {
         }
     }
 
-    static void objects(Env env, int nodes, int deployments, int objects) throws Exception {
+    static void objects(Env env, int nodes, int deployments, int objects, int timeoutSeconds) throws Exception {
         int per = objects / deployments;
         System.out.printf("== objects: %d Deployments x %d replicas = %d bound pods on %d fake nodes, then RSS; server JVM flags: %s%n",
                 deployments, per, deployments * per, nodes, env.describeJavaOpts());
@@ -104,7 +104,7 @@ final class SchedulerBench {
                     FakeNodes.expect(http.send(Env.json(server.resolve("/apis/apps/v1/namespaces/objbench/deployments"), deployment("d" + d, per)),
                             HttpResponse.BodyHandlers.ofString()), 201, "creating deployment d" + d);
                 }
-                if (!watch.await(300)) throw new IOException("only " + watch.bound() + " pods bound within 300 s");
+                if (!watch.await(timeoutSeconds)) throw new IOException("only " + watch.bound() + " pods bound within " + timeoutSeconds + " s");
                 System.out.printf("  all %d pods bound after %.1f s%n", deployments * per, (System.nanoTime() - t0) / 1e9);
                 Thread.sleep(20_000);
                 HttpResponse<String> count = http.send(HttpRequest.newBuilder(server.resolve("/api/v1/pods?limit=1"))

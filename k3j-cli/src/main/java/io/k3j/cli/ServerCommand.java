@@ -3,6 +3,7 @@ package io.k3j.cli;
 import io.k3j.agent.Agent;
 import io.k3j.agent.AgentConfig;
 import io.k3j.apiserver.ControlPlane;
+import io.k3j.apiserver.system.IdleHeapTrimmer;
 import io.k3j.apiserver.endpoints.VersionInfo;
 import io.k3j.apiserver.ServerConfig;
 import io.k3j.apiserver.etcd.EmbeddedEtcd;
@@ -172,8 +173,11 @@ final class ServerCommand implements Callable<Integer> {
         ControlPlane cp = ControlPlane.start(config);
         Controllers controllers = Controllers.start(cp, java.util.Set.copyOf(disable));
         Agent agent = disableAgent ? null : startAgent(cp, config);
+        // a burst (10,000 pods created) grows the heap; once idle again, one full collection gives it back
+        IdleHeapTrimmer trimmer = IdleHeapTrimmer.start(java.time.Duration.ofSeconds(3), 48L << 20, java.time.Duration.ofSeconds(30));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (trimmer != null) trimmer.close();
             if (agent != null) {
                 if (killAllOnExit) {
                     agent.killAll();

@@ -372,8 +372,12 @@ final class ResourceHandler {
         int size = 256;
         for (int i = 0; i < bodies.length; i++) {
             var cached = result.json().get(i);
-            bodies[i] = cached != null ? cached.bytes() : Json.bytes(items.get(i));
-            size += bodies[i].length + 1;
+            if (cached != null) {
+                size += cached.length() + 1; // written below without a copy of its own
+            } else {
+                bodies[i] = Json.bytes(items.get(i));
+                size += bodies[i].length + 1;
+            }
         }
         ObjectNode head = Json.object();
         head.put("kind", type.listKind());
@@ -385,7 +389,8 @@ final class ResourceHandler {
         out.writeBytes(",\"items\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         for (int i = 0; i < bodies.length; i++) {
             if (i > 0) out.write(',');
-            out.writeBytes(bodies[i]);
+            if (bodies[i] != null) out.writeBytes(bodies[i]);
+            else result.json().get(i).writeTo(out);
         }
         out.writeBytes("]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         return out.toByteArray();

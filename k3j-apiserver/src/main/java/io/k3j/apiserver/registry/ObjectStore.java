@@ -162,11 +162,12 @@ public final class ObjectStore {
         List<CachedObject> all = snap.objects();
         for (; i < all.size(); i++) {
             CachedObject o = all.get(i);
-            if (!matches(strategy, o.object(), opts)) continue;
+            ObjectNode obj = o.object(); // once: an object cached as bytes is decoded on each call
+            if (!matches(strategy, obj, opts)) continue;
             if (limit > 0 && items.size() == limit) break;
-            ObjectNode read = strategy.onRead(type, o.object());
+            ObjectNode read = strategy.onRead(type, obj);
             items.add(read);
-            json.add(read == o.object() && type.apiVersion().equals(Json.text(read, "apiVersion")) ? o.json() : null);
+            json.add(read == obj && type.apiVersion().equals(Json.text(read, "apiVersion")) ? o.json() : null);
         }
         if (limit > 0 && i < all.size()) {
             String lastKey = all.get(i - 1).key();

@@ -16,19 +16,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class ResourceCache {
     private final String prefix;
     private final int windowSize;
+    private final boolean bytesOnly;
     private final NavigableMap<String, CachedObject> objects = new TreeMap<>();
     /**
      * Recent events as the store's bytes, not trees: a tree costs about eight times its JSON, and the window
      * is read only when a watch resumes from an older revision, which then decodes what it replays.
      */
     private final ArrayDeque<WindowEvent> window = new ArrayDeque<>();
+    /** Each key's newest event in the window, whose value is the next event's previous state. */
+    private final java.util.HashMap<String, WindowEvent> lastInWindow = new java.util.HashMap<>();
     private final List<CacheWatcher> watchers = new CopyOnWriteArrayList<>();
     /** Every event with a revision above this one is in the window. */
     private long windowStart;
     private long revision;
 
-    ResourceCache(String prefix, int windowSize, long revision) {
+    ResourceCache(String prefix, int windowSize, long revision, boolean bytesOnly) {
         this.prefix = prefix;
+        this.bytesOnly = bytesOnly;
         this.windowSize = windowSize;
         this.windowStart = revision;
         this.revision = revision;
@@ -38,8 +42,19 @@ public final class ResourceCache {
         return prefix;
     }
 
-    synchronized void load(String key, com.fasterxml.jackson.databind.node.ObjectNode obj, long modRevision) {
-        objects.put(key, new CachedObject(key, obj, modRevision));
+    synchronized void load(String key, byte[] value, long modRevision) {
+        objects.put(key, bytesOnly ? CachedObject.ofStored(key, value, modRevision)
+                : cached(key, WatchCache.decode(value, modRevision), value, modRevision));
+    }
+
+    /** A tree-backed object whose JSON is spliced from its stored bytes on each read ({@link Serialized}). */
+    private static CachedObject cached(String key, ObjectNode obj, byte[] stored, long modRevision) {
+        return new CachedObject(key, obj, modRevision, stored == null ? new Serialized(obj) : Serialized.ofStored(obj, stored, modRevision, false));
+    }
+
+    /** Whether this cache holds its objects as bytes ({@link CachedObject#ofStored}). */
+    boolean bytesOnly() {
+        return bytesOnly;
     }
 
     /** One event of the window: enough to rebuild the {@link CacheEvent}. */
@@ -47,7 +62,7 @@ public final class ResourceCache {
         CacheEvent materialize() {
             ObjectNode obj = WatchCache.decode(type == CacheEvent.Type.DELETED ? previous : value, revision);
             ObjectNode prev = previous == null ? null : WatchCache.decode(previous, previousRevision);
-            return new CacheEvent(type, key, obj, prev, revision);
+            return new CacheEvent(type, key, obj, prev, revision, Serialized.ofStored(obj, type == CacheEvent.Type.DELETED ? previous : value, revision, true));
         }
     }
 
@@ -58,9 +73,20 @@ public final class ResourceCache {
 
     synchronized void apply(CacheEvent e, WindowEvent compact) {
         if (e.type() == CacheEvent.Type.DELETED) objects.remove(e.key());
-        else objects.put(e.key(), new CachedObject(e.key(), e.object(), e.revision(), e.json()));
+        else if (bytesOnly) objects.put(e.key(), CachedObject.ofStored(e.key(), compact.value(), e.revision()));
+        else objects.put(e.key(), cached(e.key(), e.object(), compact.value(), e.revision()));
+        WindowEvent last = lastInWindow.get(compact.key());
+        if (last != null && compact.previous() != null && last.value() != null && last.revision() == compact.previousRevision()) {
+            // the previous state is the value of this key's last event: keep one array, not two equal ones
+            compact = new WindowEvent(compact.type(), compact.key(), compact.revision(), compact.value(), last.value(), compact.previousRevision());
+        }
         window.addLast(compact);
-        while (window.size() > windowSize) windowStart = window.removeFirst().revision();
+        lastInWindow.put(compact.key(), compact);
+        while (window.size() > windowSize) {
+            WindowEvent gone = window.removeFirst();
+            windowStart = gone.revision();
+            lastInWindow.remove(gone.key(), gone);
+        }
         revision = e.revision();
         for (CacheWatcher w : watchers) w.offer(e);
     }

@@ -27,6 +27,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WatchCache implements AutoCloseable, WatchListener {
     private static final System.Logger LOG = System.getLogger(WatchCache.class.getName());
 
+    /**
+     * Resources cached as bytes, not trees ({@link CachedObject}): Events, two per pod in a busy cluster (a
+     * Scheduled and a SuccessfulCreate), which no controller watches and people read now and then.
+     */
+    private static final java.util.Set<String> BYTES_ONLY = java.util.Set.of("/registry/core/events/", "/registry/events.k8s.io/events/");
+
     private final Store store;
     private final int windowSize;
     private final Map<String, ResourceCache> caches = new ConcurrentHashMap<>();
@@ -62,7 +68,7 @@ public final class WatchCache implements AutoCloseable, WatchListener {
         try {
             c = caches.get(prefix);
             if (c != null) return c;
-            c = new ResourceCache(prefix, windowSize, revision);
+            c = new ResourceCache(prefix, windowSize, revision, BYTES_ONLY.contains(prefix));
             if (revision > 0) load(c, revision);
             caches.put(prefix, c);
             return c;
@@ -75,7 +81,7 @@ public final class WatchCache implements AutoCloseable, WatchListener {
         String start = "";
         while (true) {
             RangeResult page = store.range(c.prefix(), start, atRevision, 5000);
-            for (KeyValue kv : page.kvs()) c.load(kv.key(), decode(kv.value(), kv.modRevision()), kv.modRevision());
+            for (KeyValue kv : page.kvs()) c.load(kv.key(), kv.value(), kv.modRevision());
             if (!page.more()) break;
             start = page.kvs().getLast().key() + "\0";
         }
@@ -145,11 +151,12 @@ public final class WatchCache implements AutoCloseable, WatchListener {
                 if (e.type() == Event.Type.DELETE) {
                     ObjectNode gone = prev.deepCopy();
                     Json.obj(gone, "metadata").put("resourceVersion", Long.toString(e.revision()));
-                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, key, gone, prev, e.revision()),
+                    c.apply(new CacheEvent(CacheEvent.Type.DELETED, key, gone, prev, e.revision(), Serialized.ofStored(gone, prevBytes, e.revision(), true)),
                             new ResourceCache.WindowEvent(CacheEvent.Type.DELETED, key, e.revision(), null, prevBytes, prevRev));
                 } else {
                     CacheEvent.Type t = prev == null ? CacheEvent.Type.ADDED : CacheEvent.Type.MODIFIED;
-                    c.apply(new CacheEvent(t, key, decode(e.kv().value(), e.revision()), prev, e.revision()),
+                    ObjectNode obj = decode(e.kv().value(), e.revision());
+                    c.apply(new CacheEvent(t, key, obj, prev, e.revision(), Serialized.ofStored(obj, e.kv().value(), e.revision(), true)),
                             new ResourceCache.WindowEvent(t, key, e.revision(), e.kv().value(), prevBytes, prevRev));
                 }
             }

@@ -66,6 +66,51 @@ class WatchCacheTest {
     }
 
     @Test
+    @DisplayName("Events, cached as bytes, read, list and watch like any object, with their resourceVersion and previous state")
+    void eventsCachedAsBytes() throws Exception {
+        api = TestApi.start();
+        String events = "/registry/core/events/";
+        String body = "{\"metadata\":{\"name\":\"e1\"},\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\",\"namespace\":\"default\"},"
+                + "\"reason\":\"Scheduled\",\"message\":\"Successfully assigned default/p to n1\",\"type\":\"Normal\",\"count\":1}";
+        api.create("events", "default", body);
+        long from = api.store.currentRevision();
+        ResourceType ev = api.type("events");
+        api.objects.updateWith(ev, "default", "e1", "", io.k3j.apiserver.registry.WriteOptions.system("test"), o -> o.put("count", 2));
+        api.objects.updateWith(ev, "default", "e1", "", io.k3j.apiserver.registry.WriteOptions.system("test"), o -> o.put("count", 3));
+        long third = api.store.currentRevision();
+        api.cache.sync();
+
+        ResourceCache c = api.cache.cache(events);
+        assertThat(c.bytesOnly()).isTrue();
+        CachedObject cached = c.get(events + "default/e1");
+        assertThat(cached.json()).as("no tree is kept, so no shared serialization either").isNull();
+        assertThat(cached.object().get("count").asInt()).isEqualTo(3);
+        assertThat(Meta.resourceVersion(cached.object())).isEqualTo(Long.toString(third));
+        assertThat(cached.object()).as("a fresh tree per read: changing one doesn't change the cache").isNotSameAs(cached.object());
+
+        assertThat(api.find("events", "default", "e1").get("message").asText()).isEqualTo("Successfully assigned default/p to n1");
+        var list = api.objects.list(ev, "default", ListOptions.ALL);
+        assertThat(list.items()).singleElement().satisfies(o -> assertThat(o.get("count").asInt()).isEqualTo(3));
+
+        try (CacheWatcher w = c.watch(from, null, 100)) {
+            List<CacheEvent> replay = take(w, 2);
+            assertThat(replay).extracting(e -> e.type() + " " + e.object().get("count") + " after " + e.previous().get("count")
+                    + " rv " + Meta.resourceVersion(e.object()) + " prev rv " + Meta.resourceVersion(e.previous()))
+                    .containsExactly("MODIFIED 2 after 1 rv " + (from + 1) + " prev rv " + from, "MODIFIED 3 after 2 rv " + third + " prev rv " + (from + 1));
+            api.objects.delete(ev, "default", "e1", DeleteOptions.DEFAULT);
+            CacheEvent deleted = take(w, 1).getFirst();
+            assertThat(deleted.type()).isEqualTo(CacheEvent.Type.DELETED);
+            assertThat(deleted.object().get("count").asInt()).isEqualTo(3);
+            assertThat(Meta.resourceVersion(deleted.previous())).isEqualTo(Long.toString(third));
+        }
+        api.cache.sync();
+        assertThat(c.get(events + "default/e1")).isNull();
+        try (CacheWatcher w = c.watch(0, events, 10)) {
+            assertThat(w.hasInitial()).isFalse();
+        }
+    }
+
+    @Test
     @DisplayName("a watch from a revision older than the window: 410 Expired 'too old resource version: N (M)'")
     void tooOld() {
         api = TestApi.start(3, true);
