@@ -141,10 +141,11 @@ final class NodeProcess {
 
     /** {@code java ... MAIN server|agent FLAGS}. */
     List<String> k3jCommand() {
+        NodeLauncher how = node.role() == NodeRole.AGENT ? launcher.forAgent() : launcher;
         List<String> cmd = new ArrayList<>();
-        cmd.add(launcher.java().toString());
-        cmd.addAll(launcher.jvmOptions());
-        cmd.addAll(List.of("-cp", launcher.classPath(), launcher.mainClass()));
+        cmd.add(how.java().toString());
+        cmd.addAll(how.jvmOptions());
+        cmd.addAll(List.of("-cp", how.classPath(), how.mainClass()));
         ClusterState.NodeState first = cluster.firstServer();
         if (node.role() == NodeRole.SERVER) {
             cmd.add("server");

@@ -80,8 +80,8 @@ final class ProcessLoadBalancers implements LoadBalancers {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(launcher.java().toString());
-        // a small heap: it only copies bytes between sockets
-        cmd.addAll(launcher.jvmOptions());
+        // the agent's small-memory flags: it only copies bytes between sockets
+        cmd.addAll(launcher.forAgent().jvmOptions());
         cmd.addAll(List.of("-cp", launcher.classPath(), launcher.mainClass(), "loadbalancer", "--config", configFile(cluster).toString(),
                 "--status-file", statusFile(cluster).toString()));
         Process p = Processes.startDaemon(cmd, log(cluster), Map.of("MALLOC_ARENA_MAX", "2"));
