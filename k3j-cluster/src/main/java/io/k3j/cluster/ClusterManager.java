@@ -525,6 +525,8 @@ public final class ClusterManager {
             if (!left.isEmpty()) problems.add("node " + n.name() + ": processes " + left.stream().map(ClusterManager::describeProcess).toList() + " did not end");
             p.deleteNetwork();
             ClusterStore.deleteTree(p.runDir());
+            // /run/k3j itself when no other node (of any cluster, or a k3j on this host) uses it: rmdir only if empty
+            p.runDir().getParent().toFile().delete();
             ClusterStore.deleteTree(p.dir());
         } catch (RuntimeException e) {
             problems.add("node " + n.name() + ": " + e.getMessage());
