@@ -11,6 +11,7 @@ import io.k3j.store.StoreException;
 import io.k3j.store.Watch;
 import io.k3j.store.WatchListener;
 
+import io.k3j.store.backend.WatchStream;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -337,7 +338,7 @@ public final class JdbcStore implements Store {
         if (afterRevision < 0) {
             throw new IllegalArgumentException("afterRevision : " + afterRevision + " (expected: >= 0)");
         }
-        JdbcWatch w = new JdbcWatch(prefix, afterRevision, listener, watchQueueCapacity, this::history,
+        WatchStream w = new WatchStream(prefix, afterRevision, listener, watchQueueCapacity, this::history,
                 published::unregister);
         lifecycle.readLock().lock();
         long replayTo;

@@ -3,6 +3,7 @@ package io.k3j.store.jdbc;
 import io.k3j.store.CompactedException;
 import io.k3j.store.Event;
 
+import io.k3j.store.backend.WatchStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -29,7 +30,7 @@ final class Published {
     private final Dialect dialect;
     private final ConcurrentNavigableMap<String, Log.Latest> index = new ConcurrentSkipListMap<>();
     private final ReentrantLock lock = new ReentrantLock();
-    private final List<JdbcWatch> watches = new ArrayList<>();
+    private final List<WatchStream> watches = new ArrayList<>();
     private volatile long revision;
     private volatile long compactRevision;
 
@@ -80,7 +81,7 @@ final class Published {
                 index.put(e.kv().key(), new Log.Latest(e.kv().createRevision(), e.revision(), deleted));
             }
             if (!fresh.isEmpty()) {
-                for (JdbcWatch w : watches) {
+                for (WatchStream w : watches) {
                     w.offer(fresh);
                 }
             }
@@ -170,7 +171,7 @@ final class Published {
      *
      * @return the revision the watch must replay up to; later ones it receives live
      */
-    long register(JdbcWatch w, long after) {
+    long register(WatchStream w, long after) {
         lock.lock();
         try {
             if (after + 1 < compactRevision) {
@@ -183,7 +184,7 @@ final class Published {
         }
     }
 
-    void unregister(JdbcWatch w) {
+    void unregister(WatchStream w) {
         lock.lock();
         try {
             watches.remove(w);
@@ -193,7 +194,7 @@ final class Published {
     }
 
     void failAll(Throwable error) {
-        List<JdbcWatch> open;
+        List<WatchStream> open;
         lock.lock();
         try {
             open = List.copyOf(watches);

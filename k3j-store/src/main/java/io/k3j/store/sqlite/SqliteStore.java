@@ -11,6 +11,7 @@ import io.k3j.store.StoreException;
 import io.k3j.store.Watch;
 import io.k3j.store.WatchListener;
 
+import io.k3j.store.backend.WatchStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;

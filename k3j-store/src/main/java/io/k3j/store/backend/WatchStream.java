@@ -1,4 +1,4 @@
-package io.k3j.store.sqlite;
+package io.k3j.store.backend;
 
 import io.k3j.store.Event;
 import io.k3j.store.StoreException;
@@ -14,7 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * One watch: replays history up to the revision current when it was registered, then delivers the live
+ * One watch of a log-table backend (SQLite, PostgreSQL, MySQL): replays history up to the revision current when it was registered, then delivers the live
  * events the writer queued meanwhile and after. The writer never waits for it: {@link #offer} only appends
  * to a bounded queue, and a watch whose queue overflows ends with an error (the client re-lists, as it
  * would after a 410 Gone).
@@ -23,9 +23,9 @@ import java.util.function.Consumer;
  * at most {@code replayTo} (committed, found by the replay) or arrives through {@link #offer}: no gap, no
  * duplicate.
  */
-final class WatchStream implements Watch {
+public final class WatchStream implements Watch {
     /** Reads committed history: events of rows in (after, upTo] under prefix, in revision order, at most limit. */
-    interface History {
+    public interface History {
         List<Event> read(String prefix, long after, long upTo, int limit);
     }
 
@@ -48,7 +48,7 @@ final class WatchStream implements Watch {
     private final ReentrantLock delivering = new ReentrantLock();
     private volatile Thread thread;
 
-    WatchStream(String prefix, long afterRevision, WatchListener listener, int capacity, History history,
+    public WatchStream(String prefix, long afterRevision, WatchListener listener, int capacity, History history,
                 Consumer<WatchStream> onEnd) {
         this.prefix = prefix;
         this.afterRevision = afterRevision;
@@ -58,12 +58,12 @@ final class WatchStream implements Watch {
         this.onEnd = onEnd;
     }
 
-    void start(long replayTo) {
+    public void start(long replayTo) {
         thread = Thread.ofVirtual().name("k3j-watch " + prefix).start(() -> run(replayTo));
     }
 
     /** Queues the matching events of one commit. Called by the writer, in revision order; never blocks. */
-    void offer(List<Event> events) {
+    public void offer(List<Event> events) {
         lock.lock();
         try {
             if (closed || failure != null) {
@@ -92,7 +92,7 @@ final class WatchStream implements Watch {
     }
 
     /** Ends the watch with {@code error} after the events already queued. */
-    void fail(Throwable error) {
+    public void fail(Throwable error) {
         lock.lock();
         try {
             if (failure == null) {
