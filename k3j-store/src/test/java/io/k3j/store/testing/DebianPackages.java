@@ -57,11 +57,20 @@ public final class DebianPackages {
 
     private static int run(List<String> command) {
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+            // apt's output is read here and printed through System.out: a child writing to the inherited stdout
+            // descriptor would write into the channel surefire's forked JVM reports on ("Corrupted channel")
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             // no debconf questions, and (as policy-rc.d does) no service started by the package's scripts
             pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
             pb.environment().put("RUNLEVEL", "1");
             Process p = pb.start();
+            Thread.ofVirtual().start(() -> {
+                try (var lines = p.inputReader(StandardCharsets.UTF_8)) {
+                    lines.lines().forEach(l -> System.out.println("[apt] " + l));
+                } catch (IOException | java.io.UncheckedIOException ended) {
+                    // the process is gone
+                }
+            });
             if (!p.waitFor(15, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 return -1;
