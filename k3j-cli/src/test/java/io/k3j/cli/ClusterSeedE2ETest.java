@@ -113,14 +113,16 @@ class ClusterSeedE2ETest {
             System.err.printf("ClusterSeedE2ETest: server-0 Ready and back in Endpoints and etcd %d ms after its start (load %s)%n",
                     (System.nanoTime() - restarted) / 1_000_000, load());
 
-            // 2: the same with the etcd leader being another server: moved off server-0 if it is there
+            // 2: the same with the etcd leader being another server: server-2 is made the leader (etcdctl move-leader,
+            // unless it leads already) and killed, so the leader that dies is not server-0 and the move is exercised
             String leader = leaderNode(servers, ips);
-            if (leader.equals(servers.getFirst())) {
-                Member target = members(servers).stream().filter(m -> m.ip().equals(ips.get(servers.get(1)))).findFirst().orElseThrow();
+            String wanted = servers.get(2);
+            if (!leader.equals(wanted)) {
+                Member target = members(servers).stream().filter(m -> m.ip().equals(ips.get(wanted))).findFirst().orElseThrow();
                 etcdctl(servers, List.of(endpoint(ips.get(leader))), "move-leader", target.hexId());
+                System.err.println("ClusterSeedE2ETest: moved the etcd leadership from " + leader + " to " + wanted);
                 leader = leaderNode(servers, ips);
-                System.err.println("ClusterSeedE2ETest: moved the etcd leadership from server-0 to " + leader);
-                assertEquals(servers.get(1), leader);
+                assertEquals(wanted, leader, "etcd leader after move-leader");
             }
             killAndCheck(leader, servers, webPort, 4);
 
@@ -129,7 +131,8 @@ class ClusterSeedE2ETest {
             System.err.printf("ClusterSeedE2ETest: cluster delete took %d ms%n", (System.nanoTime() - deleting) / 1_000_000);
             List<String> left = new ArrayList<>();
             for (String n : all) if (NetworkNamespace.exists(n)) left.add("netns " + n);
-            for (String f : ClusterHaE2ETest.netnsFiles()) if (!netnsBefore.contains(f)) left.add("/run/netns/" + f);
+            // other sessions' tests come and go in /run/netns meanwhile: only this cluster's names count
+            for (String f : ClusterHaE2ETest.netnsFiles()) if (!netnsBefore.contains(f) && f.contains(name)) left.add("/run/netns/" + f);
             if (NetworkNamespace.linkExists(bridge)) left.add("bridge " + bridge);
             if (!codeExisted && Files.exists(Path.of("/code"))) left.add("/code (k3j made it)");
             for (String m : Files.readAllLines(Path.of("/proc/self/mountinfo"))) if (m.contains(work.toString())) left.add("mount " + m);
@@ -161,6 +164,7 @@ class ClusterSeedE2ETest {
      */
     private void killAndCheck(String victim, List<String> servers, int webPort, int replicas) throws Exception {
         String leaderBefore = leaderNode(servers, nodeIps());
+        String controllersBefore = controllerLeader();
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
         Queue<long[]> acks = new ConcurrentLinkedQueue<>(); // {sent, acknowledged} in nanos
         AtomicBoolean stopWriter = new AtomicBoolean();
@@ -224,8 +228,8 @@ class ClusterSeedE2ETest {
             resumed = acks.stream().filter(a -> a[0] > killed.get()).mapToLong(a -> a[1]).min().orElse(-1);
         }
         long resumedMillis = resumed < 0 ? -1 : (resumed - killed.get()) / 1_000_000;
-        System.err.printf("ClusterSeedE2ETest: kill -9 of %s (etcd leader before: %s): first write sent after it acknowledged %d ms after the kill (load %s)%n",
-                victim, leaderBefore, resumedMillis, load());
+        System.err.printf("ClusterSeedE2ETest: kill -9 of %s (etcd leader: %s, controllers' leader: %s): first write sent after it acknowledged %d ms after the kill (load %s)%n",
+                victim, leaderBefore, controllersBefore, resumedMillis, load());
         // its etcd member went with it (etcd runs with the server's death signal), so the leader really changed
         assertTrue(ProcessHandle.of(etcdPid).map(h -> !h.isAlive()).orElse(true), "etcd of " + victim + " outlived its server");
         Thread.sleep(3000);
@@ -257,6 +261,7 @@ class ClusterSeedE2ETest {
                 .flatMap(l -> Stream.of(l.trim().split("\\s+"))).collect(Collectors.toSet());
         List<String> lost = acknowledged.stream().filter(k -> !present.contains(k)).sorted().toList();
         assertTrue(lost.isEmpty(), "acknowledged writes lost: " + lost);
+        System.err.printf("ClusterSeedE2ETest: after the kill of %s the controllers' leader is %s%n", victim, controllerLeader());
         cli.kubectl("scale", "deployment/web", "--replicas=" + replicas);
         cli.kubectl("rollout", "status", "deployment/web", "--timeout=180s");
         assertEquals(page(), awaitPage(webPort, 30));
@@ -363,6 +368,11 @@ class ClusterSeedE2ETest {
             if (!except.contains(f[0]) && !(f.length > 1 && f[1].equals("True"))) out.add(f[0]);
         }
         return out;
+    }
+
+    /** Who holds the kube-controller-manager Lease. */
+    private String controllerLeader() {
+        return cli.kubectl("-n", "kube-system", "get", "lease", "kube-controller-manager", "-o", "jsonpath={.spec.holderIdentity}").strip();
     }
 
     private Set<String> kubernetesEndpoints() {
