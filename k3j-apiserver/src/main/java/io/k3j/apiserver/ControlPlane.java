@@ -67,6 +67,7 @@ public final class ControlPlane implements AutoCloseable {
     public static final List<String> SYSTEM_NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
 
     private final ServerConfig config;
+    private String advertised; // config.advertisedAddress(), looked up once
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Clock clock = Clock.systemUTC();
     private volatile boolean ready;
@@ -180,7 +181,7 @@ public final class ControlPlane implements AutoCloseable {
     private void loadPki() throws IOException {
         List<String> sans = new ArrayList<>(config.tlsSans());
         sans.addAll(config.nodeIps());
-        if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) sans.add(config.advertiseAddress());
+        sans.add(advertiseAddress());
         if (config.nodeName() != null && !config.nodeName().isEmpty()) sans.add(config.nodeName());
         pki = ClusterPki.loadOrCreate(config.serverDir(), PkiOptions.defaults().withSans(sans)
                 .withServiceCidr(config.serviceCidr()).withClusterDomain(config.clusterDomain()));
@@ -294,9 +295,8 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private String advertiseAddress() {
-        if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) return config.advertiseAddress();
-        if (!config.nodeIps().isEmpty()) return config.nodeIps().get(0);
-        return "127.0.0.1";
+        if (advertised == null) advertised = config.advertisedAddress();
+        return advertised;
     }
 
     /**

@@ -1,6 +1,11 @@
 package io.k3j.apiserver;
 
 import io.k3j.apiserver.etcd.EtcdOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -65,6 +70,28 @@ public record ServerConfig(
 
     public Path serverDir() {
         return dataDir.resolve("server");
+    }
+
+    /**
+     * The address this server gives the rest of the cluster (the {@code kubernetes} Endpoints, its etcd member's
+     * URLs, discovery): {@code --advertise-address}, else the first {@code --node-ip}, else {@code --bind-address}
+     * when it names one address, else (as k3s does) the node's primary address: the source address of its default
+     * route; 127.0.0.1 only when there is no route at all. Pods reach the API through the {@code kubernetes}
+     * Service, so a loopback address there would be unreachable from every pod.
+     */
+    public String advertisedAddress() {
+        if (advertiseAddress != null && !advertiseAddress.isBlank()) return advertiseAddress.strip();
+        if (!nodeIps.isEmpty()) return nodeIps.getFirst();
+        if (bindAddress != null && !bindAddress.isBlank() && !bindAddress.equals("0.0.0.0") && !bindAddress.equals("::")) return bindAddress;
+        // the source address the kernel would use towards the outside; connecting a UDP socket sends nothing
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.connect(new InetSocketAddress("192.0.2.1", 9));
+            InetAddress a = s.getLocalAddress();
+            if (a != null && !a.isAnyLocalAddress()) return a.getHostAddress();
+        } catch (IOException | UncheckedIOException noRoute) {
+            // loopback below
+        }
+        return "127.0.0.1";
     }
 
     /** Defaults as k3s has them, under {@code dataDir}. */

@@ -288,6 +288,17 @@ class ClusterNetworkE2ETest {
 
     @Test
     @Order(6)
+    @DisplayName("a pod reaches the API server the way in-cluster clients do: $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT with its service-account token")
+    void podReachesApiServer() {
+        String out = retry(() -> execOk(a, "default", "client", "sh", "-c",
+                "timeout 10 wget -q -O- --no-check-certificate"
+                        + " --header \"Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)\""
+                        + " https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api"));
+        assertTrue(out.contains("APIVersions") && out.contains("serverAddressByClientCIDRs"), out);
+    }
+
+    @Test
+    @Order(7)
     @DisplayName("a Service without endpoints refuses at once; a default-deny NetworkPolicy blocks a client until an allow rule admits it")
     void rejectsAndPolicies() {
         apply("""

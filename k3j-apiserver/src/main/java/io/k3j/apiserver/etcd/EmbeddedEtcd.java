@@ -8,9 +8,6 @@ import io.k3j.store.etcd.EtcdCluster;
 import io.k3j.store.etcd.EtcdStore;
 import io.k3j.store.etcd.EtcdTls;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -295,19 +292,9 @@ public final class EmbeddedEtcd implements AutoCloseable {
         }
     }
 
-    /** The address peers and other servers reach this member at: advertise address, node IP, else the default route's. */
+    /** The address peers and other servers reach this member at: the server's advertised address. */
     static String nodeIp(ServerConfig config) {
-        if (config.advertiseAddress() != null && !config.advertiseAddress().isEmpty()) return config.advertiseAddress();
-        if (!config.nodeIps().isEmpty()) return config.nodeIps().getFirst();
-        // the source address the kernel picks towards the outside; a UDP "connect" sends nothing
-        try (DatagramSocket s = new DatagramSocket()) {
-            s.connect(new InetSocketAddress("192.0.2.1", 9));
-            InetAddress a = s.getLocalAddress();
-            if (a != null && !a.isAnyLocalAddress()) return a.getHostAddress();
-        } catch (IOException e) {
-            // no route: loopback below
-        }
-        return "127.0.0.1";
+        return config.advertisedAddress();
     }
 
     private static boolean isLoopback(String ip) {
