@@ -100,8 +100,16 @@ public final class ControlPlane implements AutoCloseable {
         try {
             cp.step("preparing data directory " + config.serverDir(), cp::prepareDataDir);
             if (EmbeddedEtcd.wanted(config)) cp.step("starting embedded etcd", cp::startEtcd);
+            // the certificates (and the listener's TLS context) are read or made while the datastore opens: neither
+            // needs the other; after etcd, which may fetch a joining server's CAs into the data dir
+            java.util.concurrent.FutureTask<Void> pkiLoad = new java.util.concurrent.FutureTask<>(() -> {
+                cp.loadPki();
+                cp.pki.serverSslContext();
+                return null;
+            });
+            Thread.ofPlatform().daemon().name("k3j-pki").start(pkiLoad);
             cp.step("opening datastore", cp::openStore);
-            cp.step("loading cluster certificates", cp::loadPki);
+            cp.step("loading cluster certificates", () -> awaitPki(pkiLoad));
             cp.step("starting watch cache", cp::startCache);
             cp.step("creating system namespaces", cp::bootstrap);
             cp.step("starting RBAC authorizer with the default cluster roles", cp::startRbac);
@@ -140,6 +148,14 @@ public final class ControlPlane implements AutoCloseable {
             throw new StartupException(what, e);
         }
         LOG.log(System.Logger.Level.INFO, "{0} ({1} ms)", what, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void awaitPki(java.util.concurrent.FutureTask<Void> load) throws Exception {
+        try {
+            load.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
     }
 
     private void prepareDataDir() throws IOException {

@@ -81,9 +81,9 @@ public final class KubeletProxy implements AutoCloseable {
         ClusterPki.KeyAndChain client = pki.kubeletClientKeyAndChain();
         PrivateKey key = client.key();
         X509Certificate[] chain = client.chain();
-        SslContext verifying = SslContextBuilder.forClient().keyManager(key, chain).trustManager(pki.serverCaCertificate())
+        SslContext verifying = SslContextBuilder.forClient().keyManager(key, chain).keyStoreType(ClusterPki.IN_MEMORY_KEY_STORE).trustManager(pki.serverCaCertificate())
                 .protocols("TLSv1.3", "TLSv1.2").build();
-        SslContext insecure = SslContextBuilder.forClient().keyManager(key, chain).trustManager(InsecureTrustManagerFactory.INSTANCE)
+        SslContext insecure = SslContextBuilder.forClient().keyManager(key, chain).keyStoreType(ClusterPki.IN_MEMORY_KEY_STORE).trustManager(InsecureTrustManagerFactory.INSTANCE)
                 .endpointIdentificationAlgorithm(null).protocols("TLSv1.3", "TLSv1.2").build();
         return new KubeletProxy(objects, registry, verifying, insecure);
     }

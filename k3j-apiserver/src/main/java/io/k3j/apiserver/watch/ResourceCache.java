@@ -29,6 +29,10 @@ public final class ResourceCache {
     /** Every event with a revision above this one is in the window. */
     private long windowStart;
     private long revision;
+    /** The revision the objects were loaded at; the window holds only later events until history fills it. */
+    private final long loadRevision;
+    /** Open while the store's history before {@link #loadRevision} is being read in ({@link WatchCache}); else null. */
+    private volatile java.util.concurrent.CountDownLatch historyPending;
 
     ResourceCache(String prefix, int windowSize, long revision, boolean bytesOnly) {
         this.prefix = prefix;
@@ -36,6 +40,7 @@ public final class ResourceCache {
         this.windowSize = windowSize;
         this.windowStart = revision;
         this.revision = revision;
+        this.loadRevision = revision;
     }
 
     public String prefix() {
@@ -91,6 +96,35 @@ public final class ResourceCache {
         for (CacheWatcher w : watchers) w.offer(e);
     }
 
+    /** Watches resuming from before the load revision wait for {@code pending} (see {@link #watch}). */
+    void historyPending(java.util.concurrent.CountDownLatch pending) {
+        historyPending = pending;
+    }
+
+    /**
+     * Puts the store's events in ({@code from}, load revision] in front of the window, so that a watch resumed
+     * from a revision before this cache was loaded (a client of a restarted server) replays what it missed
+     * instead of getting 410, as kube-apiserver serves such a watch from etcd. Only while the window still
+     * starts at the load revision (nothing trimmed), and only as many as the window has room for.
+     *
+     * @param older events of this prefix in ({@code from}, {@code to}], in revision order
+     */
+    synchronized void prependHistory(List<WindowEvent> older, long from, long to) {
+        if (to != loadRevision || windowStart != loadRevision || from >= windowStart) return;
+        int room = windowSize - window.size();
+        long start = from;
+        for (int i = older.size() - 1; i >= 0; i--) {
+            WindowEvent e = older.get(i);
+            if (room-- <= 0) {
+                start = e.revision();
+                break;
+            }
+            window.addFirst(e);
+            lastInWindow.putIfAbsent(e.key(), e);
+        }
+        windowStart = Math.min(windowStart, start);
+    }
+
     synchronized void advance(long rev) {
         revision = Math.max(revision, rev);
     }
@@ -121,7 +155,26 @@ public final class ResourceCache {
      *
      * @throws ApiException 410 Expired when {@code afterRevision} is older than the window
      */
-    public synchronized CacheWatcher watch(long afterRevision, String initialKeyPrefix, int queueSize) {
+    public CacheWatcher watch(long afterRevision, String initialKeyPrefix, int queueSize) {
+        java.util.concurrent.CountDownLatch pending = historyPending;
+        if (initialKeyPrefix == null && pending != null && afterRevision < loadRevision) {
+            // outside the monitor: filling the window takes it
+            try {
+                if (!pending.await(HISTORY_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    System.getLogger(ResourceCache.class.getName()).log(System.Logger.Level.WARNING,
+                            "{0}: the store''s history not read within {1} s; a watch from {2} may get 410", prefix, HISTORY_WAIT_SECONDS, afterRevision);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ApiException.timeout("interrupted while waiting for the store's history");
+            }
+        }
+        return register(afterRevision, initialKeyPrefix, queueSize);
+    }
+
+    private static final int HISTORY_WAIT_SECONDS = 5;
+
+    private synchronized CacheWatcher register(long afterRevision, String initialKeyPrefix, int queueSize) {
         CacheWatcher w = new CacheWatcher(this, queueSize);
         if (initialKeyPrefix != null) {
             for (CachedObject o : objects.subMap(initialKeyPrefix, true, initialKeyPrefix + Character.MAX_VALUE, false).values()) {

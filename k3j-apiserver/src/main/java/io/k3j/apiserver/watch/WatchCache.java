@@ -40,6 +40,9 @@ public final class WatchCache implements AutoCloseable, WatchListener {
     private final Condition advanced = dispatchLock.newCondition();
     private volatile long revision;
     private Watch watch;
+    /** The revision {@link #start} began at; caches loaded at it get the store's history before it. */
+    private long startRevision = -1;
+    private History history;
 
     public WatchCache(Store store, int windowSize) {
         this.store = store;
@@ -52,9 +55,127 @@ public final class WatchCache implements AutoCloseable, WatchListener {
         try {
             revision = store.currentRevision();
             watch = store.watch("", revision, this);
+            startRevision = revision;
+            long from = Math.max(0, Math.max(store.compactRevision() - 1, revision - windowSize));
+            if (from < revision) history = new History(from, revision);
         } finally {
             dispatchLock.unlock();
         }
+        if (history != null) history.start();
+    }
+
+    /**
+     * The store's events in (from, to], read in the background when the cache starts on a store that has
+     * them (a restart): the windows of the caches loaded at {@code to} then begin at {@code from}, so a
+     * client resuming a watch from before the restart gets what it missed, not 410. Watches from before
+     * {@code to} wait for it ({@link ResourceCache#watch}); a failed read leaves the windows as they were.
+     */
+    private final class History implements WatchListener {
+        final long from;
+        final long to;
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        final Map<String, List<ResourceCache.WindowEvent>> byPrefix = new java.util.HashMap<>();
+        private Watch reading;
+        private boolean finished;
+        /** Set under the dispatch lock once every event in (from, to] is in {@link #byPrefix}. */
+        private boolean read;
+
+        History(long from, long to) {
+            this.from = from;
+            this.to = to;
+        }
+
+        void start() {
+            Watch w;
+            try {
+                w = store.watch("", from, this);
+            } catch (RuntimeException e) {
+                onError(e);
+                return;
+            }
+            synchronized (this) {
+                if (!finished) reading = w;
+            }
+            if (!isReading()) w.close();
+        }
+
+        private synchronized boolean isReading() {
+            return reading != null;
+        }
+
+        @Override
+        public void onEvents(List<Event> events) {
+            boolean end = false;
+            for (Event e : events) {
+                if (e.revision() > to) {
+                    end = true;
+                    break;
+                }
+                byPrefix.computeIfAbsent(prefixOf(e.kv().key()), k -> new ArrayList<>()).add(windowEvent(e));
+                if (e.revision() == to) end = true;
+            }
+            if (end) finish(true);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            LOG.log(Level.WARNING, "reading the store's history before revision " + to + " for resumed watches: " + error);
+            finish(false);
+        }
+
+        private void finish(boolean complete) {
+            Watch w;
+            synchronized (this) {
+                if (finished) return;
+                finished = true;
+                w = reading;
+                reading = null;
+                if (!complete) byPrefix.clear();
+            }
+            dispatchLock.lock();
+            try {
+                if (complete) {
+                    read = true;
+                    for (ResourceCache c : caches.values()) fill(c);
+                }
+            } finally {
+                dispatchLock.unlock();
+                done.countDown();
+            }
+            if (w != null) w.close(); // from the listener itself: does not wait
+        }
+
+        /** Under the dispatch lock; changes only a cache loaded at {@link #to} whose window was not trimmed yet. */
+        void fill(ResourceCache c) {
+            List<ResourceCache.WindowEvent> events = byPrefix.get(c.prefix());
+            c.prependHistory(events == null ? List.of() : events, from, to);
+        }
+
+        /** Whether the history was read; under the dispatch lock. */
+        boolean complete() {
+            return read;
+        }
+
+        void close() {
+            Watch w;
+            synchronized (this) {
+                w = reading;
+            }
+            if (w != null) w.close();
+            done.countDown();
+        }
+    }
+
+    /** A store event as the window keeps it. */
+    private static ResourceCache.WindowEvent windowEvent(Event e) {
+        KeyValue prev = e.prevKv();
+        byte[] prevBytes = prev == null ? null : prev.value();
+        long prevRev = prev == null ? 0 : prev.modRevision();
+        if (e.type() == Event.Type.DELETE) {
+            return new ResourceCache.WindowEvent(CacheEvent.Type.DELETED, e.kv().key(), e.revision(), null, prevBytes, prevRev);
+        }
+        return new ResourceCache.WindowEvent(prev == null ? CacheEvent.Type.ADDED : CacheEvent.Type.MODIFIED, e.kv().key(),
+                e.revision(), e.kv().value(), prevBytes, prevRev);
     }
 
     /**
@@ -70,6 +191,10 @@ public final class WatchCache implements AutoCloseable, WatchListener {
             if (c != null) return c;
             c = new ResourceCache(prefix, windowSize, revision, BYTES_ONLY.contains(prefix));
             if (revision > 0) load(c, revision);
+            if (history != null && revision == startRevision) {
+                if (history.complete()) history.fill(c);
+                else if (history.done.getCount() > 0) c.historyPending(history.done);
+            }
             caches.put(prefix, c);
             return c;
         } finally {
@@ -161,6 +286,8 @@ public final class WatchCache implements AutoCloseable, WatchListener {
                 }
             }
             revision = rev;
+            // no cache can be loaded at the start revision any more: its history is in their windows or of no use
+            if (history != null && rev > startRevision && history.done.getCount() == 0) history = null;
             for (ResourceCache c : caches.values()) c.advance(rev);
             advanced.signalAll();
         } finally {
@@ -196,6 +323,8 @@ public final class WatchCache implements AutoCloseable, WatchListener {
 
     @Override
     public void close() {
+        History h = history;
+        if (h != null) h.close();
         if (watch != null) watch.close();
         for (ResourceCache c : caches.values()) c.terminateWatchers();
     }

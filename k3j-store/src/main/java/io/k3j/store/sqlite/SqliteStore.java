@@ -165,6 +165,7 @@ public final class SqliteStore implements Store {
                 Files.createDirectories(parent);
             }
             lock = lockOwnership(dbFile);
+            if (parent != null) NativeLibrary.useCopyIn(parent.resolve("native"));
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             // NORMAL: a commit is written to the WAL (survives kill -9) but not fsync'ed (would not survive
