@@ -313,7 +313,8 @@ class ClusterFlagsE2ETest {
         }
         String bridge = "k3j-" + name;
         if (NetworkNamespace.linkExists(bridge)) problems.add("bridge " + bridge);
-        for (String f : netnsFiles()) if (!netnsBefore.contains(f)) problems.add("/run/netns/" + f);
+        // other sessions' clusters come and go meanwhile: only this cluster's names count (it runs no pods, so no cni-*)
+        for (String f : netnsFiles()) if (!netnsBefore.contains(f) && f.startsWith("k3j-" + name + "-")) problems.add("/run/netns/" + f);
         for (String m : Files.readAllLines(Path.of("/proc/self/mountinfo"))) if (m.contains(work.toString())) problems.add("mount " + m);
         String tables = new String(new ProcessBuilder("nft", "list", "tables").redirectErrorStream(true).start().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (tables.contains(name)) problems.add("nft tables " + tables);
