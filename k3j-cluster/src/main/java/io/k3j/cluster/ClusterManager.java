@@ -194,9 +194,12 @@ public final class ClusterManager {
         } catch (RuntimeException e) {
             if (!spec.rollback()) {
                 step("creating cluster " + spec.name() + " failed; left as it is for inspection (--no-rollback): " + e.getMessage());
+                // failed before its kubeconfig was merged: say how to get one after the start
+                boolean noKubeconfig = spec.updateDefaultKubeconfig() && store.read(spec.name()).map(c -> c.kubeconfigs().isEmpty()).orElse(true);
                 throw withMessage(e, e.getMessage() + "\ncluster " + spec.name() + " is left as it is (--no-rollback): node logs are in "
-                        + store.clusterDir(spec.name()).resolve("nodes") + "/*/node.log; k3j cluster start " + spec.name()
-                        + " finishes it, k3j cluster delete " + spec.name() + " removes it");
+                        + store.clusterDir(spec.name()).resolve("nodes") + "/*/node.log; k3j cluster start " + spec.name() + " finishes it"
+                        + (noKubeconfig ? " (then k3j kubeconfig merge " + spec.name() + " for kubectl)" : "")
+                        + ", k3j cluster delete " + spec.name() + " removes it");
             }
             step("creating cluster " + spec.name() + " failed, rolling back: " + e.getMessage());
             try {
@@ -366,6 +369,7 @@ public final class ClusterManager {
     public void stop(String name) {
         t0 = System.nanoTime();
         ClusterState state = require(name);
+        step("stopping cluster " + name);
         loadBalancers.stop(state);
         parallel(state.nodes(), n -> {
             NodeProcess p = node(state, n);
@@ -634,7 +638,11 @@ public final class ClusterManager {
             java.time.Instant since = java.time.Instant.now();
             startNodes(state, added, deadline);
             loadBalancers.reload(state);
-            if (wait) waitReady(state, added, since, deadline);
+            if (wait) {
+                step("waiting for " + added.size() + " node(s) to be Ready");
+                waitReady(state, added, since, deadline);
+            }
+            step(added.size() + " node(s) added to cluster " + cluster + (wait ? ", Ready" : ""));
             return added;
         } catch (RuntimeException e) {
             for (ClusterState.NodeState n : added) {
@@ -655,7 +663,11 @@ public final class ClusterManager {
         Deadline deadline = Deadline.of(timeout);
         java.time.Instant since = java.time.Instant.now();
         startNodes(state, List.of(n), deadline);
-        if (wait) waitReady(state, List.of(n), since, deadline);
+        if (wait) {
+            step("waiting for node " + nodeName + " to be Ready");
+            waitReady(state, List.of(n), since, deadline);
+        }
+        step("node " + nodeName + " started");
     }
 
     public void stopNode(String nodeName) {
