@@ -252,9 +252,10 @@ class ClusterE2ETest {
         }
         for (String link : links) if (NetworkNamespace.linkExists(link)) problems.add("link " + link);
         // other sessions' clusters (and their pods' cni-* files) may come and go meanwhile: this cluster's node names
-        // always count, new cni-* files only when no other cluster's node namespace appeared alongside
-        List<String> appeared = ClusterHaE2ETest.netnsFiles().stream().filter(f -> !netnsBefore.contains(f)).toList();
-        boolean others = appeared.stream().anyMatch(f -> f.startsWith("k3j-") && !f.startsWith("k3j-" + name + "-"));
+        // always count, new cni-* files only when no other cluster's node namespace was there before or is now
+        java.util.Set<String> now = ClusterHaE2ETest.netnsFiles();
+        List<String> appeared = now.stream().filter(f -> !netnsBefore.contains(f)).toList();
+        boolean others = Stream.concat(netnsBefore.stream(), now.stream()).anyMatch(f -> f.startsWith("k3j-") && !f.startsWith("k3j-" + name + "-"));
         for (String f : appeared) {
             if (f.startsWith("k3j-" + name + "-") || !others && !f.startsWith("k3j-")) problems.add("/run/netns/" + f);
         }
