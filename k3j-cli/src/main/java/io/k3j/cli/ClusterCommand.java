@@ -83,7 +83,8 @@ final class ClusterCommand implements Runnable {
         String apiPort;
 
         @Option(names = {"-p", "--port"}, paramLabel = "[HOST:][HOSTPORT:]NODEPORT[/tcp|udp][@NODEFILTER]",
-                description = "Publish a node port on the load balancer (default filter: all servers and agents)")
+                description = "Publish a node port on the load balancer (default filter: all servers and agents), or with "
+                        + "@server:N:direct / @agent:N:direct on that one node only (also with --no-lb)")
         List<String> ports = new ArrayList<>();
 
         @Option(names = {"-v", "--volume"}, paramLabel = "SRC:DEST[:ro|rw][@NODEFILTER]", description = "Mount a host folder into the nodes")
@@ -121,7 +122,8 @@ final class ClusterCommand implements Runnable {
                 description = "Make the new cluster's context the current one (default: true)")
         Boolean switchContext;
 
-        @Option(names = "--no-lb", description = "No load balancer: the kubeconfig points at the first server")
+        @Option(names = "--no-lb", description = "No load balancer: the kubeconfig points at the first server (at --api-port on this host when "
+                + "given); ports must name one node with :direct")
         Boolean noLb;
 
         @Override

@@ -251,7 +251,14 @@ class ClusterE2ETest {
             }
         }
         for (String link : links) if (NetworkNamespace.linkExists(link)) problems.add("link " + link);
-        for (String f : ClusterHaE2ETest.netnsFiles()) if (!netnsBefore.contains(f)) problems.add("/run/netns/" + f);
+        // other sessions' clusters (and their pods' cni-* files) may come and go meanwhile: this cluster's node names
+        // always count, new cni-* files only when no other cluster's node namespace was there before or is now
+        java.util.Set<String> now = ClusterHaE2ETest.netnsFiles();
+        List<String> appeared = now.stream().filter(f -> !netnsBefore.contains(f)).toList();
+        boolean others = Stream.concat(netnsBefore.stream(), now.stream()).anyMatch(f -> f.startsWith("k3j-") && !f.startsWith("k3j-" + name + "-"));
+        for (String f : appeared) {
+            if (f.startsWith("k3j-" + name + "-") || !others && !f.startsWith("k3j-")) problems.add("/run/netns/" + f);
+        }
         for (String m : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             if (m.contains(work.toString()) || m.contains(dest)) problems.add("mount " + m);
         }

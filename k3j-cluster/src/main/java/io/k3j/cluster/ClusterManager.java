@@ -128,10 +128,12 @@ public final class ClusterManager {
     public ClusterState create(ClusterSpec spec) {
         t0 = System.nanoTime();
         validate(spec);
-        Duration timeout = spec.timeout() != null ? spec.timeout() : DEFAULT_TIMEOUT;
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Deadline deadline = Deadline.of(spec.timeout());
         ClusterState state = store.locked(() -> {
-            if (store.exists(spec.name())) throw new IllegalArgumentException("cluster " + spec.name() + " already exists");
+            if (store.exists(spec.name())) {
+                throw new IllegalArgumentException("cluster " + spec.name() + " already exists: choose another name, or delete it first (k3j cluster delete "
+                        + spec.name() + ")");
+            }
             List<String> taken = store.list().stream().map(ClusterState::subnet).toList();
             String subnet;
             if (spec.subnet() != null) {
@@ -143,7 +145,9 @@ public final class ClusterManager {
                 subnet = Subnets.pickFree(taken);
             }
             String apiHost = spec.apiHost() == null || spec.apiHost().isBlank() ? "0.0.0.0" : spec.apiHost();
-            int apiPort = spec.apiPort() != 0 ? spec.apiPort() : freePort(apiHost);
+            // without a load balancer the API port is published only when asked for (k3d maps it on server-0 then);
+            // otherwise the kubeconfig points at server-0's address on the bridge
+            int apiPort = spec.apiPort() != 0 ? spec.apiPort() : spec.loadBalancer() ? freePort(apiHost) : 0;
             String token = spec.token() != null && !spec.token().isBlank() ? spec.token() : HexFormat.of().formatHex(random(16));
             List<PortMapping> ports = new ArrayList<>();
             for (PortMapping p : spec.ports()) ports.add(choosePort(p));
@@ -154,16 +158,13 @@ public final class ClusterManager {
             store.write(s);
             return s;
         });
-        step("cluster " + spec.name() + ": bridge " + state.bridge() + " " + state.subnet() + ", " + spec.servers() + " server(s), " + spec.agents() + " agent(s)");
+        step("creating cluster " + spec.name() + ": bridge " + state.bridge() + " " + state.subnet() + ", " + spec.servers() + " server(s), "
+                + spec.agents() + " agent(s), " + (spec.loadBalancer() ? "a load balancer" : "no load balancer (--no-lb)"));
         try {
             // the load balancer (a JVM of its own) starts while the nodes do; validate() found its ports free
             ClusterState planned = state;
-            java.util.concurrent.CompletableFuture<Void> lb = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                if (planned.loadBalancer()) {
-                    loadBalancers.start(planned);
-                    step("load balancer: API on " + loadBalancers.apiServer(planned) + portsText(planned));
-                }
-            }, r -> Thread.ofVirtual().name("start-lb").start(r));
+            java.util.concurrent.CompletableFuture<Void> lb = java.util.concurrent.CompletableFuture.runAsync(() -> startLoadBalancer(planned),
+                    r -> Thread.ofVirtual().name("start-lb").start(r));
             java.time.Instant since;
             try {
                 state = createVolumeDestinations(state);
@@ -179,21 +180,54 @@ public final class ClusterManager {
                 throw e.getCause() instanceof RuntimeException r ? r : e;
             }
             state = writeKubeconfig(state, spec.updateDefaultKubeconfig(), spec.switchContext());
-            if (spec.waitForReady()) waitReady(state, state.nodes(), since, deadline);
-            step("cluster " + spec.name() + " created: kubectl config use-context " + Kubeconfigs.contextName(spec.name()));
+            if (spec.waitForReady()) {
+                step("waiting for " + state.nodes().size() + " node(s) to be Ready");
+                waitReady(state, state.nodes(), since, deadline);
+            } else {
+                step("not waiting for the nodes to be Ready (--wait=false): kubectl get nodes --watch shows them join");
+            }
+            step("cluster " + spec.name() + " created" + (spec.waitForReady() ? ", every node Ready" : "") + ": "
+                    + (spec.updateDefaultKubeconfig()
+                    ? (spec.switchContext() ? "kubectl cluster-info" : "kubectl --context " + Kubeconfigs.contextName(spec.name()) + " cluster-info")
+                    : "k3j kubeconfig merge " + spec.name() + " --kubeconfig-switch-context, then kubectl cluster-info"));
             return state;
         } catch (RuntimeException e) {
             if (!spec.rollback()) {
-                step("creating cluster " + spec.name() + " failed; left as it is (--no-rollback): " + e.getMessage());
-                throw e;
+                step("creating cluster " + spec.name() + " failed; left as it is for inspection (--no-rollback): " + e.getMessage());
+                // failed before its kubeconfig was merged: say how to get one after the start
+                boolean noKubeconfig = spec.updateDefaultKubeconfig() && store.read(spec.name()).map(c -> c.kubeconfigs().isEmpty()).orElse(true);
+                throw withMessage(e, e.getMessage() + "\ncluster " + spec.name() + " is left as it is (--no-rollback): node logs are in "
+                        + store.clusterDir(spec.name()).resolve("nodes") + "/*/node.log; k3j cluster start " + spec.name() + " finishes it"
+                        + (noKubeconfig ? " (then k3j kubeconfig merge " + spec.name() + " for kubectl)" : "")
+                        + ", k3j cluster delete " + spec.name() + " removes it");
             }
             step("creating cluster " + spec.name() + " failed, rolling back: " + e.getMessage());
             try {
-                delete(spec.name());
+                deleteCluster(spec.name());
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw e;
+            throw withMessage(e, e.getMessage() + "\ncluster " + spec.name() + " was rolled back: nothing of it is left"
+                    + " (--no-rollback keeps a failed cluster for inspection)");
+        }
+    }
+
+    /** The same kind of exception (so callers can tell bad input from a failure) with a longer message. */
+    private static RuntimeException withMessage(RuntimeException e, String message) {
+        RuntimeException out = e instanceof IllegalArgumentException ? new IllegalArgumentException(message, e) : new IllegalStateException(message, e);
+        for (Throwable s : e.getSuppressed()) out.addSuppressed(s);
+        return out;
+    }
+
+    /** Starts the cluster's load balancer and port forwarder if it has one (see {@link LoadBalancers#start}). */
+    private void startLoadBalancer(ClusterState state) {
+        loadBalancers.start(state);
+        if (!loadBalancers.running(state)) return;
+        if (state.loadBalancer()) {
+            step("load balancer: API on " + loadBalancers.apiServer(state) + portsText(state));
+        } else {
+            step("port forwarder (no load balancer): " + (state.apiPort() != 0 ? "API on " + loadBalancers.apiServer(state) + portsText(state)
+                    : portsText(state).substring(", ".length())));
         }
     }
 
@@ -207,8 +241,14 @@ public final class ClusterManager {
             if (!v.destination().isAbsolute()) throw new IllegalArgumentException("volume destination " + v.destination() + " must be an absolute path");
         }
         for (PortMapping p : spec.ports()) {
-            if (!spec.loadBalancer()) throw new IllegalArgumentException("port " + portText(p) + " needs the load balancer: drop --no-lb");
+            if (!spec.loadBalancer() && !p.direct()) throw noLoadBalancer(p, "--no-lb is set");
             checkPortMapping(p);
+            if (p.direct()) {
+                List<NodeRef> nodes = new ArrayList<>();
+                for (int i = 0; i < spec.servers(); i++) nodes.add(new NodeRef(NodeRole.SERVER, i));
+                for (int i = 0; i < spec.agents(); i++) nodes.add(new NodeRef(NodeRole.AGENT, i));
+                checkDirect(p, nodes);
+            }
             // TCP only (the usual case): answers before the load balancer's JVM is up; its bind is the final word
             if (p.hostPort() != 0 && !"udp".equalsIgnoreCase(p.protocol())) {
                 checkPortFree(p.hostIp() == null || p.hostIp().isBlank() ? "0.0.0.0" : p.hostIp(), p.hostPort(), "choose another host port in --port");
@@ -312,22 +352,24 @@ public final class ClusterManager {
     public void start(String name, boolean wait, Duration timeout) {
         t0 = System.nanoTime();
         ClusterState state = require(name);
-        long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        Deadline deadline = Deadline.of(timeout);
         NetworkNamespace.bridge(state.bridge(), Subnets.host(state.subnet(), 1) + state.subnet().substring(state.subnet().indexOf('/')));
-        if (state.loadBalancer()) {
-            loadBalancers.start(state);
-            step("load balancer: API on " + loadBalancers.apiServer(state) + portsText(state));
-        }
+        step("starting cluster " + name);
+        startLoadBalancer(state);
         java.time.Instant since = java.time.Instant.now();
         startNodes(state, state.nodes(), deadline);
-        if (wait) waitReady(state, state.nodes(), since, deadline);
-        step("cluster " + name + " started");
+        if (wait) {
+            step("waiting for " + state.nodes().size() + " node(s) to be Ready");
+            waitReady(state, state.nodes(), since, deadline);
+        }
+        step("cluster " + name + " started" + (wait ? ", every node Ready" : ""));
     }
 
     /** Stops every node (their pods end with them; data, addresses and namespaces stay for {@link #start}). */
     public void stop(String name) {
         t0 = System.nanoTime();
         ClusterState state = require(name);
+        step("stopping cluster " + name);
         loadBalancers.stop(state);
         parallel(state.nodes(), n -> {
             NodeProcess p = node(state, n);
@@ -343,7 +385,7 @@ public final class ClusterManager {
      * Starts nodes: the first server, then at once the rest (they join it, waiting until it serves), then waits for
      * the first server's API. Its admin kubeconfig is rewritten at each start, so its appearance says the API is serving.
      */
-    private void startNodes(ClusterState state, List<ClusterState.NodeState> nodes, long deadline) {
+    private void startNodes(ClusterState state, List<ClusterState.NodeState> nodes, Deadline deadline) {
         ClusterState.NodeState first = state.firstServer();
         List<ClusterState.NodeState> rest = new ArrayList<>(nodes);
         NodeProcess firstProcess = node(state, first);
@@ -382,7 +424,7 @@ public final class ClusterManager {
         }
     }
 
-    private void awaitApi(ClusterState state, NodeProcess server, long deadline) {
+    private void awaitApi(ClusterState state, NodeProcess server, Deadline deadline) {
         while (true) {
             if (!server.running()) {
                 throw new IllegalStateException("server " + state.firstServer().name() + " exited; the end of its log (" + server.log() + "):\n" + server.logTail(30));
@@ -397,13 +439,13 @@ public final class ClusterManager {
                     // not listening (any more): ask again
                 }
             }
-            if (System.nanoTime() > deadline) throw new IllegalStateException("timed out waiting for the API server of " + state.name());
+            if (deadline.passed()) throw deadline.expired("the API server of " + state.firstServer().name() + " (its log: " + server.log() + ")");
             sleep(200);
         }
     }
 
     /** Waits until each of {@code nodes} is Ready. */
-    private void waitReady(ClusterState state, List<ClusterState.NodeState> nodes, java.time.Instant since, long deadline) {
+    private void waitReady(ClusterState state, List<ClusterState.NodeState> nodes, java.time.Instant since, Deadline deadline) {
         // a node stopped a moment ago still says Ready: only a heartbeat from after its start counts
         Set<String> waiting = new HashSet<>();
         nodes.forEach(n -> waiting.add(n.name()));
@@ -429,7 +471,10 @@ public final class ClusterManager {
                     // the API restarts or is busy: ask again
                 }
                 if (waiting.isEmpty()) return;
-                if (System.nanoTime() > deadline) throw new IllegalStateException("timed out waiting for node(s) " + waiting + " to be Ready");
+                if (deadline.passed()) {
+                    throw deadline.expired("node(s) " + waiting + " to be Ready (logs: " + String.join(", ", nodes.stream()
+                            .filter(n -> waiting.contains(n.name())).map(n -> node(state, n).log().toString()).toList()) + ")");
+                }
                 sleep(250);
             }
         }
@@ -472,7 +517,12 @@ public final class ClusterManager {
      */
     public void delete(String name) {
         t0 = System.nanoTime();
+        deleteCluster(name);
+    }
+
+    private void deleteCluster(String name) {
         ClusterState state = require(name);
+        step("deleting cluster " + name);
         List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.CompletableFuture<Void> lb = java.util.concurrent.CompletableFuture.runAsync(() -> {
             try {
@@ -564,7 +614,7 @@ public final class ClusterManager {
         t0 = System.nanoTime();
         checkName(name);
         if (replicas < 1) throw new IllegalArgumentException("replicas : " + replicas + " (expected: at least 1)");
-        long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        Deadline deadline = Deadline.of(timeout);
         List<ClusterState.NodeState> added = new ArrayList<>();
         ClusterState state = store.locked(() -> {
             ClusterState s = require(cluster);
@@ -588,7 +638,11 @@ public final class ClusterManager {
             java.time.Instant since = java.time.Instant.now();
             startNodes(state, added, deadline);
             loadBalancers.reload(state);
-            if (wait) waitReady(state, added, since, deadline);
+            if (wait) {
+                step("waiting for " + added.size() + " node(s) to be Ready");
+                waitReady(state, added, since, deadline);
+            }
+            step(added.size() + " node(s) added to cluster " + cluster + (wait ? ", Ready" : ""));
             return added;
         } catch (RuntimeException e) {
             for (ClusterState.NodeState n : added) {
@@ -606,10 +660,14 @@ public final class ClusterManager {
         t0 = System.nanoTime();
         ClusterState state = owner(nodeName);
         ClusterState.NodeState n = state.node(nodeName);
-        long deadline = System.nanoTime() + (timeout != null ? timeout : DEFAULT_TIMEOUT).toNanos();
+        Deadline deadline = Deadline.of(timeout);
         java.time.Instant since = java.time.Instant.now();
         startNodes(state, List.of(n), deadline);
-        if (wait) waitReady(state, List.of(n), since, deadline);
+        if (wait) {
+            step("waiting for node " + nodeName + " to be Ready");
+            waitReady(state, List.of(n), since, deadline);
+        }
+        step("node " + nodeName + " started");
     }
 
     public void stopNode(String nodeName) {
@@ -631,8 +689,11 @@ public final class ClusterManager {
         } catch (RuntimeException e) {
             // the cluster is stopped or the Node never registered
         }
+        NodeRef ref = new NodeRef(n.role(), n.index());
         ClusterState updated = store.locked(() -> {
             ClusterState s = require(state.name()).withoutNode(nodeName);
+            // a :direct port belongs to its node (k3d removes it with the node's container)
+            s = s.withPorts(s.ports().stream().filter(p -> !(p.direct() && selects(p.filters(), ref))).toList());
             store.write(s);
             return s;
         });
@@ -661,7 +722,10 @@ public final class ClusterManager {
         ClusterState[] before = new ClusterState[1];
         ClusterState state = store.locked(() -> {
             ClusterState s = require(name);
-            if (!s.loadBalancer()) throw new IllegalArgumentException("cluster " + name + " has no load balancer (created with --no-lb): its ports can't be edited");
+            for (PortMapping a : add) {
+                if (!s.loadBalancer() && !a.direct()) throw noLoadBalancer(a, "cluster " + name + " has none (created with --no-lb)");
+                if (a.direct()) checkDirect(a, s.nodes().stream().map(n -> new NodeRef(n.role(), n.index())).toList());
+            }
             before[0] = s;
             List<PortMapping> ports = new ArrayList<>(s.ports());
             for (PortMapping r : remove) {
@@ -680,7 +744,9 @@ public final class ClusterManager {
             return s;
         });
         try {
-            loadBalancers.reload(state);
+            // a --no-lb cluster's forwarder starts with its first :direct port (and stops with its last)
+            if (state.nodes().stream().anyMatch(n -> node(state, n).running())) loadBalancers.start(state);
+            else loadBalancers.reload(state);
         } catch (RuntimeException e) {
             store.locked(() -> {
                 store.write(require(name).withPorts(before[0].ports()));
@@ -706,10 +772,23 @@ public final class ClusterManager {
     private static void checkPortMapping(PortMapping p) {
         if (p.nodePort() < 1 || p.nodePort() > 65535) throw new IllegalArgumentException("port " + portText(p) + ": the node port must be 1-65535");
         if (p.hostPort() < 0 || p.hostPort() > 65535) throw new IllegalArgumentException("port " + portText(p) + ": the host port must be 1-65535");
-        for (NodeFilter f : p.filters()) {
-            if ("direct".equals(f.suffix())) {
-                throw new IllegalArgumentException("port " + portText(p) + ": ':direct' (a port on the node itself) is not supported yet: use ':proxy' (the load balancer)");
-            }
+    }
+
+    private static IllegalArgumentException noLoadBalancer(PortMapping p, String why) {
+        return new IllegalArgumentException("port " + portText(p) + " is published by the load balancer, but " + why
+                + ": publish it on one node with ':direct' (e.g. " + p.toFlag() + "@server:0:direct), or drop --no-lb");
+    }
+
+    /**
+     * k3d's {@code :direct}: the port belongs to one node (k3d maps it on that node's container). Here it is a
+     * listener of its own in the cluster's forwarder process with that node as its only backend, so it works
+     * without a load balancer and carries no other node's traffic.
+     */
+    private static void checkDirect(PortMapping p, List<NodeRef> nodes) {
+        long selected = nodes.stream().filter(n -> selects(p.filters(), n)).count();
+        if (selected != 1) {
+            throw new IllegalArgumentException("port " + portText(p) + ": ':direct' publishes a port of one node, but the filter selects " + selected
+                    + ": name one server or agent, e.g. " + p.toFlag() + "@agent:0:direct");
         }
     }
 
@@ -764,7 +843,7 @@ public final class ClusterManager {
     }
 
     private java.net.URI apiServer(ClusterState state) {
-        return state.loadBalancer() ? loadBalancers.apiServer(state) : LoadBalancers.direct().apiServer(state);
+        return loadBalancers.apiServer(state);
     }
 
     /** Imports image archives into every running node's containerd. */
@@ -796,6 +875,30 @@ public final class ClusterManager {
 
     private void step(String message) {
         progress.accept(String.format("[%6.1fs] %s", (System.nanoTime() - t0) / 1e9, message));
+    }
+
+    /**
+     * When a verb gives up: {@code --timeout} (or the default) from the verb's start. Its message names the flag, so a
+     * user who hits it knows what to change.
+     */
+    private record Deadline(long at, Duration timeout, boolean explicit) {
+        static Deadline of(Duration timeout) {
+            Duration t = timeout != null ? timeout : DEFAULT_TIMEOUT;
+            return new Deadline(System.nanoTime() + t.toNanos(), t, timeout != null);
+        }
+
+        boolean passed() {
+            return System.nanoTime() > at;
+        }
+
+        IllegalStateException expired(String what) {
+            return new IllegalStateException("timed out after " + text(timeout) + " waiting for " + what + ": give it longer with --timeout"
+                    + (explicit ? "" : " (default " + text(DEFAULT_TIMEOUT) + ")"));
+        }
+
+        private static String text(Duration d) {
+            return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+        }
     }
 
     private interface NodeAction {

@@ -16,7 +16,8 @@ import java.util.Map;
  * @param subnet       the bridge's subnet, e.g. {@code 10.213.7.0/24}; the bridge has its first address
  * @param token        the cluster token every node joins with
  * @param apiHost      the API port's host address
- * @param apiPort      the API port on the host (the load balancer's listener)
+ * @param apiPort      the API port on the host (the load balancer's listener); 0 = none (a {@code --no-lb} cluster
+ *                     without {@code --api-port}: the kubeconfig points at the first server)
  * @param loadBalancer whether the cluster has a load balancer
  * @param nodes        servers and agents, in creation order
  * @param createdPaths host folders k3j created (volume destinations that did not exist), removed on delete

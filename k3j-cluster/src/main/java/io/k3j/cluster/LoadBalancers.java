@@ -12,7 +12,9 @@ import java.nio.file.Path;
 public interface LoadBalancers {
     /**
      * Starts the cluster's load balancer (forwarding the API port to every server's 6443 and each mapped port to
-     * the selected nodes); a running one is left alone.
+     * the selected nodes, a {@code :direct} port to its one node); a running one gets the cluster's current
+     * listeners. A {@code --no-lb} cluster gets a process only for its {@code :direct} ports and an explicit
+     * {@code --api-port}.
      */
     void start(ClusterState cluster);
 
@@ -29,10 +31,6 @@ public interface LoadBalancers {
     URI apiServer(ClusterState cluster);
 
     /**
-     * No load balancer: the kubeconfig points straight at the first server's address on the cluster bridge
-     * (reachable from the host). Used with {@code --no-lb}, and until io.k3j.cluster.lb is wired in.
-     */
-    /**
      * The real one: a {@code MAIN loadbalancer --config DIR/lb.json --status-file DIR/lb.status.json} process per
      * cluster (DIR = the cluster's folder under {@code root}), started with {@code launcher}'s JVM and class path.
      * Clusters created with {@code --no-lb} get none.
@@ -41,6 +39,10 @@ public interface LoadBalancers {
         return new ProcessLoadBalancers(new ClusterStore(root), launcher);
     }
 
+    /**
+     * No load balancer: the kubeconfig points straight at the first server's address on the cluster bridge
+     * (reachable from the host); nothing is started, so mapped ports are not published.
+     */
     static LoadBalancers direct() {
         return new LoadBalancers() {
             @Override

@@ -28,6 +28,11 @@ import java.util.Optional;
  * like the nodes: config {@code lb.json}, status {@code lb.status.json}, log {@code lb.log} and PID {@code lb.pid} in
  * the cluster's folder. Changes are made by rewriting the config and waiting until the status file reports its digest,
  * so a bind error (a port taken) comes back to the command that caused it.
+ *
+ * <p>The same process carries the ports that belong to one node (k3d's {@code -p 8080:80@agent:0:direct}, which k3d
+ * maps on that node's container): a listener with that node as its only backend. A cluster created with
+ * {@code --no-lb} gets the process only for those (and for an {@code --api-port} given explicitly, which then
+ * forwards to the first server, as k3d maps it on server-0); its kubeconfig points at the first server otherwise.
  */
 final class ProcessLoadBalancers implements LoadBalancers {
     /** A JVM start plus binding; the status file appears well within this. */
@@ -63,9 +68,17 @@ final class ProcessLoadBalancers implements LoadBalancers {
         return dir(c).resolve("lb.log");
     }
 
+    /** Whether the cluster needs the process: a load balancer, or a port published without one. */
+    static boolean needed(ClusterState cluster) {
+        return cluster.loadBalancer() || cluster.apiPort() != 0 || cluster.ports().stream().anyMatch(PortMapping::direct);
+    }
+
     @Override
     public void start(ClusterState cluster) {
-        if (!cluster.loadBalancer()) return;
+        if (!needed(cluster)) {
+            stop(cluster);
+            return;
+        }
         LoadBalancerConfig config = config(cluster);
         write(cluster, config);
         if (running(cluster)) {
@@ -116,7 +129,10 @@ final class ProcessLoadBalancers implements LoadBalancers {
 
     @Override
     public void reload(ClusterState cluster) {
-        if (!cluster.loadBalancer()) return;
+        if (!needed(cluster)) {
+            stop(cluster);
+            return;
+        }
         LoadBalancerConfig config = config(cluster);
         write(cluster, config);
         if (running(cluster)) apply(cluster, config);
@@ -171,21 +187,27 @@ final class ProcessLoadBalancers implements LoadBalancers {
 
     @Override
     public URI apiServer(ClusterState cluster) {
-        if (!cluster.loadBalancer()) return LoadBalancers.direct().apiServer(cluster);
+        if (!cluster.loadBalancer() && cluster.apiPort() == 0) return LoadBalancers.direct().apiServer(cluster);
         String host = cluster.apiHost() == null || cluster.apiHost().equals("0.0.0.0") ? "127.0.0.1" : cluster.apiHost();
         return URI.create("https://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + cluster.apiPort());
     }
 
     /**
-     * The listeners for a cluster: {@code api} on the API port → every server's 6443, and {@code port-HOSTPORT-PROTO}
-     * per mapped port → that port of the selected nodes (all servers and agents when the filter is empty or only
-     * {@code loadbalancer}, k3d's default).
+     * The listeners for a cluster: {@code api} on the API port → every server's 6443 (only the first server's without
+     * a load balancer, and none when no API port is published), and {@code port-HOSTPORT-PROTO} per mapped port →
+     * that port of the selected nodes (all servers and agents when the filter is empty or only {@code loadbalancer},
+     * k3d's default; the one node of a {@code :direct} port). Without a load balancer only {@code :direct} ports.
      */
     static LoadBalancerConfig config(ClusterState cluster) {
         List<Listener> listeners = new ArrayList<>();
-        listeners.add(new Listener("api", cluster.apiHost(), cluster.apiPort(), Protocol.TCP,
-                cluster.servers().stream().map(n -> new Backend(n.ip(), 6443)).toList()));
+        if (cluster.loadBalancer()) {
+            listeners.add(new Listener("api", cluster.apiHost(), cluster.apiPort(), Protocol.TCP,
+                    cluster.servers().stream().map(n -> new Backend(n.ip(), 6443)).toList()));
+        } else if (cluster.apiPort() != 0) {
+            listeners.add(new Listener("api", cluster.apiHost(), cluster.apiPort(), Protocol.TCP, List.of(new Backend(cluster.firstServer().ip(), 6443))));
+        }
         for (PortMapping p : cluster.ports()) {
+            if (!cluster.loadBalancer() && !p.direct()) continue;
             Protocol proto = "udp".equalsIgnoreCase(p.protocol()) ? Protocol.UDP : Protocol.TCP;
             List<Backend> backends = targets(cluster, p.filters()).stream().map(n -> new Backend(n.ip(), p.nodePort())).toList();
             listeners.add(new Listener(listenerName(p), p.hostIp(), p.hostPort(), proto, backends));
