@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "cluster", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "cluster", "datastores", "failover", "all");
 
     private Main() {
     }
@@ -35,7 +35,10 @@ public final class Main {
                     + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)\n"
                     + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)\n"
 
-                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)");
+                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)\n"
+                    + "  cluster: --runs 3 --servers 1 --agents 2 (root; not part of all)\n"
+                    + "  datastores: --count 5000 --clients 32 --warmup 500 --stores sqlite,etcd,postgres,mysql --http 2|1.1 (root; not part of all)\n"
+                    + "  failover: --kills 5 --timeout 300 (root; k3j cluster create --servers 3 --agents 0; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -111,6 +114,13 @@ public final class Main {
         }
         if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
             ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));
+        }
+        if (name.equals("datastores")) { // root: private PostgreSQL, MariaDB and etcd processes; run on its own only
+            DatastoreBench.run(env, intOpt(o, "count", 5000), intOpt(o, "clients", 32), intOpt(o, "warmup", 500),
+                    "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")));
+        }
+        if (name.equals("failover")) { // root: a 3-server cluster, kill -9 of servers; run on its own only
+            FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300));
         }
         if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
