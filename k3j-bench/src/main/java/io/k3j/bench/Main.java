@@ -48,81 +48,84 @@ public final class Main {
         }
         Path work = o.containsKey("work") ? Path.of(o.get("work")) : Files.createTempDirectory("k3j-bench-");
         Env env = new Env(repo, work, o.get("java-opts"));
-        System.out.println("machine: " + Machine.describe());
-        System.out.println("scratch: " + work);
-        String name = args[0];
-        boolean all = name.equals("all");
-        if (all || name.equals("startup")) {
-            System.out.println("  before: " + Machine.load());
-            StartupBench.run(env, intOpt(o, "runs", 5));
-            System.out.println("  after: " + Machine.load());
+        try {
+            System.out.println("machine: " + Machine.describe());
+            System.out.println("scratch: " + work);
+            String name = args[0];
+            boolean all = name.equals("all");
+            if (all || name.equals("startup")) {
+                System.out.println("  before: " + Machine.load());
+                StartupBench.run(env, intOpt(o, "runs", 5));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("rss")) {
+                System.out.println("  before: " + Machine.load());
+                RssBench.run(env, intOpt(o, "idle", 30), o.containsKey("nmt"));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("create")) {
+                HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
+                System.out.println("  before: " + Machine.load());
+                CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("watch")) {
+                System.out.println("  before: " + Machine.load());
+                WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
+                        intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20),
+                        "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2);
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("list")) {
+                System.out.println("  before: " + Machine.load());
+                ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("schedule")) {
+                System.out.println("  before: " + Machine.load());
+                SchedulerBench.schedule(env, intOpt(o, "nodes", 100), intOpt(o, "pods", 5000), intOpt(o, "clients", 16));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("deploy")) {
+                System.out.println("  before: " + Machine.load());
+                SchedulerBench.deploy(env, intOpt(o, "nodes", 100), intOpt(o, "replicas", 1000));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("objects")) {
+                System.out.println("  before: " + Machine.load());
+                SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000), intOpt(o, "timeout", 300));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (name.equals("pods")) { // needs root, containerd and a real node: run on its own only
+                System.out.println("  before: " + Machine.load());
+                PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (name.equals("dns")) { // needs Debian's dnsperf: run on its own only
+                DnsBench.run(env, intOpt(o, "services", 1000), intOpt(o, "seconds", 10), intOpt(o, "outstanding", 100), intOpt(o, "udp-threads", 1));
+            }
+            if (name.equals("proxy")) { // needs root and nft; runs in-process, no server
+                System.out.println("  before: " + Machine.load());
+                ProxyBench.run(intOpt(o, "runs", 5), intOpt(o, "services", 1000), intOpt(o, "endpoints", 10), intOpt(o, "updates", 10));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
+                IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
+                        intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
+            }
+            if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
+                ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));
+            }
+            if (name.equals("datastores")) { // root: private PostgreSQL, MariaDB and etcd processes; run on its own only
+                DatastoreBench.run(env, intOpt(o, "count", 5000), intOpt(o, "clients", 32), intOpt(o, "warmup", 500),
+                        "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")));
+            }
+            if (name.equals("failover")) { // root: a 3-server cluster, kill -9 of servers; run on its own only
+                FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300));
+            }
+        } finally {
+            if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind, even when a case failed
         }
-        if (all || name.equals("rss")) {
-            System.out.println("  before: " + Machine.load());
-            RssBench.run(env, intOpt(o, "idle", 30), o.containsKey("nmt"));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("create")) {
-            HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
-            System.out.println("  before: " + Machine.load());
-            CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("watch")) {
-            System.out.println("  before: " + Machine.load());
-            WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
-                    intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20),
-                    "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2);
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("list")) {
-            System.out.println("  before: " + Machine.load());
-            ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("schedule")) {
-            System.out.println("  before: " + Machine.load());
-            SchedulerBench.schedule(env, intOpt(o, "nodes", 100), intOpt(o, "pods", 5000), intOpt(o, "clients", 16));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("deploy")) {
-            System.out.println("  before: " + Machine.load());
-            SchedulerBench.deploy(env, intOpt(o, "nodes", 100), intOpt(o, "replicas", 1000));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("objects")) {
-            System.out.println("  before: " + Machine.load());
-            SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000), intOpt(o, "timeout", 300));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (name.equals("pods")) { // needs root, containerd and a real node: run on its own only
-            System.out.println("  before: " + Machine.load());
-            PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (name.equals("dns")) { // needs Debian's dnsperf: run on its own only
-            DnsBench.run(env, intOpt(o, "services", 1000), intOpt(o, "seconds", 10), intOpt(o, "outstanding", 100), intOpt(o, "udp-threads", 1));
-        }
-        if (name.equals("proxy")) { // needs root and nft; runs in-process, no server
-            System.out.println("  before: " + Machine.load());
-            ProxyBench.run(intOpt(o, "runs", 5), intOpt(o, "services", 1000), intOpt(o, "endpoints", 10), intOpt(o, "updates", 10));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
-            IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
-                    intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
-        }
-        if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
-            ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));
-        }
-        if (name.equals("datastores")) { // root: private PostgreSQL, MariaDB and etcd processes; run on its own only
-            DatastoreBench.run(env, intOpt(o, "count", 5000), intOpt(o, "clients", 32), intOpt(o, "warmup", 500),
-                    "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")));
-        }
-        if (name.equals("failover")) { // root: a 3-server cluster, kill -9 of servers; run on its own only
-            FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300));
-        }
-        if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
     }
 
