@@ -56,7 +56,11 @@ final class FailoverBench {
     private record Kill(String victim, boolean leader, long resumedMillis, int failedWrites, double restartSeconds) {
     }
 
-    static void run(Env env, int kills, int timeoutSeconds) throws Exception {
+    /** Where the nodes' logs of a kill slower than the bar are copied (--logs DIR), or null. */
+    private static Path logsDir;
+
+    static void run(Env env, int kills, int timeoutSeconds, Path logs) throws Exception {
+        logsDir = logs;
         Path jar = env.repo().resolve("k3j-cli/target/k3j.jar");
         if (!Files.isRegularFile(jar)) throw new IOException("no " + jar + ": build it first (./k3j-bench-run builds it)");
         Path dir = env.freshDir("failover");
@@ -129,6 +133,7 @@ final class FailoverBench {
                 long resumedMillis = resumed < 0 ? -1 : (resumed - killed) / 1_000_000;
                 Thread.sleep(2000); // writes keep going on the two servers left
                 int failedWrites = failed.get() - failedBefore;
+                if (logsDir != null && (resumedMillis < 0 || resumedMillis > BAR_SECONDS * 1000)) keepLogs(cluster, servers, k + 1);
                 long restarting = System.nanoTime();
                 k3j(jar, dir, "node", "start", victim);
                 awaitBack(cluster, servers, ips, victim, timeoutSeconds);
@@ -296,6 +301,19 @@ final class FailoverBench {
             }
         }
         throw new IOException("no etcd client certificate under " + cluster.resolve("nodes"));
+    }
+
+    /** Copies every server's node log and etcd log (the killed one's too: its files outlive it) for a slow kill. */
+    private static void keepLogs(Path cluster, List<String> servers, int kill) throws IOException {
+        Path to = logsDir.resolve("kill-" + kill);
+        Files.createDirectories(to);
+        for (String s : servers) {
+            Path node = cluster.resolve("nodes").resolve(s);
+            for (Path f : List.of(node.resolve("node.log"), node.resolve("data/server/db/etcd.log"))) {
+                if (Files.isRegularFile(f)) Files.copy(f, to.resolve(s + "-" + f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        System.out.println("  kill " + kill + " was slower than the bar: the servers' logs are in " + to);
     }
 
     /** A server other than the leader, and other than the one killed last when there is a choice. */

@@ -38,7 +38,7 @@ public final class Main {
                     + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)\n"
                     + "  cluster: --runs 3 --servers 1 --agents 2 (root; not part of all)\n"
                     + "  datastores: --count 5000 --clients 32 --warmup 500 --stores sqlite,etcd,postgres,mysql --http 2|1.1 (root; not part of all)\n"
-                    + "  failover: --kills 5 --timeout 300 (root; k3j cluster create --servers 3 --agents 0; not part of all)");
+                    + "  failover: --kills 5 --timeout 300 --logs DIR (keeps the logs of a kill slower than 5 s) (root; k3j cluster create --servers 3 --agents 0; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -121,7 +121,7 @@ public final class Main {
                         "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")));
             }
             if (name.equals("failover")) { // root: a 3-server cluster, kill -9 of servers; run on its own only
-                FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300));
+                FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300), o.containsKey("logs") ? Path.of(o.get("logs")) : null);
             }
         } finally {
             if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind, even when a case failed
