@@ -125,6 +125,7 @@ final class FailoverBench {
                 List<ProcessHandle> tree = new ArrayList<>(node.descendants().toList());
                 tree.add(node);
                 long killed = System.nanoTime();
+                java.time.Instant killedAt = java.time.Instant.now(); // to line up with the etcd logs' timestamps
                 tree.forEach(ProcessHandle::destroyForcibly);
                 long resumed = -1;
                 for (long until = killed + TimeUnit.SECONDS.toNanos(60); resumed < 0 && System.nanoTime() < until; Thread.sleep(20)) {
@@ -141,8 +142,8 @@ final class FailoverBench {
                 Kill r = new Kill(victim, killLeader, resumedMillis, failedWrites, restartSeconds);
                 results.add(r);
                 lastVictim = victim;
-                System.out.printf("  kill %d: %s (%s, pid %d): first write sent after the kill acknowledged %s after it; %d writes failed meanwhile; "
-                        + "back (node start + etcd member serving) %.1f s later; %s%n", k + 1, victim, killLeader ? "etcd leader" : "not the leader", pid,
+                System.out.printf("  kill %d at %s: %s (%s, pid %d): first write sent after the kill acknowledged %s after it; %d writes failed meanwhile; "
+                        + "back (node start + etcd member serving) %.1f s later; %s%n", k + 1, killedAt, victim, killLeader ? "etcd leader" : "not the leader", pid,
                         resumedMillis < 0 ? "NEVER (60 s)" : resumedMillis + " ms", failedWrites, restartSeconds, Machine.load());
                 Thread.sleep(2000);
             }
