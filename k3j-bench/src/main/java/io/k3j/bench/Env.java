@@ -24,10 +24,10 @@ record Env(Path repo, Path work, String javaOpts) {
         return d;
     }
 
-    /** Starts a server on a fresh data dir and waits for readyz. */
-    K3jServer startServer(String name) throws IOException, InterruptedException {
+    /** Starts a server on a fresh data dir, with {@code extraArgs} after the standard flags, and waits for readyz. */
+    K3jServer startServer(String name, String... extraArgs) throws IOException, InterruptedException {
         Path d = freshDir(name);
-        K3jServer s = K3jServer.start(repo, d.resolve("data"), d.resolve("kubeconfig.yaml"), freePort(), javaOpts, d.resolve("server.log"));
+        K3jServer s = K3jServer.start(repo, d.resolve("data"), d.resolve("kubeconfig.yaml"), freePort(), javaOpts, d.resolve("server.log"), extraArgs);
         try {
             // generous: on a shared 2-CPU machine at load 20+ the server took 45-60 s to be ready (the startup
             // benchmark, which times this, keeps its own 60 s limit)

@@ -38,14 +38,17 @@ final class K3jServer implements AutoCloseable {
     /**
      * Execs the server; returns at once. Extra JVM flags come from {@code K3J_JAVA_OPTS} (the launcher's
      * knob): {@code javaOpts} null leaves the environment's value (or the launcher default) in force.
+     * {@code extraArgs} go after the standard flags (e.g. {@code --datastore-endpoint URL}).
      *
      * @throws IOException if the launcher cannot be started
      */
-    static K3jServer start(Path repo, Path dataDir, Path kubeconfig, int port, String javaOpts, Path log) throws IOException {
+    static K3jServer start(Path repo, Path dataDir, Path kubeconfig, int port, String javaOpts, Path log, String... extraArgs) throws IOException {
         Files.createDirectories(log.getParent());
-        ProcessBuilder pb = new ProcessBuilder(List.of(repo.resolve("k3j").toString(), "server", "--disable-agent",
+        List<String> command = new java.util.ArrayList<>(List.of(repo.resolve("k3j").toString(), "server", "--disable-agent",
                 "--data-dir", dataDir.toString(), "--write-kubeconfig", kubeconfig.toString(),
-                "--https-listen-port", Integer.toString(port), "--bind-address", "127.0.0.1"))
+                "--https-listen-port", Integer.toString(port), "--bind-address", "127.0.0.1"));
+        command.addAll(List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(repo.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());

@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "cluster", "all");
+    private static final List<String> NAMES = List.of("startup", "rss", "create", "watch", "list", "schedule", "deploy", "objects", "pods", "dns", "proxy", "ingress", "cluster", "datastores", "failover", "all");
 
     private Main() {
     }
@@ -35,7 +35,10 @@ public final class Main {
                     + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)\n"
                     + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)\n"
 
-                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)");
+                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)\n"
+                    + "  cluster: --runs 3 --servers 1 --agents 2 (root; not part of all)\n"
+                    + "  datastores: --count 5000 --clients 32 --warmup 500 --stores sqlite,etcd,postgres,mysql --http 2|1.1 (root; not part of all)\n"
+                    + "  failover: --kills 5 --timeout 300 --logs DIR (keeps the logs of a kill slower than 5 s) (root; k3j cluster create --servers 3 --agents 0; not part of all)");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -45,74 +48,84 @@ public final class Main {
         }
         Path work = o.containsKey("work") ? Path.of(o.get("work")) : Files.createTempDirectory("k3j-bench-");
         Env env = new Env(repo, work, o.get("java-opts"));
-        System.out.println("machine: " + Machine.describe());
-        System.out.println("scratch: " + work);
-        String name = args[0];
-        boolean all = name.equals("all");
-        if (all || name.equals("startup")) {
-            System.out.println("  before: " + Machine.load());
-            StartupBench.run(env, intOpt(o, "runs", 5));
-            System.out.println("  after: " + Machine.load());
+        try {
+            System.out.println("machine: " + Machine.describe());
+            System.out.println("scratch: " + work);
+            String name = args[0];
+            boolean all = name.equals("all");
+            if (all || name.equals("startup")) {
+                System.out.println("  before: " + Machine.load());
+                StartupBench.run(env, intOpt(o, "runs", 5));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("rss")) {
+                System.out.println("  before: " + Machine.load());
+                RssBench.run(env, intOpt(o, "idle", 30), o.containsKey("nmt"));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("create")) {
+                HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
+                System.out.println("  before: " + Machine.load());
+                CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("watch")) {
+                System.out.println("  before: " + Machine.load());
+                WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
+                        intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20),
+                        "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2);
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("list")) {
+                System.out.println("  before: " + Machine.load());
+                ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("schedule")) {
+                System.out.println("  before: " + Machine.load());
+                SchedulerBench.schedule(env, intOpt(o, "nodes", 100), intOpt(o, "pods", 5000), intOpt(o, "clients", 16));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("deploy")) {
+                System.out.println("  before: " + Machine.load());
+                SchedulerBench.deploy(env, intOpt(o, "nodes", 100), intOpt(o, "replicas", 1000));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (all || name.equals("objects")) {
+                System.out.println("  before: " + Machine.load());
+                SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000), intOpt(o, "timeout", 300));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (name.equals("pods")) { // needs root, containerd and a real node: run on its own only
+                System.out.println("  before: " + Machine.load());
+                PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (name.equals("dns")) { // needs Debian's dnsperf: run on its own only
+                DnsBench.run(env, intOpt(o, "services", 1000), intOpt(o, "seconds", 10), intOpt(o, "outstanding", 100), intOpt(o, "udp-threads", 1));
+            }
+            if (name.equals("proxy")) { // needs root and nft; runs in-process, no server
+                System.out.println("  before: " + Machine.load());
+                ProxyBench.run(intOpt(o, "runs", 5), intOpt(o, "services", 1000), intOpt(o, "endpoints", 10), intOpt(o, "updates", 10));
+                System.out.println("  after: " + Machine.load());
+            }
+            if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
+                IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
+                        intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
+            }
+            if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
+                ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));
+            }
+            if (name.equals("datastores")) { // root: private PostgreSQL, MariaDB and etcd processes; run on its own only
+                DatastoreBench.run(env, intOpt(o, "count", 5000), intOpt(o, "clients", 32), intOpt(o, "warmup", 500),
+                        "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")));
+            }
+            if (name.equals("failover")) { // root: a 3-server cluster, kill -9 of servers; run on its own only
+                FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300), o.containsKey("logs") ? Path.of(o.get("logs")) : null);
+            }
+        } finally {
+            if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind, even when a case failed
         }
-        if (all || name.equals("rss")) {
-            System.out.println("  before: " + Machine.load());
-            RssBench.run(env, intOpt(o, "idle", 30), o.containsKey("nmt"));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("create")) {
-            HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
-            System.out.println("  before: " + Machine.load());
-            CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("watch")) {
-            System.out.println("  before: " + Machine.load());
-            WatchBench.run(env, intOpt(o, "watchers", 1000), intOpt(o, "writes", 200), intOpt(o, "interval-ms", 50),
-                    intOpt(o, "per-connection", 100), intOpt(o, "warmup-writes", 20),
-                    "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2);
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("list")) {
-            System.out.println("  before: " + Machine.load());
-            ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("schedule")) {
-            System.out.println("  before: " + Machine.load());
-            SchedulerBench.schedule(env, intOpt(o, "nodes", 100), intOpt(o, "pods", 5000), intOpt(o, "clients", 16));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("deploy")) {
-            System.out.println("  before: " + Machine.load());
-            SchedulerBench.deploy(env, intOpt(o, "nodes", 100), intOpt(o, "replicas", 1000));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (all || name.equals("objects")) {
-            System.out.println("  before: " + Machine.load());
-            SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000), intOpt(o, "timeout", 300));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (name.equals("pods")) { // needs root, containerd and a real node: run on its own only
-            System.out.println("  before: " + Machine.load());
-            PodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "sequential", 5), intOpt(o, "burst", 30), o.get("agent-java-opts"), o.containsKey("nmt"));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (name.equals("dns")) { // needs Debian's dnsperf: run on its own only
-            DnsBench.run(env, intOpt(o, "services", 1000), intOpt(o, "seconds", 10), intOpt(o, "outstanding", 100), intOpt(o, "udp-threads", 1));
-        }
-        if (name.equals("proxy")) { // needs root and nft; runs in-process, no server
-            System.out.println("  before: " + Machine.load());
-            ProxyBench.run(intOpt(o, "runs", 5), intOpt(o, "services", 1000), intOpt(o, "endpoints", 10), intOpt(o, "updates", 10));
-            System.out.println("  after: " + Machine.load());
-        }
-        if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
-            IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
-                    intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
-        }
-        if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
-            ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));
-        }
-        if (!o.containsKey("work")) deleteTree(work); // a scratch dir of our own: leave nothing behind
         System.exit(0);
     }
 
