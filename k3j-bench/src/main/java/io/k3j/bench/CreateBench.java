@@ -21,9 +21,13 @@ final class CreateBench {
     private CreateBench() {
     }
 
-    static void run(Env env, int count, int clients, int warmup, HttpClient.Version version) throws IOException, InterruptedException {
-        System.out.printf("== create: %d ConfigMaps from %d clients (%s, TLS, admin cert), warm-up %d; server JVM flags: %s%n",
-                count, clients, version, warmup, env.describeJavaOpts());
+    /**
+     * @param connections how many HTTP connections (JDK HttpClients) the {@code clients} threads share; with
+     *                    HTTP/2 each carries clients/connections concurrent streams
+     */
+    static void run(Env env, int count, int clients, int connections, int warmup, HttpClient.Version version) throws IOException, InterruptedException {
+        System.out.printf("== create: %d ConfigMaps from %d clients over %d connections (%s, TLS, admin cert), warm-up %d; server JVM flags: %s%n",
+                count, clients, connections, version, warmup, env.describeJavaOpts());
         Load.Result k3j;
         try (K3jServer s = env.startServer("create")) {
             AdminCredentials cred = s.credentials();
@@ -31,17 +35,26 @@ final class CreateBench {
             Env.createNamespace(admin, cred.server(), "bench-warmup");
             Env.createNamespace(admin, cred.server(), "bench");
             admin.close();
+            HttpRequest prime = HttpRequest.newBuilder(cred.server().resolve("/version")).timeout(Duration.ofSeconds(60)).build();
             if (warmup > 0) {
-                Load.Result w = Load.run(warmup, clients, () -> Http.client(cred.sslContext(), version),
-                        i -> configMap(cred.server(), "bench-warmup", i), 201, false);
-                System.out.println("  k3j warm-up: " + w.summary());
+                HttpRequest[] w = requests(cred.server(), "bench-warmup", warmup);
+                Load.Result r = Load.run(warmup, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
+                        i -> w[i], 201, false);
+                System.out.println("  k3j warm-up: " + r.summary());
             }
+            // the bodies are serialized before the clock starts: the load generator shares the CPUs with the server
+            HttpRequest[] measured = requests(cred.server(), "bench", count);
             long cpu0 = Machine.cpuNanos(s.pid());
+            java.util.Map<String, Long> threads0 = Machine.threadCpuNanos(s.pid());
             long self0 = Machine.selfCpuNanos();
-            k3j = Load.run(count, clients, () -> Http.client(cred.sslContext(), version),
-                    i -> configMap(cred.server(), "bench", i), 201, true);
+            k3j = Load.run(count, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
+                    i -> measured[i], 201, true);
             System.out.println("  k3j: " + k3j.summary());
             cpu("k3j server", Machine.cpuNanos(s.pid()) - cpu0, Machine.selfCpuNanos() - self0, count);
+            StringBuilder split = new StringBuilder("  k3j server CPU by thread, us per write:");
+            Machine.threadCpuNanos(s.pid()).forEach((group, nanos) -> split.append(String.format(" %s %.0f;", group,
+                    (nanos - threads0.getOrDefault(group, 0L)) / 1e3 / count)));
+            System.out.println(split);
         }
         Load.Result etcd;
         Path dir = env.freshDir("etcd");
@@ -55,8 +68,11 @@ final class CreateBench {
             byte[][] values = k3j.bodies();
             long cpu0 = Machine.cpuNanos(e.pid());
             long self0 = Machine.selfCpuNanos();
-            etcd = Load.run(count, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1),
-                    i -> put(e.clientUrl(), "/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample), 200, false);
+            HttpRequest[] puts = new HttpRequest[count];
+            for (int i = 0; i < count; i++) {
+                puts[i] = put(e.clientUrl(), "/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample);
+            }
+            etcd = Load.run(count, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1), i -> puts[i], 200, false);
             System.out.println("  etcd (pid " + e.pid() + ", " + Etcd.version() + "): " + etcd.summary());
             cpu("etcd", Machine.cpuNanos(e.pid()) - cpu0, Machine.selfCpuNanos() - self0, count);
         }
@@ -78,14 +94,21 @@ final class CreateBench {
                 + "\",\"config.yaml\":\"replicas: 3\\nimage: registry.example/app:1.2.3\\nlogLevel: info\\n\"}}";
     }
 
-    private static HttpRequest configMap(URI server, String ns, int i) {
-        return Env.json(server.resolve("/api/v1/namespaces/" + ns + "/configmaps"), configMapJson(i));
+    private static HttpRequest[] requests(URI server, String ns, int count) {
+        URI uri = server.resolve("/api/v1/namespaces/" + ns + "/configmaps");
+        HttpRequest[] out = new HttpRequest[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", "application/json").header("Accept", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(configMapJson(i).getBytes(StandardCharsets.UTF_8))).build();
+        }
+        return out;
     }
 
     private static HttpRequest put(URI etcd, String key, byte[] value) {
         Base64.Encoder b64 = Base64.getEncoder();
         String body = "{\"key\":\"" + b64.encodeToString(key.getBytes(StandardCharsets.UTF_8)) + "\",\"value\":\"" + b64.encodeToString(value) + "\"}";
         return HttpRequest.newBuilder(etcd.resolve("/v3/kv/put")).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body.getBytes(StandardCharsets.UTF_8))).build();
     }
 }

@@ -37,6 +37,22 @@ final class Load {
 
     static Result run(int total, int clients, Supplier<HttpClient> newClient, IntFunction<HttpRequest> request,
             int expectedStatus, boolean keepBodies) throws InterruptedException {
+        return run(total, clients, clients, newClient, null, request, expectedStatus, keepBodies);
+    }
+
+    /**
+     * As {@link #run(int, int, Supplier, IntFunction, int, boolean)}, but the {@code clients} threads share
+     * {@code connections} HttpClients (thread c uses client c mod connections), so with HTTP/2 several requests
+     * are in flight on one connection as streams, as client-go multiplexes its goroutines over one connection.
+     * Each client first answers {@code prime} (when not null) before the clock starts: a fresh JDK HttpClient
+     * given concurrent requests opens a connection per request before HTTP/2 coalesces them, and the TLS
+     * handshakes of the connections are not what is measured.
+     */
+    static Result run(int total, int clients, int connections, Supplier<HttpClient> newClient, HttpRequest prime,
+            IntFunction<HttpRequest> request, int expectedStatus, boolean keepBodies) throws InterruptedException {
+        if (connections < 1 || connections > clients) {
+            throw new IllegalArgumentException("connections : " + connections + " (expected: 1.." + clients + ")");
+        }
         AtomicInteger next = new AtomicInteger();
         AtomicInteger errors = new AtomicInteger();
         AtomicReference<String> firstError = new AtomicReference<>();
@@ -44,12 +60,21 @@ final class Load {
         byte[][] bodies = keepBodies ? new byte[total][] : null;
         List<Thread> threads = new ArrayList<>();
         List<HttpClient> opened = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            opened.add(newClient.get());
+        for (int c = 0; c < connections; c++) {
+            HttpClient http = newClient.get();
+            opened.add(http);
+            if (prime != null) {
+                try {
+                    http.send(prime, HttpResponse.BodyHandlers.discarding());
+                } catch (java.io.IOException e) {
+                    errors.incrementAndGet();
+                    firstError.compareAndSet(null, "priming: " + e);
+                }
+            }
         }
         long t0 = System.nanoTime();
         for (int c = 0; c < clients; c++) {
-            HttpClient http = opened.get(c);
+            HttpClient http = opened.get(c % connections);
             threads.add(Thread.ofPlatform().name("load-" + c).start(() -> {
                 for (int i; (i = next.getAndIncrement()) < total; ) {
                     long s = System.nanoTime();

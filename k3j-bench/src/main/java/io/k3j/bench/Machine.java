@@ -67,6 +67,35 @@ final class Machine {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10_000_000L;
     }
 
+    /**
+     * CPU time of a JVM's live threads summed by what they do, told apart by thread name (/proc/PID/task/TID/comm,
+     * 15 characters): Netty event loops, virtual threads' carriers, JIT compilers, the VM thread (where the serial
+     * collector runs), the SQLite writer, and the rest. Threads that have exited are not counted.
+     */
+    static java.util.Map<String, Long> threadCpuNanos(long pid) {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        if (tasks == null) return out;
+        for (java.io.File t : tasks) {
+            String stat = read(t.getPath() + "/stat");
+            if (stat.equals("?")) continue;
+            String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long nanos = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+            out.merge(threadGroup(comm), nanos, Long::sum);
+        }
+        return out;
+    }
+
+    private static String threadGroup(String comm) {
+        if (comm.startsWith("multiThreadIoEv") || comm.startsWith("nioEventLoop")) return "event loops (TLS, HTTP/2)";
+        if (comm.startsWith("ForkJoinPool")) return "virtual threads (requests, watches)";
+        if (comm.contains("CompilerThre")) return "JIT compilers";
+        if (comm.equals("VM Thread") || comm.startsWith("GC ")) return "VM thread (GC)";
+        if (comm.startsWith("k3j-sqlite")) return "sqlite writer";
+        return "other";
+    }
+
     /** This JVM's own CPU time (the load generator's cost). */
     static long selfCpuNanos() {
         return cpuNanos(ProcessHandle.current().pid());

@@ -28,7 +28,7 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || !NAMES.contains(args[0])) {
             System.err.println("usage: k3j-bench-run <" + String.join("|", NAMES) + "> [--repo DIR] [--work DIR] [--java-opts 'FLAGS']\n"
-                    + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --warmup 1000 --http 2|1.1\n"
+                    + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --connections 4 --warmup 1000 --http 2|1.1\n"
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
                     + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000 --timeout 300 (seconds to bind all)\n"
                     + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
@@ -66,7 +66,7 @@ public final class Main {
             if (all || name.equals("create")) {
                 HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
                 System.out.println("  before: " + Machine.load());
-                CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "warmup", 1000), v);
+                CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "connections", 4), intOpt(o, "warmup", 1000), v);
                 System.out.println("  after: " + Machine.load());
             }
             if (all || name.equals("watch")) {

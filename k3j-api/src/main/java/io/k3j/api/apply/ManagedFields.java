@@ -454,6 +454,22 @@ public final class ManagedFields {
             subresource = subresource == null ? "" : subresource;
         }
 
+        // Written out: entries are hashed on every write, and the generated versions (invokedynamic) stayed
+        // interpreted through method handles for thousands of writes after start in profiles.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Id other && Objects.equals(manager, other.manager) && operation.equals(other.operation)
+                    && Objects.equals(apiVersion, other.apiVersion) && subresource.equals(other.subresource);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = Objects.hashCode(manager);
+            h = 31 * h + operation.hashCode();
+            h = 31 * h + (apiVersion == null ? 0 : apiVersion.hashCode());
+            return 31 * h + subresource.hashCode();
+        }
+
         /** The JSON kube-apiserver uses as the identity (BuildManagerIdentifier); sorts conflicts and caps. */
         String identifier() {
             StringBuilder sb = new StringBuilder("{");

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -49,7 +50,7 @@ import java.util.concurrent.Executors;
  * {@link HttpHandler} on a virtual thread.
  *
  * <pre>
- * TLS ─ ALPN ─┬─ h2:       Http2FrameCodec ─ Http2MultiplexHandler ─(per stream)─ StreamFrame→HttpObject ─ aggregator ─ dispatcher
+ * TLS ─ ALPN ─┬─ h2:       flush consolidation ─ Http2FrameCodec ─ Http2MultiplexHandler ─(per stream)─ StreamFrame→HttpObject ─ aggregator ─ dispatcher
  *             └─ http/1.1: HttpServerCodec ─ keep-alive ─ aggregator ─ dispatcher
  * </pre>
  */
@@ -133,6 +134,10 @@ public final class ApiHttpServer implements AutoCloseable {
 
     private void http2(Channel ch) {
         ch.pipeline().addLast(
+                // Streams answered in the same event-loop turn (a client multiplexing its requests, watch events
+                // of many streams) leave in one TLS record and one write(2) instead of one each: a flush made
+                // outside a read is deferred to a task that runs after the writes already queued.
+                new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
                 Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(1000).initialWindowSize(1 << 20))
                         .validateHeaders(true)

@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -74,6 +75,11 @@ public final class OpenApiService {
     private List<Resource> builtinResources;
     private final Map<String, CustomResource> customResources = new TreeMap<>();
     private final Map<String, ObjectNode> customDefinitions = new TreeMap<>();
+    /**
+     * The patch schemas handed out since the custom definitions last changed, by group/version/kind: every write
+     * asks for one (managedFields, strategic merge patch), and a schema memoizes the fields it has looked up.
+     */
+    private final Map<String, PatchSchema> patchSchemas = new HashMap<>();
 
     private Doc v2Json;
     private byte[] builtinV2Proto;
@@ -170,6 +176,15 @@ public final class OpenApiService {
      * @throws IllegalStateException if the built-in definitions can't be read
      */
     public synchronized PatchSchema patchSchema(String group, String version, String kind) {
+        String cacheKey = key(group, version, kind);
+        PatchSchema cached = patchSchemas.get(cacheKey);
+        if (cached != null) return cached;
+        PatchSchema built = buildPatchSchema(group, version, kind);
+        patchSchemas.put(cacheKey, built);
+        return built;
+    }
+
+    private PatchSchema buildPatchSchema(String group, String version, String kind) {
         loadBuiltins();
         String def = null;
         CustomResource cr = customResources.get(key(group, version, kind));
@@ -611,6 +626,7 @@ public final class OpenApiService {
     // ---- custom resources ----
 
     private void rebuildCustomDefinitions() {
+        patchSchemas.clear();
         customDefinitions.clear();
         for (CustomResource cr : customResources.values()) {
             String name = crdDefinitionName(cr.group(), cr.version(), cr.kind());

@@ -5,6 +5,8 @@ import io.k3j.api.apply.ApplySchema;
 import io.k3j.api.patch.PatchSchema;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -15,8 +17,15 @@ import java.util.function.Function;
  */
 final class SchemaPatchSchema implements PatchSchema, ApplySchema {
     private static final String REF = "#/definitions/";
+    /**
+     * Bound on memoized lookups: paths under objects without properties (preserve-unknown-fields) come from
+     * clients; the schema's own paths are far fewer.
+     */
+    private static final int MAX_MEMOIZED = 4096;
     private final JsonNode root;
     private final Function<String, JsonNode> definitions;
+    /** {@link #field} results: the schema is a snapshot (its definitions never change), so a lookup never does. */
+    private final Map<List<String>, FieldMeta> fields = new ConcurrentHashMap<>();
 
     SchemaPatchSchema(JsonNode root, Function<String, JsonNode> definitions) {
         this.root = root;
@@ -25,6 +34,14 @@ final class SchemaPatchSchema implements PatchSchema, ApplySchema {
 
     @Override
     public FieldMeta field(List<String> path) {
+        FieldMeta known = fields.get(path);
+        if (known != null) return known;
+        FieldMeta found = lookUp(path);
+        if (fields.size() < MAX_MEMOIZED) fields.put(java.util.Collections.unmodifiableList(new java.util.ArrayList<>(path)), found);
+        return found;
+    }
+
+    private FieldMeta lookUp(List<String> path) {
         JsonNode current = resolve(root);
         JsonNode field = null;
         for (String name : path) {

@@ -176,6 +176,30 @@ class OpenApiServiceTest {
     }
 
     @Test
+    @DisplayName("Given a custom resource's patch schema was handed out, when its CRD changes the list type, then the next one has it")
+    void patchSchemaFollowsCustomResourceChanges() {
+        CustomResource v1 = new CustomResource("stable.example.com", "v1", "Widget", null, "widgets", true, (ObjectNode) Json.parse("""
+                {"type":"object","properties":{"spec":{"type":"object","properties":{
+                  "items":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}}}}}}
+                """.getBytes(StandardCharsets.UTF_8)));
+        service.putCustomResource(v1);
+        PatchSchema before = service.patchSchema("stable.example.com", "v1", "Widget");
+        assertThat(before.field(List.of("spec", "items")).listType()).isEqualTo("set");
+        assertThat(service.patchSchema("stable.example.com", "v1", "Widget")).isSameAs(before);
+
+        service.putCustomResource(new CustomResource("stable.example.com", "v1", "Widget", null, "widgets", true, (ObjectNode) Json.parse("""
+                {"type":"object","properties":{"spec":{"type":"object","properties":{
+                  "items":{"type":"array","x-kubernetes-list-type":"atomic","items":{"type":"string"}}}}}}
+                """.getBytes(StandardCharsets.UTF_8))));
+        assertThat(service.patchSchema("stable.example.com", "v1", "Widget").field(List.of("spec", "items")).listType()).isEqualTo("atomic");
+        // a schema handed out before the change stays what it was (a write in progress keeps one view)
+        assertThat(before.field(List.of("spec", "items")).listType()).isEqualTo("set");
+
+        service.removeCustomResource("stable.example.com", "v1", "Widget");
+        assertThat(service.patchSchema("stable.example.com", "v1", "Widget")).isSameAs(PatchSchema.NONE);
+    }
+
+    @Test
     @DisplayName("Accept negotiation follows q-values")
     void accept() {
         assertThat(OpenApiService.acceptedTypes("application/json;q=0.5, " + OpenApiService.V2_PROTOBUF))
