@@ -36,6 +36,7 @@ final class HealthCheckServer implements AutoCloseable {
     /** port → what it reports now; read by the request handlers. */
     private final Map<Integer, Status> published = new ConcurrentHashMap<>();
     private final Map<Integer, HttpServer> servers = new HashMap<>();
+    private final java.util.Set<Integer> unbindable = new java.util.HashSet<>();
     private final java.util.concurrent.ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
     HealthCheckServer(InetAddress address) {
@@ -61,8 +62,11 @@ final class HealthCheckServer implements AutoCloseable {
                 s.setExecutor(executor);
                 s.start();
                 servers.put(port, s);
+                unbindable.remove(port);
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "service proxy: cannot serve the health check of {0} on {1}:{2} ({3})",
+                // retried on every update: say it once per port
+                LOG.log(unbindable.add(port) ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                        "service proxy: cannot serve the health check of {0} on {1}:{2} ({3})",
                         wanted.get(port).namespace() + "/" + wanted.get(port).name(), address.getHostAddress(), port, e.getMessage());
             }
         }
