@@ -59,6 +59,8 @@ class ServiceProxyNetnsTest {
     static Informer slices;
     static ServiceProxy proxy;
     static final List<ServiceProxy.SyncReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** System.nanoTime() when each report arrived, for failure messages that tell the proxy's share of a delay. */
+    static final List<Long> reportTimes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -96,7 +98,10 @@ class ServiceProxyNetnsTest {
         slices = new Informer(client, "/apis/discovery.k8s.io/v1/endpointslices", Map.of(), null);
         ServiceProxy.Config cfg = ServiceProxy.Config.defaults("node-a", List.of(NODE_IP), "10.42.0.1").withTable(TABLE)
                 .withNftCommand(List.of("nsenter", "--net=/run/netns/" + NODE, "nft")).withHealthCheckAddress("127.0.0.1");
-        proxy = new ServiceProxy(cfg, services, slices).onSync(reports::add);
+        proxy = new ServiceProxy(cfg, services, slices).onSync(r -> {
+            reportTimes.add(System.nanoTime());
+            reports.add(r);
+        });
         services.start();
         slices.start();
         proxy.start();
@@ -240,7 +245,7 @@ class ServiceProxyNetnsTest {
             return s;
         });
         long ms = awaitOnly(POD_CLIENT, ip, "e2", t0);
-        assertTrue(ms < 1000, "new endpoint served after " + ms + " ms");
+        assertTrue(ms < 1000, "new endpoint served after " + ms + " ms; " + syncsSince(t0));
         t0 = System.nanoTime();
         api.modify(type, "default", "upd-1", "", s -> {
             s.putArray("endpoints");
@@ -471,6 +476,17 @@ class ServiceProxyNetnsTest {
 
     static void awaitAnswer(String ns, String ip, int port, Duration timeout) {
         cluster.await("an answer from " + ip + ":" + port + " in " + ns, timeout, () -> !fetch(ns, ip, port, 1).isEmpty());
+    }
+
+    /** The syncs applied since {@code t0}: when (ms after t0) and their compute + nft time. */
+    static String syncsSince(long t0) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < reportTimes.size() && i < reports.size(); i++) {
+            if (reportTimes.get(i) >= t0) {
+                out.add("sync at +" + (reportTimes.get(i) - t0) / 1_000_000 + " ms (compute + nft " + reports.get(i).took().toMillis() + " ms)");
+            }
+        }
+        return "proxy: " + out;
     }
 
     /** Polls until the only answer is {@code name}; the milliseconds since {@code t0}. */
