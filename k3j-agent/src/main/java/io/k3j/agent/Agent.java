@@ -65,7 +65,7 @@ import java.util.Optional;
 public final class Agent implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
     /** What a node needs from Debian: the runtime, the CNI plugins, and busybox for the pause image. */
-    static final String[] PACKAGES = {"containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "busybox-static"};
+    static final String[] PACKAGES = {"containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "busybox-static", "conntrack"};
 
     private final AgentConfig config;
     private final Join.Joined joined;

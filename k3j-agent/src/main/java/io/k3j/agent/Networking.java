@@ -84,7 +84,10 @@ final class Networking implements AutoCloseable {
             // their own node's proxy and never reach a clusterIP here); everything else is masqueraded
             ServiceProxy proxy = config.services().serviceProxy()
                     ? new ServiceProxy(ServiceProxy.Config.defaults(config.nodeName(), List.of(nodeIp), gateway)
-                            .withTable(config.nftTable(PROXY_TABLE)).withClusterCidr(cidr), services, slices)
+                            .withTable(config.nftTable(PROXY_TABLE)).withClusterCidr(cidr)
+                            // a node sharing its network namespace (in-process test nodes: own bridge and table names)
+                            // leaves the namespace-wide route_localnet alone
+                            .withLocalhostNodePorts(config.nftTable(PROXY_TABLE).equals(PROXY_TABLE)), services, slices)
                     : null;
             Path cache = config.cacheDir();
             Informer ingresses = new Informer(kube, IngressController.INGRESSES, Map.of(), cache.resolve("ingresses"));

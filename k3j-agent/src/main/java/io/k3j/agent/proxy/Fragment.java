@@ -22,6 +22,13 @@ final class Fragment {
     /** Endpoint addresses for the shared hairpin set; counted across Services by the proxy (pods back several). */
     final java.util.Set<String> hairpin = new java.util.TreeSet<>();
 
+    /**
+     * UDP only: where clients send ({@code clusterIP:port}, {@code lbIP:port}, or {@code :nodePort} on any node
+     * address) → the endpoint addresses behind it; compared across syncs to delete the conntrack flows of endpoints
+     * that left.
+     */
+    final Map<String, java.util.Set<String>> udp = new java.util.TreeMap<>();
+
     static final Fragment EMPTY = new Fragment();
 
     List<String> chain(String name) {
@@ -39,12 +46,12 @@ final class Fragment {
     @Override
     public boolean equals(Object o) {
         return o instanceof Fragment f && chains.equals(f.chains) && sets.equals(f.sets) && elements.equals(f.elements)
-                && hairpin.equals(f.hairpin);
+                && hairpin.equals(f.hairpin) && udp.equals(f.udp);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(chains, sets, elements, hairpin);
+        return Objects.hash(chains, sets, elements, hairpin, udp);
     }
 
     /** Readable form for tests and debugging: the nft commands that would create this fragment. */

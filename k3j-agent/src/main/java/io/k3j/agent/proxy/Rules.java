@@ -20,7 +20,14 @@ import java.util.List;
  * ep-NS/NAME/PROTO/PORT__IP/TARGET  only with sessionAffinity: affinity update, DNAT
  * hairpin-endpoints        set of "ip . ip" for every endpoint: after DNAT, source == destination means a pod
  *                          reached itself through a Service, which needs masquerading to get its answer
+ * firewall-ips             LB IP . proto . port → fw- chain, for Services with loadBalancerSourceRanges
+ * fw-NS/NAME/PROTO/PORT    accepts the source ranges, drops the rest (before DNAT, every packet)
  * </pre>
+ *
+ * <p>Node ports also answer on 127.0.0.0/8 for the node itself (kube-proxy's iptables mode, its
+ * {@code --iptables-localhost-nodeports}, default on): the proxy sets {@code net.ipv4.conf.all.route_localnet=1}
+ * so a packet from 127.0.0.1 may be routed to a pod after DNAT, masquerades it, and, as kube-proxy does against
+ * CVE-2020-8558, drops packets for 127.0.0.0/8 that arrive on any interface but {@code lo}.
  *
  * <p>Unlike kube-proxy there is no chain per endpoint unless the Service uses session affinity: the DNAT picks
  * from an anonymous map and hairpin is one set lookup in postrouting. A table of 1,000 Services × 10 endpoints
@@ -33,6 +40,8 @@ final class Rules {
     static final String NO_ENDPOINT_NODEPORTS = "no-endpoint-nodeports";
     static final String NODEPORT_IPS = "nodeport-ips";
     static final String HAIRPIN = "hairpin-endpoints";
+    static final String FIREWALL_IPS = "firewall-ips";
+    static final String LOCALHOST = "127.0.0.0/8";
     static final String MARK = "0x4000";
     static final String REJECT = "goto reject-chain";
     static final String DROP = "drop";
@@ -40,8 +49,18 @@ final class Rules {
     private Rules() {
     }
 
-    /** The skeleton of the table (after {@code add table}); {@code nodeIps} are where node ports answer. */
+    /** The skeleton of the table (after {@code add table}); node ports answer on {@code nodeIps} only. */
     static List<String> base(String table, List<String> nodeIps) {
+        return base(table, nodeIps, false);
+    }
+
+    /**
+     * The skeleton of the table (after {@code add table}).
+     *
+     * @param nodeIps            where node ports answer
+     * @param localhostNodePorts node ports answer on 127.0.0.0/8 too (connections from the node itself)
+     */
+    static List<String> base(String table, List<String> nodeIps, boolean localhostNodePorts) {
         String t = "ip " + table + " ";
         List<String> l = new ArrayList<>();
         l.add("add map " + t + SERVICE_IPS + " { type ipv4_addr . inet_proto . inet_service : verdict ; }");
@@ -50,6 +69,7 @@ final class Rules {
         l.add("add map " + t + NO_ENDPOINT_NODEPORTS + " { type inet_proto . inet_service : verdict ; }");
         l.add("add set " + t + NODEPORT_IPS + " { type ipv4_addr ; }");
         l.add("add set " + t + HAIRPIN + " { type ipv4_addr . ipv4_addr ; }");
+        l.add("add map " + t + FIREWALL_IPS + " { type ipv4_addr . inet_proto . inet_service : verdict ; }");
         if (!nodeIps.isEmpty()) l.add("add element " + t + NODEPORT_IPS + " { " + String.join(", ", nodeIps) + " }");
 
         // a TCP client gets a reset and everything else ICMP port-unreachable: connect() fails at once, no time-out
@@ -71,11 +91,23 @@ final class Rules {
         l.add("add chain " + t + "endpoints-check");
         l.add("add rule " + t + "endpoints-check ip daddr . meta l4proto . th dport vmap @" + NO_ENDPOINT_IPS);
         l.add("add rule " + t + "endpoints-check ip daddr @" + NODEPORT_IPS + " meta l4proto . th dport vmap @" + NO_ENDPOINT_NODEPORTS);
+        if (localhostNodePorts) {
+            // only locally originated packets get here with such a destination: filter-prerouting drops the others
+            l.add("add rule " + t + "services ip daddr " + LOCALHOST + " meta l4proto . th dport vmap @" + SERVICE_NODEPORTS);
+            l.add("add rule " + t + "endpoints-check ip daddr " + LOCALHOST + " meta l4proto . th dport vmap @" + NO_ENDPOINT_NODEPORTS);
+        }
+        l.add("add chain " + t + "firewall-check");
+        l.add("add rule " + t + "firewall-check ip daddr . meta l4proto . th dport vmap @" + FIREWALL_IPS);
 
         // filter at -110 (dstnat - 10): sees the original destination of new connections, before DNAT rewrites it
         l.add("add chain " + t + "filter-prerouting { type filter hook prerouting priority -110 ; policy accept ; }");
+        // route_localnet would otherwise let other hosts reach services bound to 127.0.0.1 (CVE-2020-8558); answers
+        // to localhost node port connections still carry the masquerade address here (NAT runs at -100)
+        if (localhostNodePorts) l.add("add rule " + t + "filter-prerouting iifname != \"lo\" ip daddr " + LOCALHOST + " drop");
+        l.add("add rule " + t + "filter-prerouting jump firewall-check");
         l.add("add rule " + t + "filter-prerouting ct state new jump endpoints-check");
         l.add("add chain " + t + "filter-output { type filter hook output priority -110 ; policy accept ; }");
+        l.add("add rule " + t + "filter-output jump firewall-check");
         l.add("add rule " + t + "filter-output ct state new jump endpoints-check");
         l.add("add chain " + t + "nat-prerouting { type nat hook prerouting priority -100 ; policy accept ; }");
         l.add("add rule " + t + "nat-prerouting jump services");
@@ -123,6 +155,17 @@ final class Rules {
             // node-local endpoints are this host: its answers need no masquerade
             if (!sp.nodeLocal()) f.hairpin.add(e.ip());
         }
+        if ("udp".equals(sp.protocol())) {
+            // conntrack keeps a UDP flow on its endpoint while the client keeps talking: the proxy deletes the
+            // flows of endpoints that leave (see ServiceProxy), matched by where the client sent them
+            List<String> targets = new ArrayList<>();
+            for (String ip : sp.clusterIps()) targets.add(ip + ":" + sp.port());
+            for (String ip : externalIps) targets.add(ip + ":" + sp.port());
+            if (sp.nodePort() > 0) targets.add(":" + sp.nodePort());
+            for (String target : targets) {
+                for (ServicePort.Endpoint e : used) f.udp.computeIfAbsent(target, k -> new java.util.TreeSet<>()).add(e.ip());
+            }
+        }
 
         String svc = "svc-" + id;
         balance(f.chain(svc), sp, all, clusterCidr);
@@ -140,6 +183,14 @@ final class Rules {
             }
         }
         if (!external) return;
+        if (!sp.sourceRanges().isEmpty() && !sp.loadBalancerIps().isEmpty()) {
+            // as kube-proxy, only the load balancer's addresses are fenced; node ports and external IPs stay open
+            String fw = "fw-" + id;
+            List<String> rules = f.chain(fw);
+            rules.add("ip saddr { " + String.join(", ", sp.sourceRanges()) + " } return");
+            rules.add(DROP);
+            for (String ip : sp.loadBalancerIps()) f.element(FIREWALL_IPS, ipKey(ip, sp), "goto " + fw);
+        }
         String ext = "ext-" + id;
         List<String> rules = f.chain(ext);
         if (sp.nodeLocal()) {

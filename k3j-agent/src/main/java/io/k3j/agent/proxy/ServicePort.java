@@ -15,10 +15,11 @@ import java.util.Map;
  *
  * @param affinitySeconds 0 without sessionAffinity ClientIP
  * @param nodeLocal       the Service carries {@code k3j.io/node-local: "true"}: its one endpoint is this node's pod gateway
+ * @param sourceRanges    the IPv4 CIDRs of spec.loadBalancerSourceRanges (host bits cleared); empty admits everyone
  */
 record ServicePort(String namespace, String name, String protocol, int port, List<String> clusterIps, int nodePort,
                    List<String> externalIps, List<String> loadBalancerIps, List<Endpoint> endpoints, int affinitySeconds,
-                   boolean internalLocal, boolean externalLocal, boolean nodeLocal) {
+                   boolean internalLocal, boolean externalLocal, boolean nodeLocal, List<String> sourceRanges) {
 
     static final String NODE_LOCAL_ANNOTATION = "k3j.io/node-local";
     static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -53,6 +54,9 @@ record ServicePort(String namespace, String name, String protocol, int port, Lis
         }
         if (clusterIps.contains("None")) return List.of(); // headless: DNS answers with the pods themselves
         clusterIps.removeIf(ip -> !isIpv4(ip));
+        // an IPv6 single-stack Service is not this IPv4 proxy's business (kube-proxy's IPv4 proxier skips it too):
+        // without this its node ports would be claimed here and rejected, as it has no IPv4 endpoints
+        if (clusterIps.isEmpty()) return List.of();
         boolean nodeLocal = "true".equals(Json.text(meta.path("annotations"), NODE_LOCAL_ANNOTATION));
         if (nodeLocal && gatewayAddress == null) return List.of();
         boolean exposesNodePorts = "NodePort".equals(type) || "LoadBalancer".equals(type);
@@ -75,6 +79,7 @@ record ServicePort(String namespace, String name, String protocol, int port, Lis
         boolean externalLocal = "Local".equals(Json.text(spec, "externalTrafficPolicy"));
         String namespace = Json.text(meta, "namespace");
         String name = Json.text(meta, "name");
+        List<String> sourceRanges = lbIps.isEmpty() ? List.of() : sourceRanges(service);
 
         List<ServicePort> out = new ArrayList<>();
         for (JsonNode p : spec.path("ports")) {
@@ -93,9 +98,42 @@ record ServicePort(String namespace, String name, String protocol, int port, Lis
                 endpoints = endpoints(slices, portName, protocol);
             }
             out.add(new ServicePort(namespace, name, protocol.toLowerCase(Locale.ROOT), port, List.copyOf(clusterIps), nodePort,
-                    externalIps, List.copyOf(lbIps), endpoints, affinity, internalLocal, externalLocal, nodeLocal));
+                    externalIps, List.copyOf(lbIps), endpoints, affinity, internalLocal, externalLocal, nodeLocal, sourceRanges));
         }
         return out;
+    }
+
+    /**
+     * spec.loadBalancerSourceRanges, or when empty the older annotation {@code service.beta.kubernetes.io/load-balancer-source-ranges}
+     * (comma-separated), as kube-proxy reads them: IPv4 CIDRs with their host bits cleared; IPv6 and malformed ones
+     * are left out (the API server validates the field; the annotation is free text).
+     */
+    static List<String> sourceRanges(JsonNode service) {
+        List<String> raw = new ArrayList<>();
+        for (JsonNode r : service.path("spec").path("loadBalancerSourceRanges")) raw.add(r.asText().strip());
+        if (raw.isEmpty()) {
+            String ann = Json.text(service.path("metadata").path("annotations"), "service.beta.kubernetes.io/load-balancer-source-ranges");
+            for (String r : ann.split(",")) if (!r.isBlank()) raw.add(r.strip());
+        }
+        List<String> out = new ArrayList<>();
+        for (String r : raw) {
+            String cidr = ipv4Cidr(r);
+            if (cidr != null && !out.contains(cidr)) out.add(cidr);
+        }
+        return List.copyOf(out);
+    }
+
+    /** {@code 10.1.2.3/8} → {@code 10.0.0.0/8} (nft refuses host bits in a prefix); null when not an IPv4 CIDR. */
+    static String ipv4Cidr(String s) {
+        int slash = s.indexOf('/');
+        String ip = slash < 0 ? s : s.substring(0, slash);
+        String len = slash < 0 ? "32" : s.substring(slash + 1);
+        if (!isIpv4(ip) || !len.matches("[0-9]{1,2}") || Integer.parseInt(len) > 32) return null;
+        int prefix = Integer.parseInt(len);
+        int addr = 0;
+        for (String part : ip.split("\\.")) addr = (addr << 8) | Integer.parseInt(part);
+        int masked = prefix == 0 ? 0 : addr & (-1 << (32 - prefix));
+        return (masked >>> 24) + "." + ((masked >> 16) & 255) + "." + ((masked >> 8) & 255) + "." + (masked & 255) + "/" + prefix;
     }
 
     private static String protocol(JsonNode port) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.k3j.agent.host.Processes;
 import io.k3j.agent.kube.Informer;
 import io.k3j.api.Json;
 import java.nio.file.Files;
@@ -25,7 +26,11 @@ import java.util.regex.Pattern;
 /**
  * kube-proxy's job on one node, as one nftables table ({@code ip k3j-proxy}): ClusterIP, NodePort, LoadBalancer and
  * external IPs of Services DNAT to their EndpointSlices' endpoints with random balancing, session affinity,
- * internal/external traffic policies, hairpin masquerade, and an immediate reject for Services without endpoints.
+ * internal/external traffic policies, hairpin masquerade, and an immediate reject for Services without endpoints;
+ * node ports answer on 127.0.0.1 of the node too, load balancer addresses admit only
+ * {@code spec.loadBalancerSourceRanges}, UDP flows to endpoints that went away are deleted from conntrack, and
+ * Services with {@code externalTrafficPolicy: Local} get kube-proxy's health check on their
+ * {@code spec.healthCheckNodePort}.
  * Services annotated {@code k3j.io/node-local: "true"} (the cluster DNS and the ingress, which every agent serves
  * itself) DNAT to this node's pod gateway address instead. See {@link Rules} for the table's layout.
  *
@@ -35,11 +40,15 @@ import java.util.regex.Pattern;
  * Services' chains and map elements. {@link #close()} leaves the rules in place (pods keep reaching Services while
  * the agent restarts); {@link #remove(String)} deletes them.
  *
+ * <p>Only IPv4 is proxied (k3j's API server allocates IPv4 cluster IPs only); IPv6 cluster IPs, addresses and
+ * EndpointSlices are ignored, and a Service without an IPv4 cluster IP gets no rules at all.
+ *
  * <p>Requirements on the node, which the pod network sets up: {@code net.ipv4.ip_forward=1};
  * {@code net.bridge.bridge-nf-call-iptables=1}, without which a pod reaching a ClusterIP whose endpoint sits on the
  * same bridge gets answers straight from the endpoint's address (the bridge bypasses conntrack's reverse NAT);
  * and a route covering the service CIDR (a default route does), since locally originated packets are routed before
- * the output hook can DNAT them.
+ * the output hook can DNAT them. The proxy itself sets {@code net.ipv4.conf.all.route_localnet=1} (for localhost
+ * node ports) and needs the {@code conntrack} tool (Debian package conntrack) for UDP Services.
  */
 public final class ServiceProxy implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ServiceProxy.class.getName());
@@ -58,10 +67,17 @@ public final class ServiceProxy implements AutoCloseable {
      *                           pod traffic keeps its source; null masquerades all ClusterIP traffic
      * @param debounce           how long changes are collected before one transaction applies them
      * @param initialSyncTimeout how long the first sync waits for the informers to list
-     * @param nftCommand         how to run nft: {@code [nft]}, or e.g. {@code [nsenter, --net=/run/netns/x, nft]}
+     * @param nftCommand         how to run nft: {@code [nft]}, or e.g. {@code [nsenter, --net=/run/netns/x, nft]}; what
+     *                           comes before the last element also prefixes the proxy's other host commands
+     *                           ({@code sysctl}, {@code conntrack}), so they act on the same network namespace
+     * @param localhostNodePorts node ports answer on 127.0.0.0/8 of the node, as with kube-proxy's iptables mode
+     *                           ({@code --iptables-localhost-nodeports}, default true); sets route_localnet
+     * @param healthCheckAddress where the health check node ports listen ({@code 0.0.0.0} in production, as
+     *                           kube-proxy); null serves none
      */
     public record Config(String table, String nodeName, List<String> nodeIps, String gatewayAddress, String clusterCidr,
-                         Duration debounce, Duration initialSyncTimeout, List<String> nftCommand) {
+                         Duration debounce, Duration initialSyncTimeout, List<String> nftCommand, boolean localhostNodePorts,
+                         String healthCheckAddress) {
         public Config {
             requireNonNull(table, "table");
             if (!TABLE_NAME.matcher(table).matches()) {
@@ -82,28 +98,55 @@ public final class ServiceProxy implements AutoCloseable {
             requireNonNull(initialSyncTimeout, "initialSyncTimeout");
             nftCommand = List.copyOf(nftCommand);
             if (nftCommand.isEmpty()) throw new IllegalArgumentException("nftCommand : [] (expected: a command)");
+            if (healthCheckAddress != null && !ServicePort.isIpv4(healthCheckAddress)) {
+                throw new IllegalArgumentException("healthCheckAddress : " + healthCheckAddress + " (expected: an IPv4 address)");
+            }
         }
 
-        /** Production defaults: table {@code k3j-proxy}, cluster CIDR 10.42.0.0/16, 50 ms debounce, 10 s initial wait. */
+        /**
+         * Production defaults: table {@code k3j-proxy}, cluster CIDR 10.42.0.0/16, 50 ms debounce, 10 s initial wait,
+         * node ports on localhost, health checks on all addresses.
+         */
         public static Config defaults(String nodeName, List<String> nodeIps, String gatewayAddress) {
             return new Config("k3j-proxy", nodeName, nodeIps, gatewayAddress, "10.42.0.0/16", Duration.ofMillis(50),
-                    Duration.ofSeconds(10), List.of("nft"));
+                    Duration.ofSeconds(10), List.of("nft"), true, "0.0.0.0");
         }
 
         public Config withTable(String t) {
-            return new Config(t, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, initialSyncTimeout, nftCommand);
+            return new Config(t, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, initialSyncTimeout, nftCommand,
+                    localhostNodePorts, healthCheckAddress);
         }
 
         public Config withClusterCidr(String c) {
-            return new Config(table, nodeName, nodeIps, gatewayAddress, c, debounce, initialSyncTimeout, nftCommand);
+            return new Config(table, nodeName, nodeIps, gatewayAddress, c, debounce, initialSyncTimeout, nftCommand,
+                    localhostNodePorts, healthCheckAddress);
         }
 
         public Config withInitialSyncTimeout(Duration d) {
-            return new Config(table, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, d, nftCommand);
+            return new Config(table, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, d, nftCommand,
+                    localhostNodePorts, healthCheckAddress);
         }
 
         public Config withNftCommand(List<String> c) {
-            return new Config(table, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, initialSyncTimeout, c);
+            return new Config(table, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, initialSyncTimeout, c,
+                    localhostNodePorts, healthCheckAddress);
+        }
+
+        public Config withLocalhostNodePorts(boolean on) {
+            return new Config(table, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, initialSyncTimeout, nftCommand,
+                    on, healthCheckAddress);
+        }
+
+        public Config withHealthCheckAddress(String address) {
+            return new Config(table, nodeName, nodeIps, gatewayAddress, clusterCidr, debounce, initialSyncTimeout, nftCommand,
+                    localhostNodePorts, address);
+        }
+
+        /** {@code command} run the way nft is (in the same network namespace). */
+        List<String> hostCommand(String... command) {
+            List<String> c = new ArrayList<>(nftCommand.subList(0, nftCommand.size() - 1));
+            c.addAll(List.of(command));
+            return c;
         }
     }
 
@@ -137,6 +180,11 @@ public final class ServiceProxy implements AutoCloseable {
     private final Set<String> conflicted = new TreeSet<>();
     /** endpoint address → how many Service fragments list it for the hairpin set. */
     private final Map<String, Integer> hairpinRefs = new HashMap<>();
+    /** service key → its health check port and what it reports; only Services that have one. */
+    private final Map<String, Map.Entry<Integer, HealthCheckServer.Status>> health = new HashMap<>();
+    private Map<Integer, HealthCheckServer.Status> servedHealth = Map.of();
+    private final HealthCheckServer healthServer;
+    private boolean conntrackMissingLogged;
 
     /**
      * Registers handlers on the informers, which the caller shares with others and starts.
@@ -148,6 +196,12 @@ public final class ServiceProxy implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         this.services = requireNonNull(services, "services");
         this.slices = requireNonNull(endpointSlices, "endpointSlices");
+        try {
+            this.healthServer = config.healthCheckAddress() == null ? null
+                    : new HealthCheckServer(java.net.InetAddress.getByName(config.healthCheckAddress()));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("healthCheckAddress : " + config.healthCheckAddress(), e); // a literal: cannot happen
+        }
         services.addHandler(Informer.Handler.of(obj -> changed(key(obj)), obj -> changed(key(obj))));
         endpointSlices.addHandler(new Informer.Handler() {
             @Override
@@ -179,6 +233,7 @@ public final class ServiceProxy implements AutoCloseable {
     public synchronized ServiceProxy start() {
         if (thread != null) throw new IllegalStateException("already started");
         checkBridgeNetfilter();
+        if (config.localhostNodePorts()) enableRouteLocalnet();
         thread = Thread.ofPlatform().daemon().name("service-proxy " + config.table()).start(this::run);
         return this;
     }
@@ -198,6 +253,12 @@ public final class ServiceProxy implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (healthServer != null) healthServer.close();
+    }
+
+    /** The health check ports being served now (tests). */
+    java.util.Set<Integer> healthCheckPorts() {
+        return healthServer == null ? java.util.Set.of() : healthServer.ports();
     }
 
     /** Deletes the table (Agent.killAll, tests); nothing happens when it does not exist. */
@@ -318,7 +379,7 @@ public final class ServiceProxy implements AutoCloseable {
                 all.add(f);
                 for (String ip : f.hairpin) refs.merge(ip, 1, Integer::sum);
             }
-            batchText = Transaction.full(config.table(), config.nodeIps(), all, new TreeSet<>(refs.keySet()));
+            batchText = Transaction.full(config.table(), config.nodeIps(), config.localhostNodePorts(), all, new TreeSet<>(refs.keySet()));
         } else {
             Set<String> added = new TreeSet<>();
             Set<String> removed = new TreeSet<>();
@@ -336,6 +397,8 @@ public final class ServiceProxy implements AutoCloseable {
             batchText = Transaction.diff(config.table(), old, now, added, removed);
         }
         if (!batchText.isEmpty()) Nft.apply(config.nftCommand(), batchText);
+        for (String k : keys) flushStaleUdp(old.get(k), now.get(k));
+        updateHealth();
         hairpinRefs.clear();
         hairpinRefs.putAll(refs);
         for (Map.Entry<String, Fragment> e : now.entrySet()) {
@@ -363,10 +426,108 @@ public final class ServiceProxy implements AutoCloseable {
     private Fragment build(String serviceKey) {
         int slash = serviceKey.indexOf('/');
         ObjectNode svc = services.get(serviceKey.substring(0, slash), serviceKey.substring(slash + 1)).orElse(null);
-        if (svc == null) return Fragment.EMPTY;
+        if (svc == null) {
+            health.remove(serviceKey);
+            return Fragment.EMPTY;
+        }
         Map<String, ObjectNode> s = slicesByService.getOrDefault(serviceKey, Map.of());
         List<ObjectNode> list = new ArrayList<>(s.values());
-        return Rules.fragment(ServicePort.of(svc, list, config.gatewayAddress()), config.nodeName(), config.clusterCidr());
+        List<ServicePort> ports = ServicePort.of(svc, list, config.gatewayAddress());
+        trackHealth(serviceKey, svc, ports);
+        return Rules.fragment(ports, config.nodeName(), config.clusterCidr());
+    }
+
+    // ---- health check node ports -------------------------------------------------------------------------------
+
+    /**
+     * Records what the Service's health check port reports: the distinct ready endpoints on this node across its
+     * ports (kube-proxy's count); nothing when it has no healthCheckNodePort or traffic policy Cluster.
+     */
+    private void trackHealth(String serviceKey, ObjectNode svc, List<ServicePort> ports) {
+        JsonNode spec = svc == null ? null : svc.path("spec");
+        int port = spec == null ? 0 : spec.path("healthCheckNodePort").asInt(0);
+        if (port <= 0 || port > 65535 || !"Local".equals(Json.text(spec, "externalTrafficPolicy"))) {
+            health.remove(serviceKey);
+            return;
+        }
+        Set<String> local = new HashSet<>();
+        for (ServicePort sp : ports) {
+            for (ServicePort.Endpoint e : sp.endpoints()) {
+                if (e.ready() && (sp.nodeLocal() || config.nodeName().equals(e.nodeName()))) local.add(e.ip() + ":" + e.port());
+            }
+        }
+        JsonNode m = svc.path("metadata");
+        health.put(serviceKey, Map.entry(port, new HealthCheckServer.Status(Json.text(m, "namespace"), Json.text(m, "name"), local.size())));
+    }
+
+    private void updateHealth() {
+        if (healthServer == null) return;
+        Map<Integer, HealthCheckServer.Status> wanted = new HashMap<>();
+        for (Map.Entry<String, Map.Entry<Integer, HealthCheckServer.Status>> e : health.entrySet()) {
+            wanted.putIfAbsent(e.getValue().getKey(), e.getValue().getValue());
+        }
+        // also retries ports that could not be bound last time
+        if (!wanted.equals(servedHealth) || wanted.size() != healthServer.ports().size()) {
+            healthServer.update(wanted);
+            servedHealth = wanted;
+        }
+    }
+
+    // ---- conntrack --------------------------------------------------------------------------------------------
+
+    /**
+     * Deletes the conntrack flows that would keep UDP clients on endpoints the Service no longer has (kube-proxy's
+     * conntrack cleanup): a UDP "connection" lives as long as the client keeps sending, and conntrack sends every
+     * packet of it to the endpoint it was DNATed to first, dead or not. Also, when a Service that had no endpoints
+     * gets some, the flows created meanwhile (not DNATed) are deleted, so a client retrying from the same port is
+     * proxied at once.
+     */
+    private void flushStaleUdp(Fragment was, Fragment now) {
+        if (was.udp.isEmpty() && (now.udp.isEmpty() || was.isEmpty())) return;
+        for (Map.Entry<String, Set<String>> e : was.udp.entrySet()) {
+            Set<String> still = now.udp.getOrDefault(e.getKey(), Set.of());
+            for (String ip : e.getValue()) {
+                if (!still.contains(ip)) conntrackDelete(e.getKey(), ip);
+            }
+        }
+        if (!was.isEmpty()) {
+            for (String target : now.udp.keySet()) {
+                if (!was.udp.containsKey(target)) conntrackDelete(target, null);
+            }
+        }
+    }
+
+    /** {@code conntrack -D} of UDP flows sent to {@code target} ("ip:port" or ":nodePort"), answered by {@code endpoint} when not null. */
+    private void conntrackDelete(String target, String endpoint) {
+        int colon = target.lastIndexOf(':');
+        List<String> args = new ArrayList<>(List.of("conntrack", "-D", "-p", "udp"));
+        if (colon > 0) args.addAll(List.of("--orig-dst", target.substring(0, colon)));
+        args.addAll(List.of("--orig-port-dst", target.substring(colon + 1)));
+        if (endpoint != null) args.addAll(List.of("--reply-src", endpoint));
+        try {
+            Processes.Result r = Processes.run(Duration.ofSeconds(10), config.hostCommand(args.toArray(String[]::new)));
+            // conntrack exits 1 when nothing matched
+            if (!r.ok() && !r.output().contains("flow entries have been deleted")) {
+                LOG.log(System.Logger.Level.WARNING, "service proxy: " + String.join(" ", args) + " failed: " + r.output().strip());
+            }
+        } catch (java.io.UncheckedIOException e) {
+            if (!conntrackMissingLogged) {
+                conntrackMissingLogged = true;
+                LOG.log(System.Logger.Level.WARNING, "service proxy: cannot run conntrack (" + e.getMessage() + "): UDP clients of removed "
+                        + "endpoints keep their stale flows; install the Debian package conntrack");
+            }
+        }
+    }
+
+    private void enableRouteLocalnet() {
+        List<String> cmd = config.hostCommand("sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1");
+        try {
+            Processes.Result r = Processes.run(Duration.ofSeconds(10), cmd);
+            if (!r.ok()) throw new java.io.UncheckedIOException(new java.io.IOException(r.output().strip()));
+        } catch (java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "service proxy: " + String.join(" ", cmd) + " failed (" + e.getMessage()
+                    + "): node ports will not answer on 127.0.0.1");
+        }
     }
 
     /** Forgets the elements {@code serviceKey} owned; true when it owned any. */

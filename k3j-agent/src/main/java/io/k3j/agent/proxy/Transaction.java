@@ -13,14 +13,19 @@ final class Transaction {
     private Transaction() {
     }
 
-    /** Replaces {@code table} wholesale (adopting or replacing a stale one in the same transaction). */
-    static String full(String table, List<String> nodeIps, Iterable<Fragment> fragments, java.util.Collection<String> hairpin) {
+    /**
+     * Replaces {@code table} wholesale (adopting or replacing a stale one in the same transaction).
+     *
+     * @param localhostNodePorts node ports answer on 127.0.0.0/8 too ({@link Rules#base(String, List, boolean)})
+     */
+    static String full(String table, List<String> nodeIps, boolean localhostNodePorts, Iterable<Fragment> fragments,
+                       java.util.Collection<String> hairpin) {
         StringBuilder b = new StringBuilder(1 << 20);
         // "add" then "delete" makes the delete valid whether or not the table existed
         b.append("add table ip ").append(table).append('\n');
         b.append("delete table ip ").append(table).append('\n');
         b.append("add table ip ").append(table).append('\n');
-        for (String line : Rules.base(table, nodeIps)) b.append(line).append('\n');
+        for (String line : Rules.base(table, nodeIps, localhostNodePorts)) b.append(line).append('\n');
         // sets and chains of every service first, so rules may jump to chains of any fragment in any order
         for (Fragment f : fragments) appendDeclarations(b, table, f);
         for (Fragment f : fragments) appendRules(b, table, f);

@@ -211,4 +211,104 @@ class RulesTest {
         assertTrue(gone.startsWith("delete element ip t service-ips { 10.43.0.20 . tcp . 80 }\n"), gone);
         assertTrue(gone.contains("flush chain ip t svc-ns/web/tcp/80\n") && gone.endsWith("delete set ip t aff-10800-ns/web/tcp/80__10.42.0.7/8080\n"), gone);
     }
+
+    @Test
+    void localhostNodePortsDispatchOnLoopbackAndGuardAgainstMartians() {
+        List<String> on = Rules.base("t", List.of("192.168.1.1"), true);
+        assertTrue(on.contains("add rule ip t services ip daddr 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports"), on.toString());
+        assertTrue(on.contains("add rule ip t endpoints-check ip daddr 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports"));
+        assertTrue(on.contains("add rule ip t filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 drop"), "CVE-2020-8558");
+        assertTrue(on.indexOf("add rule ip t filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 drop")
+                < on.indexOf("add rule ip t filter-prerouting ct state new jump endpoints-check"), "the guard comes first");
+        List<String> off = Rules.base("t", List.of("192.168.1.1"), false);
+        assertFalse(off.stream().anyMatch(l -> l.contains("127.0.0.0/8")), off.toString());
+    }
+
+    @Test
+    void udpPortsRecordWhereClientsSendAndWhichEndpointsAnswer() {
+        ObjectNode svc = yaml("""
+                metadata: {namespace: ns, name: dns}
+                spec:
+                  type: LoadBalancer
+                  clusterIP: 10.43.0.10
+                  ports: [{name: dns, port: 53, protocol: UDP, nodePort: 30053}, {name: tcp, port: 53, protocol: TCP, nodePort: 30054}]
+                status: {loadBalancer: {ingress: [{ip: 192.168.1.50}]}}
+                """);
+        ObjectNode slice = yaml("""
+                metadata: {namespace: ns, name: dns-1, labels: {kubernetes.io/service-name: dns}}
+                addressType: IPv4
+                ports: [{name: dns, port: 5353, protocol: UDP}, {name: tcp, port: 5353, protocol: TCP}]
+                endpoints:
+                - {addresses: [10.42.0.5], nodeName: n1, conditions: {ready: true}}
+                - {addresses: [10.42.1.6], nodeName: n2, conditions: {ready: false}}
+                """);
+        Fragment f = fragment(svc, slice);
+        assertEquals(Map.of("10.43.0.10:53", java.util.Set.of("10.42.0.5"), "192.168.1.50:53", java.util.Set.of("10.42.0.5"),
+                ":30053", java.util.Set.of("10.42.0.5")), f.udp, "UDP only, ready endpoints only");
+        assertTrue(fragment(svc).udp.isEmpty(), "no endpoints: nothing to flush later");
+    }
+
+    @Test
+    void loadBalancerSourceRangesFenceOnlyTheLoadBalancerAddresses() {
+        ObjectNode svc = service("""
+                type: LoadBalancer
+                loadBalancerSourceRanges: [192.168.5.7/24, 10.0.0.0/8, "2001:db8::/32", bogus]
+                """);
+        svc.putObject("status").putObject("loadBalancer").putArray("ingress").addObject().put("ip", "192.168.1.50");
+        ((ObjectNode) svc.at("/spec/ports/0")).put("nodePort", 30080);
+        Fragment f = fragment(svc, slice("10.42.0.5:n1:true"));
+        assertEquals(List.of("ip saddr { 192.168.5.0/24, 10.0.0.0/8 } return", "drop"), f.chains.get("fw-ns/web/tcp/80"),
+                "host bits cleared, IPv6 and malformed ranges left out");
+        assertEquals(Map.of("192.168.1.50 . tcp . 80", "goto fw-ns/web/tcp/80"), f.elements.get(Rules.FIREWALL_IPS));
+
+        ObjectNode annotated = service("type: LoadBalancer");
+        annotated.withObjectProperty("metadata").putObject("annotations")
+                .put("service.beta.kubernetes.io/load-balancer-source-ranges", "172.16.0.0/12, 10.1.2.3/32");
+        annotated.putObject("status").putObject("loadBalancer").putArray("ingress").addObject().put("ip", "192.168.1.50");
+        assertEquals(List.of("ip saddr { 172.16.0.0/12, 10.1.2.3/32 } return", "drop"),
+                fragment(annotated, slice("10.42.0.5:n1:true")).chains.get("fw-ns/web/tcp/80"), "the annotation when the field is empty");
+
+        ObjectNode noLb = service("type: LoadBalancer\nloadBalancerSourceRanges: [10.0.0.0/8]");
+        assertFalse(fragment(noLb, slice("10.42.0.5:n1:true")).elements.containsKey(Rules.FIREWALL_IPS), "no LB address yet: nothing to fence");
+    }
+
+    @Test
+    void ipv6ClusterIpsAreIgnoredAndAnIpv6OnlyServiceGetsNoRules() {
+        ObjectNode dual = yaml("""
+                metadata: {namespace: ns, name: web}
+                spec:
+                  type: NodePort
+                  clusterIP: 10.43.0.20
+                  clusterIPs: [10.43.0.20, "fd00:43::20"]
+                  ipFamilies: [IPv4, IPv6]
+                  ipFamilyPolicy: PreferDualStack
+                  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30080}]
+                """);
+        ObjectNode v6slice = yaml("""
+                metadata: {namespace: ns, name: web-v6, labels: {kubernetes.io/service-name: web}}
+                addressType: IPv6
+                ports: [{name: http, port: 8080, protocol: TCP}]
+                endpoints: [{addresses: ["fd00:42::5"], nodeName: n1, conditions: {ready: true}}]
+                """);
+        List<ServicePort> ports = ServicePort.of(dual, List.of(slice("10.42.0.5:n1:true"), v6slice), "10.42.0.1");
+        assertEquals(1, ports.size());
+        assertEquals(List.of("10.43.0.20"), ports.getFirst().clusterIps());
+        assertEquals(List.of("10.42.0.5"), ports.getFirst().endpoints().stream().map(ServicePort.Endpoint::ip).toList());
+        Fragment f = fragment(dual, slice("10.42.0.5:n1:true"), v6slice);
+        assertFalse(f.toString().contains("fd00"), f.toString());
+        // nft accepts the batch: every address in it is IPv4
+        assertTrue(f.toString().contains("10.43.0.20 . tcp . 80"));
+
+        ObjectNode v6only = yaml("""
+                metadata: {namespace: ns, name: web}
+                spec:
+                  type: NodePort
+                  clusterIP: "fd00:43::20"
+                  clusterIPs: ["fd00:43::20"]
+                  ipFamilies: [IPv6]
+                  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30080}]
+                """);
+        assertEquals(List.of(), ServicePort.of(v6only, List.of(v6slice), "10.42.0.1"),
+                "not rejected on the IPv4 node port either: the IPv4 proxy leaves it alone");
+    }
 }

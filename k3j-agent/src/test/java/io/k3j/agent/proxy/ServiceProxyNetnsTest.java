@@ -59,6 +59,8 @@ class ServiceProxyNetnsTest {
     static Informer slices;
     static ServiceProxy proxy;
     static final List<ServiceProxy.SyncReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** System.nanoTime() when each report arrived, for failure messages that tell the proxy's share of a delay. */
+    static final List<Long> reportTimes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -95,8 +97,11 @@ class ServiceProxyNetnsTest {
         services = new Informer(client, "/api/v1/services", Map.of(), null);
         slices = new Informer(client, "/apis/discovery.k8s.io/v1/endpointslices", Map.of(), null);
         ServiceProxy.Config cfg = ServiceProxy.Config.defaults("node-a", List.of(NODE_IP), "10.42.0.1").withTable(TABLE)
-                .withNftCommand(List.of("nsenter", "--net=/run/netns/" + NODE, "nft"));
-        proxy = new ServiceProxy(cfg, services, slices).onSync(reports::add);
+                .withNftCommand(List.of("nsenter", "--net=/run/netns/" + NODE, "nft")).withHealthCheckAddress("127.0.0.1");
+        proxy = new ServiceProxy(cfg, services, slices).onSync(r -> {
+            reportTimes.add(System.nanoTime());
+            reports.add(r);
+        });
         services.start();
         slices.start();
         proxy.start();
@@ -240,7 +245,7 @@ class ServiceProxyNetnsTest {
             return s;
         });
         long ms = awaitOnly(POD_CLIENT, ip, "e2", t0);
-        assertTrue(ms < 1000, "new endpoint served after " + ms + " ms");
+        assertTrue(ms < 1000, "new endpoint served after " + ms + " ms; " + syncsSince(t0));
         t0 = System.nanoTime();
         api.modify(type, "default", "upd-1", "", s -> {
             s.putArray("endpoints");
@@ -255,6 +260,156 @@ class ServiceProxyNetnsTest {
         }
         ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms < 1000, "rejecting after " + ms + " ms");
+    }
+
+    @Test
+    void nodePortAnswersOnLocalhostOfTheNodeButNotToMartians() throws Exception {
+        service("lh", "type: NodePort");
+        int nodePort = nodePort("lh");
+        slice("lh", ep(0, "node-a"), ep(1, "node-b"));
+        awaitAnswer(NODE, "127.0.0.1", nodePort, Duration.ofSeconds(5));
+        List<String> answers = fetch(NODE, "127.0.0.1", nodePort, 20);
+        assertEquals(List.of("e1", "e2"), List.copyOf(count(answers).keySet()), answers.toString());
+        // 127.0.0.1 cannot leave the host: masqueraded to the address towards the pod
+        assertTrue(answers.stream().allMatch(l -> l.endsWith(" 10.42.0.1")), answers.toString());
+        assertEquals("1", in(NODE, "sysctl", "-n", "net.ipv4.conf.all.route_localnet").strip());
+
+        service("lhe", "type: NodePort");
+        int empty = nodePort("lhe");
+        slice("lhe");
+        awaitRules("lhe");
+        Processes.Result r = Processes.run(Duration.ofSeconds(20), "ip", "netns", "exec", NODE, "busybox", "wget", "-q", "-O", "-",
+                "http://127.0.0.1:" + empty + "/");
+        assertTrue(r.output().contains("refused"), "no endpoints: rejected on localhost too: " + r.output());
+
+        // CVE-2020-8558: with route_localnet on, a neighbour routing 127.0.0.0/8 to the node must get nothing
+        in(CLIENT, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1");
+        in(CLIENT, "ip", "route", "del", "table", "local", "local", "127.0.0.0/8", "dev", "lo");
+        try {
+            in(CLIENT, "ip", "route", "add", "127.0.0.5/32", "via", NODE_IP);
+            List<String> martian = fetchWithTimeout(CLIENT, "127.0.0.5", nodePort, 2);
+            assertEquals(List.of(), martian, "a packet for 127.0.0.5 from outside is dropped");
+            assertEquals(List.of("e1", "e2"), List.copyOf(count(fetch(CLIENT, NODE_IP, nodePort, 10)).keySet()), "the node address still answers");
+        } finally {
+            Processes.run(Duration.ofSeconds(10), "ip", "netns", "exec", CLIENT, "ip", "route", "del", "127.0.0.5/32");
+            Processes.run(Duration.ofSeconds(10), "ip", "netns", "exec", CLIENT, "ip", "route", "add", "table", "local", "local", "127.0.0.0/8",
+                    "dev", "lo", "proto", "kernel", "scope", "host", "src", "127.0.0.1");
+            Processes.run(Duration.ofSeconds(10), "ip", "netns", "exec", CLIENT, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=0");
+        }
+    }
+
+    @Test
+    void udpClientKeepingItsPortMovesOffARemovedEndpointAtOnce() throws Exception {
+        String ip = cluster.create("""
+                apiVersion: v1
+                kind: Service
+                metadata: {namespace: default, name: udp}
+                spec:
+                  ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]
+                """).path("spec").path("clusterIP").asText();
+        udpServer(PODS[0], "e1");
+        udpServer(PODS[1], "e2");
+        ObjectNode s = Json.object();
+        s.put("apiVersion", "discovery.k8s.io/v1").put("kind", "EndpointSlice");
+        s.putObject("metadata").put("namespace", "default").put("name", "udp-1").putObject("labels").put("kubernetes.io/service-name", "udp");
+        s.put("addressType", "IPv4");
+        s.putArray("endpoints").add(ep(0, "node-a"));
+        s.putArray("ports").addObject().put("name", "dns").put("port", 5353).put("protocol", "UDP");
+        cluster.create(Json.string(s));
+
+        // one socket, one source port, a datagram every 100 ms: the shape of a resolver's client
+        Process client = new ProcessBuilder("ip", "netns", "exec", POD_CLIENT, "python3", "-u", "-c", """
+                import socket, sys, time
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("0.0.0.0", 40053))
+                s.settimeout(0.2)
+                end = time.time() + 20
+                while time.time() < end:
+                    s.sendto(b"q", (sys.argv[1], 53))
+                    try:
+                        print(s.recvfrom(512)[0].decode().split()[0], flush=True)
+                    except OSError:
+                        print("-", flush=True)
+                    time.sleep(0.1)
+                """, ip).redirectErrorStream(true).start();
+        servers.add(client);
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream()))) {
+            int e1 = 0;
+            String line;
+            while (e1 < 5 && (line = lines.readLine()) != null) if (line.equals("e1")) e1++;
+            assertEquals(5, e1, "the client reaches e1 through the Service");
+            ApiClient api = cluster.api();
+            long t0 = System.nanoTime();
+            api.modify(api.type("discovery.k8s.io", "v1", "endpointslices"), "default", "udp-1", "", slice -> {
+                slice.putArray("endpoints").add(ep(1, "node-a"));
+                return slice;
+            });
+            // e1 still runs and answers: only the proxy deleting the conntrack flow moves the client
+            while ((line = lines.readLine()) != null && !line.equals("e2")) {
+                assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "still on the removed endpoint after 5 s");
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals("e2", line);
+            assertTrue(ms < 1500, "moved to e2 after " + ms + " ms");
+            for (int i = 0; i < 5; i++) assertEquals("e2", lines.readLine(), "and stays there");
+        } finally {
+            Processes.terminate(client.toHandle(), Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void healthCheckNodePortReportsLocalEndpoints() throws Exception {
+        service("hc", "type: LoadBalancer\n  externalTrafficPolicy: Local");
+        int port = cluster.get("", "v1", "services", "default", "hc").path("spec").path("healthCheckNodePort").asInt();
+        assertTrue(port >= 30000 && port <= 32767, "allocated by the API server: " + port);
+        slice("hc", ep(0, "node-b"));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/");
+        cluster.await("503 on the health check port", Duration.ofSeconds(5), () -> status(http, uri) == 503);
+        var r = http.send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(json("{\"service\":{\"namespace\":\"default\",\"name\":\"hc\"},\"localEndpoints\":0,\"serviceProxyHealthy\":true}"),
+                json(r.body()));
+        assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+
+        ApiClient api = cluster.api();
+        api.modify(api.type("discovery.k8s.io", "v1", "endpointslices"), "default", "hc-1", "", s -> {
+            s.withArray("endpoints").add(ep(1, "node-a"));
+            return s;
+        });
+        cluster.await("200 on the health check port", Duration.ofSeconds(5), () -> status(http, uri) == 200);
+        r = http.send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(1, json(r.body()).path("localEndpoints").asInt(), r.body());
+
+        api.modify(api.type("", "v1", "services"), "default", "hc", "", s -> {
+            s.with("spec").put("externalTrafficPolicy", "Cluster");
+            return s;
+        });
+        cluster.await("the port closed", Duration.ofSeconds(5), () -> status(http, uri) == -1);
+        assertTrue(proxy.healthCheckPorts().isEmpty(), proxy.healthCheckPorts().toString());
+    }
+
+    @Test
+    void loadBalancerSourceRangesAdmitOnlyThoseClients() throws Exception {
+        String lbIp = "192.168.77.10";
+        in(NODE, "ip", "addr", "add", lbIp + "/32", "dev", "k3jpv" + HEX + "n");
+        service("fw", "type: LoadBalancer\n  loadBalancerSourceRanges: [10.99.0.0/16]");
+        int nodePort = nodePort("fw");
+        ApiClient api = cluster.api();
+        api.modify(api.type("", "v1", "services"), "default", "fw", "status", s -> {
+            ((ObjectNode) s.with("status").with("loadBalancer")).putArray("ingress").addObject().put("ip", lbIp);
+            return s;
+        });
+        slice("fw", ep(0, "node-a"));
+        awaitAnswer(CLIENT, NODE_IP, nodePort, Duration.ofSeconds(5)); // the node port is not fenced, and the rules are in
+        cluster.await("the firewall rule", Duration.ofSeconds(5), () -> in(NODE, "nft", "list", "map", "ip", TABLE, "firewall-ips").contains(lbIp));
+        assertEquals(List.of(), fetchWithTimeout(CLIENT, lbIp, 80, 2), "a client outside the ranges is dropped");
+
+        api.modify(api.type("", "v1", "services"), "default", "fw", "", s -> {
+            s.with("spec").putArray("loadBalancerSourceRanges").add("10.99.0.0/16").add(CLIENT_IP + "/32");
+            return s;
+        });
+        awaitAnswer(CLIENT, lbIp, 80, Duration.ofSeconds(5));
+        assertEquals(Map.of("e1", 5), count(fetch(CLIENT, lbIp, 80, 5)));
     }
 
     // ---- fixtures ----------------------------------------------------------------------------------------------
@@ -323,6 +478,17 @@ class ServiceProxyNetnsTest {
         cluster.await("an answer from " + ip + ":" + port + " in " + ns, timeout, () -> !fetch(ns, ip, port, 1).isEmpty());
     }
 
+    /** The syncs applied since {@code t0}: when (ms after t0) and their compute + nft time. */
+    static String syncsSince(long t0) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < reportTimes.size() && i < reports.size(); i++) {
+            if (reportTimes.get(i) >= t0) {
+                out.add("sync at +" + (reportTimes.get(i) - t0) / 1_000_000 + " ms (compute + nft " + reports.get(i).took().toMillis() + " ms)");
+            }
+        }
+        return "proxy: " + out;
+    }
+
     /** Polls until the only answer is {@code name}; the milliseconds since {@code t0}. */
     static long awaitOnly(String ns, String ip, String name, long t0) {
         long deadline = t0 + 5_000_000_000L;
@@ -381,14 +547,55 @@ class ServiceProxyNetnsTest {
         servers.add(p);
     }
 
-    static void in(String ns, String... cmd) {
+    static String in(String ns, String... cmd) {
         List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         c.addAll(List.of(cmd));
-        sh(c.toArray(String[]::new));
+        return sh(c.toArray(String[]::new));
     }
 
-    static void sh(String... cmd) {
+    static String sh(String... cmd) {
         Processes.Result r = Processes.run(Duration.ofSeconds(10), cmd);
         if (!r.ok()) throw new IllegalStateException(String.join(" ", cmd) + ": " + r.output());
+        return r.output();
+    }
+
+    /** As {@link #fetch} with each GET given up after {@code seconds} (for addresses that drop packets). */
+    static List<String> fetchWithTimeout(String ns, String ip, int port, int seconds) {
+        String url = "http://" + ip + ":" + port + "/cgi-bin/who";
+        Processes.Result r = Processes.run(Duration.ofSeconds(seconds + 10), "ip", "netns", "exec", ns, "timeout", Integer.toString(seconds),
+                "busybox", "wget", "-q", "-O", "-", url);
+        List<String> lines = new ArrayList<>();
+        for (String l : r.output().split("\n")) if (!l.isBlank() && !l.contains("wget")) lines.add(l.strip());
+        return lines;
+    }
+
+    /** The HTTP status of a GET, -1 when the connection fails. */
+    static int status(java.net.http.HttpClient http, URI uri) {
+        try {
+            return http.send(java.net.http.HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** A UDP server in {@code ns} on port 5353 answering every datagram with "NAME CLIENT-ADDRESS". */
+    static void udpServer(String ns, String name) throws Exception {
+        Process p = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("0.0.0.0", 5353))
+                while True:
+                    d, a = s.recvfrom(512)
+                    s.sendto((sys.argv[1] + " " + a[0] + "\\n").encode(), a)
+                """, name).redirectErrorStream(true).redirectOutput(dir.resolve(name + "-udp.log").toFile()).start();
+        servers.add(p);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode json(String text) {
+        return Json.parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 }

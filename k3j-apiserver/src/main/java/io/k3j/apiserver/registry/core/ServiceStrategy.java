@@ -18,8 +18,10 @@ import java.util.Set;
 
 /**
  * Services: a cluster IP from the service CIDR (unless headless or ExternalName) and node ports from
- * 30000-32767 for NodePort and LoadBalancer Services; never two Services with one value, and values freed
- * when the Service goes away or stops needing them.
+ * 30000-32767 for NodePort and LoadBalancer Services, plus {@code spec.healthCheckNodePort} from the same range for
+ * LoadBalancer Services with {@code externalTrafficPolicy: Local} (where the node's service proxy reports whether
+ * it has local endpoints); never two Services with one value, and values freed when the Service goes away or
+ * stops needing them.
  */
 public final class ServiceStrategy extends BuiltinStrategy {
     private final Allocators.IpRange ips;
@@ -47,6 +49,7 @@ public final class ServiceStrategy extends BuiltinStrategy {
             String ip = Json.text(s.get("spec"), "clusterIP");
             if (!ip.isEmpty() && !ip.equals("None")) ips.restore(ip);
             for (int p : nodePorts(s)) ports.restore(p);
+            if (healthCheckNodePort(s) > 0) ports.restore(healthCheckNodePort(s));
         }
     }
 
@@ -95,6 +98,12 @@ public final class ServiceStrategy extends BuiltinStrategy {
         if (needsNodePorts(old) && !needsNodePorts(obj) && new HashSet<>(nodePorts(old)).containsAll(nodePorts(obj))) {
             if (spec.get("ports") instanceof ArrayNode ports) ports.forEach(p -> ((ObjectNode) p).remove("nodePort"));
         }
+        if (needsHealthCheckNodePort(old) && needsHealthCheckNodePort(obj) && healthCheckNodePort(obj) == 0 && healthCheckNodePort(old) > 0) {
+            spec.put("healthCheckNodePort", healthCheckNodePort(old));
+        }
+        if (needsHealthCheckNodePort(old) && !needsHealthCheckNodePort(obj) && healthCheckNodePort(obj) == healthCheckNodePort(old)) {
+            spec.remove("healthCheckNodePort");
+        }
         if (externallyAccessible(old) && !externallyAccessible(obj)
                 && oldSpec.path("externalTrafficPolicy").equals(spec.path("externalTrafficPolicy"))) {
             spec.remove("externalTrafficPolicy");
@@ -115,6 +124,15 @@ public final class ServiceStrategy extends BuiltinStrategy {
 
     private static boolean needsNodePorts(JsonNode svc) {
         return typeOf(svc).equals("NodePort") || typeOf(svc).equals("LoadBalancer");
+    }
+
+    /** As kube-apiserver: only a LoadBalancer keeping the client's address has a port for health checks. */
+    private static boolean needsHealthCheckNodePort(JsonNode svc) {
+        return typeOf(svc).equals("LoadBalancer") && "Local".equals(Json.text(svc.get("spec"), "externalTrafficPolicy"));
+    }
+
+    private static int healthCheckNodePort(JsonNode svc) {
+        return svc.path("spec").path("healthCheckNodePort").asInt(0);
     }
 
     private static boolean externallyAccessible(JsonNode svc) {
@@ -180,6 +198,25 @@ public final class ServiceStrategy extends BuiltinStrategy {
                 }
             }
         }
+        int hc = healthCheckNodePort(obj);
+        int oldHc = old == null ? 0 : healthCheckNodePort(old);
+        if (needsHealthCheckNodePort(obj)) {
+            try {
+                if (hc == 0) {
+                    int got = ports.allocateRandom();
+                    spec.put("healthCheckNodePort", got);
+                    undo.add(() -> ports.release(got));
+                } else if (hc != oldHc) {
+                    ports.allocate(hc);
+                    undo.add(() -> ports.release(hc));
+                }
+            } catch (Allocators.AllocationException e) {
+                causes.add(Cause.invalid("spec.healthCheckNodePort", hc, e.getMessage()));
+            }
+        } else if (hc != 0) {
+            causes.add(Cause.invalid("spec.healthCheckNodePort", hc,
+                    "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+        }
         if (!causes.isEmpty()) {
             undo.forEach(Runnable::run);
             throw ApiException.invalid("", "Service", Meta.name(obj), causes);
@@ -189,6 +226,7 @@ public final class ServiceStrategy extends BuiltinStrategy {
             Set<Integer> now = new HashSet<>(nodePorts(obj));
             List<Runnable> release = new ArrayList<>();
             for (int p : before) if (!now.contains(p)) release.add(() -> ports.release(p));
+            if (oldHc > 0 && oldHc != healthCheckNodePort(obj)) release.add(() -> ports.release(oldHc));
             String newIp = Json.text(spec, "clusterIP");
             if (!oldIp.isEmpty() && !oldIp.equals("None") && !oldIp.equals(newIp)) release.add(() -> ips.release(oldIp));
             pendingRelease.put(obj, release);
@@ -218,6 +256,7 @@ public final class ServiceStrategy extends BuiltinStrategy {
         String ip = Json.text(obj.get("spec"), "clusterIP");
         if (!ip.isEmpty() && !ip.equals("None")) ips.release(ip);
         for (int p : nodePorts(obj)) ports.release(p);
+        if (healthCheckNodePort(obj) > 0) ports.release(healthCheckNodePort(obj));
     }
 
     private static List<Integer> nodePorts(ObjectNode svc) {

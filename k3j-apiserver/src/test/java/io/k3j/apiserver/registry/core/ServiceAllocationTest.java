@@ -162,6 +162,42 @@ class ServiceAllocationTest {
         assertThat(catchAllocation(() -> fresh.allocate(services, copyWith("", 30100), null))).contains("provided port is already allocated");
     }
 
+    @Test
+    @DisplayName("a LoadBalancer with externalTrafficPolicy Local gets a healthCheckNodePort from the node port range, kept on "
+            + "updates that leave it out, dropped and released with policy Cluster, released on delete")
+    void healthCheckNodePort() {
+        ObjectNode a = api.create(services, "default", "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"type\": \"LoadBalancer\", "
+                + "\"externalTrafficPolicy\": \"Local\", \"ports\": [{\"port\": 80}]}}");
+        int hc = a.at("/spec/healthCheckNodePort").asInt();
+        assertThat(hc).isBetween(30000, 32767).isNotEqualTo(a.at("/spec/ports/0/nodePort").asInt());
+        ObjectNode body = a.deepCopy();
+        body.withObjectProperty("spec").remove("healthCheckNodePort");
+        assertThat(update(body).at("/spec/healthCheckNodePort").asInt()).isEqualTo(hc);
+        assertThat(apiError(() -> service("b", "NodePort", null, hc)).getMessage()).as("the port is taken")
+                .contains("provided port is already allocated");
+
+        ObjectNode cluster = api.objects.find(services, "default", "a").orElseThrow().deepCopy();
+        cluster.withObjectProperty("spec").put("externalTrafficPolicy", "Cluster");
+        assertThat(update(cluster).at("/spec").has("healthCheckNodePort")).isFalse();
+        assertThat(service("b", "NodePort", null, hc).at("/spec/ports/0/nodePort").asInt()).as("released").isEqualTo(hc);
+        delete("b");
+
+        ObjectNode explicit = api.create(services, "default", "{\"metadata\": {\"name\": \"c\"}, \"spec\": {\"type\": \"LoadBalancer\", "
+                + "\"externalTrafficPolicy\": \"Local\", \"healthCheckNodePort\": 30555, \"ports\": [{\"port\": 80}]}}");
+        assertThat(explicit.at("/spec/healthCheckNodePort").asInt()).isEqualTo(30555);
+        delete("c");
+        assertThat(service("d", "NodePort", null, 30555).at("/spec/ports/0/nodePort").asInt()).as("released on delete").isEqualTo(30555);
+    }
+
+    @Test
+    @DisplayName("healthCheckNodePort on a Service without type LoadBalancer and policy Local: 422")
+    void healthCheckNodePortNotAllowed() {
+        ApiException e = apiError(() -> api.create(services, "default", "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"type\": \"NodePort\", "
+                + "\"healthCheckNodePort\": 30556, \"ports\": [{\"port\": 80}]}}"));
+        assertThat(e.code()).isEqualTo(422);
+        assertThat(e.getMessage()).contains("spec.healthCheckNodePort: Invalid value: 30556: may only be set when `type` is 'LoadBalancer'");
+    }
+
     private ObjectNode copyWith(String ip, int nodePort) {
         ObjectNode s = TestApi.json("{\"metadata\": {\"name\": \"n\"}, \"spec\": {\"type\": \"NodePort\", \"ports\": [{\"port\": 80}]}}");
         if (!ip.isEmpty()) s.withObjectProperty("spec").put("clusterIP", ip);
