@@ -65,6 +65,8 @@ class ServiceProxyNetnsTest {
     @BeforeAll
     static void setUp() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root for network namespaces");
+        // nft programs the rules, conntrack drops UDP flows to removed endpoints (a fresh machine may lack them)
+        io.k3j.agent.host.Packages.ensure("nftables", "conntrack", "python3"); // python3: the UDP test clients
         dir = Files.createTempDirectory("k3j-proxy-test");
         netns(NODE);
         in(NODE, "ip", "link", "set", "lo", "up");
