@@ -67,6 +67,36 @@ final class Machine {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10_000_000L;
     }
 
+    /**
+     * CPU nanoseconds of each thread of a process by thread name, digits folded ({@code C2 CompilerThread0} and
+     * {@code C2 CompilerThread1} count as one): where a process's CPU goes (JIT, GC in the VM Thread, event loops).
+     */
+    static java.util.Map<String, Long> threadCpuNanos(long pid) {
+        java.util.Map<String, Long> m = new java.util.TreeMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        if (tasks == null) return m;
+        for (java.io.File t : tasks) {
+            String stat = read(t.getPath() + "/stat");
+            int open = stat.indexOf('(');
+            int close = stat.lastIndexOf(')');
+            if (open < 0 || close < open) continue; // the thread ended
+            String[] f = stat.substring(close + 2).split(" ");
+            m.merge(stat.substring(open + 1, close).replaceAll("[0-9]+", "#"),
+                    (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L, Long::sum);
+        }
+        return m;
+    }
+
+    /** {@code after - before} of {@link #threadCpuNanos}, per {@code per} operations, in ms, largest first, those ≥ 1 ms. */
+    static String threadCpuDelta(java.util.Map<String, Long> before, java.util.Map<String, Long> after, int per) {
+        return after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e6 / per))
+                .filter(e -> e.getValue() >= 1)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .map(e -> String.format("%s %.0f", e.getKey(), e.getValue()))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     /** This JVM's own CPU time (the load generator's cost). */
     static long selfCpuNanos() {
         return cpuNanos(ProcessHandle.current().pid());
