@@ -74,16 +74,7 @@ final class Machine {
      */
     static java.util.Map<String, Long> threadCpuNanos(long pid) {
         java.util.Map<String, Long> out = new java.util.TreeMap<>();
-        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
-        if (tasks == null) return out;
-        for (java.io.File t : tasks) {
-            String stat = read(t.getPath() + "/stat");
-            if (stat.equals("?")) continue;
-            String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long nanos = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
-            out.merge(threadGroup(comm), nanos, Long::sum);
-        }
+        threadCpuNanosByName(pid).forEach((name, nanos) -> out.merge(threadGroup(name), nanos, Long::sum));
         return out;
     }
 
@@ -94,6 +85,36 @@ final class Machine {
         if (comm.equals("VM Thread") || comm.startsWith("GC ")) return "VM thread (GC)";
         if (comm.startsWith("k3j-sqlite")) return "sqlite writer";
         return "other";
+    }
+
+    /**
+     * CPU nanoseconds of each thread of a process by thread name, digits folded ({@code C2 CompilerThread0} and
+     * {@code C2 CompilerThread1} count as one): where a process's CPU goes (JIT, GC in the VM Thread, event loops).
+     */
+    static java.util.Map<String, Long> threadCpuNanosByName(long pid) {
+        java.util.Map<String, Long> m = new java.util.TreeMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        if (tasks == null) return m;
+        for (java.io.File t : tasks) {
+            String stat = read(t.getPath() + "/stat");
+            int open = stat.indexOf('(');
+            int close = stat.lastIndexOf(')');
+            if (open < 0 || close < open) continue; // the thread ended
+            String[] f = stat.substring(close + 2).split(" ");
+            m.merge(stat.substring(open + 1, close).replaceAll("[0-9]+", "#"),
+                    (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L, Long::sum);
+        }
+        return m;
+    }
+
+    /** {@code after - before} of {@link #threadCpuNanosByName}, per {@code per} operations, in ms, largest first, those ≥ 1 ms. */
+    static String threadCpuDelta(java.util.Map<String, Long> before, java.util.Map<String, Long> after, int per) {
+        return after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e6 / per))
+                .filter(e -> e.getValue() >= 1)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .map(e -> String.format("%s %.0f", e.getKey(), e.getValue()))
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** This JVM's own CPU time (the load generator's cost). */

@@ -348,7 +348,8 @@ final class ResourceHandler {
             ex.send(200, "application/yaml", Json.yaml(list).getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
             return;
         }
-        ex.send(200, "application/json", serializeList(t.type, result, listMeta, out == Negotiation.Output.PARTIAL_METADATA), Map.of());
+        if (out == Negotiation.Output.PARTIAL_METADATA) ex.send(200, "application/json", serializePartialList(result, listMeta), Map.of());
+        else sendList(ex, t.type, result, listMeta);
     }
 
     private static ObjectNode listObject(ResourceType type, ObjectStore.ListResult result, ObjectNode listMeta) {
@@ -362,38 +363,94 @@ final class ResourceHandler {
     }
 
     /**
-     * Writes the list straight into bytes: items come from their cached JSON (serialized once, shared with
-     * watches and other lists), so a large LIST is mostly copying.
+     * Sends the list as it is written: items come from their cached JSON (the stored bytes, shared with watches
+     * and other lists), copied into chunks that go out as they fill, with the flow control of a watch. A LIST of
+     * 10,000 pods is ~25 MB: built as one array (and a copy of it) it outlived young collections, was copied into
+     * the old generation and filled it with garbage, and collections cost the server more CPU than the LIST itself.
      */
-    private static byte[] serializeList(ResourceType type, ObjectStore.ListResult result, ObjectNode listMeta, boolean partial) {
-        if (partial) return serializePartialList(result, listMeta);
+    private static void sendList(HttpExchange ex, ResourceType type, ObjectStore.ListResult result, ObjectNode listMeta) throws IOException {
         List<ObjectNode> items = result.items();
         byte[][] bodies = new byte[items.size()][];
-        int size = 256;
-        for (int i = 0; i < bodies.length; i++) {
-            var cached = result.json().get(i);
-            if (cached != null) {
-                size += cached.length() + 1; // written below without a copy of its own
-            } else {
-                bodies[i] = Json.bytes(items.get(i));
-                size += bodies[i].length + 1;
-            }
-        }
         ObjectNode head = Json.object();
         head.put("kind", type.listKind());
         head.put("apiVersion", type.apiVersion());
         head.set("metadata", listMeta);
         byte[] headBytes = Json.bytes(head);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(size + headBytes.length);
-        out.write(headBytes, 0, headBytes.length - 1); // without the closing brace
-        out.writeBytes(",\"items\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long size = headBytes.length - 1 + ITEMS.length + LIST_END.length + Math.max(0, bodies.length - 1);
         for (int i = 0; i < bodies.length; i++) {
-            if (i > 0) out.write(',');
-            if (bodies[i] != null) out.writeBytes(bodies[i]);
-            else result.json().get(i).writeTo(out);
+            var cached = result.json().get(i);
+            if (cached != null) {
+                size += cached.length();
+            } else {
+                bodies[i] = Json.bytes(items.get(i));
+                size += bodies[i].length;
+            }
         }
-        out.writeBytes("]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        return out.toByteArray();
+        try (ChunkedBody out = new ChunkedBody(ex.stream(200, "application/json", size, Map.of()))) {
+            out.write(headBytes, 0, headBytes.length - 1); // without the closing brace
+            out.write(ITEMS);
+            for (int i = 0; i < bodies.length; i++) {
+                if (i > 0) out.write(',');
+                if (bodies[i] != null) out.write(bodies[i]);
+                else result.json().get(i).writeTo(out);
+            }
+            out.write(LIST_END);
+        }
+    }
+
+    private static final byte[] ITEMS = ",\"items\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] LIST_END = "]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * Bytes gathered into chunks of {@link #CHUNK} handed to a response stream as each fills: each chunk is young
+     * garbage once written, and the stream's back-pressure keeps only a few in flight.
+     */
+    private static final class ChunkedBody extends java.io.OutputStream {
+        static final int CHUNK = 128 * 1024;
+        private final HttpExchange.Stream stream;
+        private byte[] buf = new byte[CHUNK];
+        private int n;
+
+        ChunkedBody(HttpExchange.Stream stream) {
+            this.stream = stream;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (n == buf.length) flushChunk();
+            buf[n++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                if (n == buf.length) flushChunk();
+                int k = Math.min(len, buf.length - n);
+                System.arraycopy(b, off, buf, n, k);
+                n += k;
+                off += k;
+                len -= k;
+            }
+        }
+
+        private void flushChunk() throws IOException {
+            stream.write(n == buf.length ? buf : java.util.Arrays.copyOf(buf, n));
+            buf = new byte[CHUNK];
+            n = 0;
+        }
+
+        /** Sends what is left and ends the response. */
+        @Override
+        public void close() throws IOException {
+            try {
+                if (n > 0) {
+                    stream.write(java.util.Arrays.copyOf(buf, n));
+                    n = 0;
+                }
+            } finally {
+                stream.close();
+            }
+        }
     }
 
     private static byte[] serializePartialList(ObjectStore.ListResult result, ObjectNode listMeta) {

@@ -15,6 +15,41 @@ public interface HttpExchange {
     /** Starts a streamed response; chunks follow with {@link Stream#write}. */
     Stream stream(int status, String contentType, Map<String, String> headers);
 
+    /**
+     * Starts a complete response of {@code contentLength} bytes whose body follows in pieces with
+     * {@link Stream#write} and ends with {@link Stream#close}: a large answer (a LIST of thousands of objects) is
+     * sent without holding all of it in one array. This default gathers the pieces and {@link #send sends} them
+     * at close.
+     */
+    default Stream stream(int status, String contentType, long contentLength, Map<String, String> headers) {
+        HttpExchange ex = this;
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream((int) Math.min(contentLength, 1 << 20));
+        return new Stream() {
+            private boolean closed;
+
+            @Override
+            public void write(byte[] chunk) {
+                body.writeBytes(chunk);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return !closed;
+            }
+
+            @Override
+            public void onClose(Runnable action) {
+            }
+
+            @Override
+            public void close() {
+                if (closed) return;
+                closed = true;
+                ex.send(status, contentType, body.toByteArray(), headers);
+            }
+        };
+    }
+
     /** True once a response has been started. */
     boolean responded();
 

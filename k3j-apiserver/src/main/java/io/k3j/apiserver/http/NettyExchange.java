@@ -61,6 +61,19 @@ final class NettyExchange implements HttpExchange {
     }
 
     @Override
+    public Stream stream(int status, String contentType, long contentLength, Map<String, String> headers) {
+        if (webSocketUpgrade != null) return HttpExchange.super.stream(status, contentType, contentLength, headers);
+        if (!responded.compareAndSet(false, true)) throw new IllegalStateException("response already started");
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+        if (contentType != null) response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        headers.forEach((k, v) -> response.headers().set(k, v));
+        HttpUtil.setContentLength(response, contentLength);
+        if (!http2) HttpUtil.setKeepAlive(response, keepAlive);
+        channel.write(response);
+        return new NettyStream();
+    }
+
+    @Override
     public boolean responded() {
         return responded.get();
     }

@@ -14,6 +14,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Guarded by its own monitor; the {@link WatchCache} dispatcher is the only writer.
  */
 public final class ResourceCache {
+    /**
+     * The window's bound in bytes of stored values, beside its bound in events: after a burst (10,000 pods, each
+     * created and bound; ReplicaSets updating their status a thousand times) a 10,000-event window held every
+     * superseded version, tens of MB per resource, for watches that resume from an older revision, which then get
+     * 410 Expired and relist (kube-apiserver's window is sized by time, ~75 s of events, for the same reason).
+     * The newest value of a key is shared with its cached object, so this counts more than the window alone costs.
+     */
+    static final long WINDOW_BYTES = 8L << 20;
+    /** Events kept whatever their size (kube-apiserver's smallest window is 100). */
+    static final int WINDOW_MIN = 100;
+
     private final String prefix;
     private final int windowSize;
     private final boolean bytesOnly;
@@ -33,6 +44,8 @@ public final class ResourceCache {
     private final long loadRevision;
     /** Open while the store's history before {@link #loadRevision} is being read in ({@link WatchCache}); else null. */
     private volatile java.util.concurrent.CountDownLatch historyPending;
+    /** What the window's events hold: their values, and their previous states where not another event's value. */
+    private long windowBytes;
 
     ResourceCache(String prefix, int windowSize, long revision, boolean bytesOnly) {
         this.prefix = prefix;
@@ -62,8 +75,20 @@ public final class ResourceCache {
         return bytesOnly;
     }
 
-    /** One event of the window: enough to rebuild the {@link CacheEvent}. */
-    record WindowEvent(CacheEvent.Type type, String key, long revision, byte[] value, byte[] previous, long previousRevision) {
+    /**
+     * One event of the window: enough to rebuild the {@link CacheEvent}.
+     *
+     * @param bytes what it adds to the window: its arrays, not counting a previous state that another event holds
+     */
+    record WindowEvent(CacheEvent.Type type, String key, long revision, byte[] value, byte[] previous, long previousRevision, int bytes) {
+        WindowEvent(CacheEvent.Type type, String key, long revision, byte[] value, byte[] previous, long previousRevision) {
+            this(type, key, revision, value, previous, previousRevision, length(value) + length(previous));
+        }
+
+        private static int length(byte[] b) {
+            return b == null ? 0 : b.length;
+        }
+
         CacheEvent materialize() {
             ObjectNode obj = WatchCache.decode(type == CacheEvent.Type.DELETED ? previous : value, revision);
             ObjectNode prev = previous == null ? null : WatchCache.decode(previous, previousRevision);
@@ -83,14 +108,17 @@ public final class ResourceCache {
         WindowEvent last = lastInWindow.get(compact.key());
         if (last != null && compact.previous() != null && last.value() != null && last.revision() == compact.previousRevision()) {
             // the previous state is the value of this key's last event: keep one array, not two equal ones
-            compact = new WindowEvent(compact.type(), compact.key(), compact.revision(), compact.value(), last.value(), compact.previousRevision());
+            compact = new WindowEvent(compact.type(), compact.key(), compact.revision(), compact.value(), last.value(),
+                    compact.previousRevision(), WindowEvent.length(compact.value()));
         }
         window.addLast(compact);
+        windowBytes += compact.bytes();
         lastInWindow.put(compact.key(), compact);
-        while (window.size() > windowSize) {
+        while (window.size() > windowSize || (windowBytes > WINDOW_BYTES && window.size() > WINDOW_MIN)) {
             WindowEvent gone = window.removeFirst();
             windowStart = gone.revision();
             lastInWindow.remove(gone.key(), gone);
+            windowBytes -= gone.bytes();
         }
         revision = e.revision();
         for (CacheWatcher w : watchers) w.offer(e);
@@ -105,7 +133,7 @@ public final class ResourceCache {
      * Puts the store's events in ({@code from}, load revision] in front of the window, so that a watch resumed
      * from a revision before this cache was loaded (a client of a restarted server) replays what it missed
      * instead of getting 410, as kube-apiserver serves such a watch from etcd. Only while the window still
-     * starts at the load revision (nothing trimmed), and only as many as the window has room for.
+     * starts at the load revision (nothing trimmed), and only as many as the window has room for (count and bytes).
      *
      * @param older events of this prefix in ({@code from}, {@code to}], in revision order
      */
@@ -115,11 +143,12 @@ public final class ResourceCache {
         long start = from;
         for (int i = older.size() - 1; i >= 0; i--) {
             WindowEvent e = older.get(i);
-            if (room-- <= 0) {
+            if (room-- <= 0 || (windowBytes + e.bytes() > WINDOW_BYTES && window.size() >= WINDOW_MIN)) {
                 start = e.revision();
                 break;
             }
             window.addFirst(e);
+            windowBytes += e.bytes();
             lastInWindow.putIfAbsent(e.key(), e);
         }
         windowStart = Math.min(windowStart, start);

@@ -2,7 +2,8 @@ package io.k3j.apiserver.watch;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.Json;
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -77,16 +78,20 @@ public final class Serialized {
         return at >= 0 ? stored.length + resourceVersionField(at).length : bytes().length;
     }
 
-    /** Writes {@link #bytes()} to {@code out}, without an intermediate array when they are spliced. */
-    public void writeTo(ByteArrayOutputStream out) {
+    /**
+     * Writes {@link #bytes()} to {@code out}, without an intermediate array when they are spliced.
+     *
+     * @throws IOException what {@code out} throws
+     */
+    public void writeTo(OutputStream out) throws IOException {
         byte[] b = bytes;
         int at = b == null ? spliceAt() : NO_SPLICE;
         if (at < 0) {
-            out.writeBytes(b != null ? b : bytes());
+            out.write(b != null ? b : bytes());
             return;
         }
         out.write(stored, 0, at);
-        out.writeBytes(resourceVersionField(at));
+        out.write(resourceVersionField(at));
         out.write(stored, at, stored.length - at);
     }
 

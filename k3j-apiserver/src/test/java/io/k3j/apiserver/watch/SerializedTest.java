@@ -26,7 +26,7 @@ class SerializedTest {
         "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"e\",\"namespace\":\"ns\",\"uid\":\"u\"},\"message\":\"é ünïcode\",\"count\":12}"
     })
     @DisplayName("byte for byte what serializing the decoded tree gives, kept or spliced each time")
-    void sameAsSerializingTheTree(String storedJson) {
+    void sameAsSerializingTheTree(String storedJson) throws java.io.IOException {
         byte[] stored = storedJson.getBytes(StandardCharsets.UTF_8);
         ObjectNode obj = WatchCache.decode(stored, 42);
         String expected = text(Json.bytes(obj));
@@ -62,7 +62,7 @@ class SerializedTest {
         "{\"metadata\":{\"name\":\"a\"",
     })
     @DisplayName("no metadata object, a stored resourceVersion or broken JSON: the tree is serialized instead")
-    void fallsBackToTheTree(String storedJson) {
+    void fallsBackToTheTree(String storedJson) throws java.io.IOException {
         byte[] stored = storedJson.getBytes(StandardCharsets.UTF_8);
         assertThat(Serialized.metadataEnd(stored)).isEqualTo(-1);
         ObjectNode obj = (ObjectNode) Json.parse("{\"kind\":\"X\",\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"9\"}}".getBytes(StandardCharsets.UTF_8));

@@ -127,6 +127,27 @@ class WatchCacheTest {
     }
 
     @Test
+    @DisplayName("the window is bounded in bytes too: large objects keep its newest 100 events, older revisions get 410 Expired")
+    void windowBoundedInBytes() {
+        api = TestApi.start();
+        String big = "x".repeat(100 * 1024);
+        int writes = ResourceCache.WINDOW_MIN + 50; // ~15 MB of values, more than WINDOW_BYTES (8 MiB)
+        long first = api.store.currentRevision() + 1;
+        for (int i = 0; i < writes; i++) {
+            api.create("configmaps", "default", "{\"metadata\":{\"name\":\"cm" + i + "\"},\"data\":{\"k\":\"" + big + "\"}}");
+        }
+        api.cache.sync();
+        long last = api.store.currentRevision();
+        ResourceCache c = api.cache.cache(PREFIX);
+        assertThat(apiError(() -> c.watch(first, null, writes + 10)).code()).as("the oldest events are gone").isEqualTo(410);
+        long newest100 = last - ResourceCache.WINDOW_MIN;
+        try (CacheWatcher w = c.watch(newest100, null, writes + 10)) {
+            assertThat(w.hasInitial()).as("the newest %d events are kept whatever their size", ResourceCache.WINDOW_MIN).isTrue();
+        }
+        assertThat(c.list(PREFIX + "default/").objects()).as("the bound drops events, never objects").hasSize(writes);
+    }
+
+    @Test
     @DisplayName("a watch without resourceVersion starts with a synthetic ADDED for every current object, then live events")
     void initialEvents() throws Exception {
         api = TestApi.start();
