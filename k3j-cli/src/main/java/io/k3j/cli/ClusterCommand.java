@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,8 +33,20 @@ import picocli.CommandLine.Spec;
         subcommands = {ClusterCommand.Create.class, ClusterCommand.Start.class, ClusterCommand.Stop.class, ClusterCommand.Delete.class,
             ClusterCommand.ListClusters.class, ClusterCommand.Edit.class})
 final class ClusterCommand implements Runnable {
+    /** {@code --verbose} on any cluster or node command (k3d's global flag): set before the command runs. */
+    private static volatile boolean verbose;
+
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Also print what each started node runs, its PID and its log file")
+    void verbose(boolean on) {
+        verboseOutput(on);
+    }
+
+    static void verboseOutput(boolean on) {
+        verbose = on;
+    }
 
     @Override
     public void run() {
@@ -47,7 +60,7 @@ final class ClusterCommand implements Runnable {
         }
         NodeLauncher launcher = NodeLauncher.thisJvm(Main.class.getName());
         return new ClusterManager(ClusterManager.defaultRoot(), launcher, LoadBalancers.process(ClusterManager.defaultRoot(), launcher),
-                System.out::println);
+                System.out::println).verbose(verbose);
     }
 
     /** A Go-style duration flag ({@code 90s}, {@code 5m}, {@code 1h30m}); blank or 0 = none. */

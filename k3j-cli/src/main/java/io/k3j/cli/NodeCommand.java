@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,6 +19,11 @@ import picocli.CommandLine.Spec;
 final class NodeCommand implements Runnable {
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Also print what each started node runs, its PID and its log file")
+    void verbose(boolean on) {
+        ClusterCommand.verboseOutput(on);
+    }
 
     @Override
     public void run() {

@@ -87,7 +87,7 @@ class ClusterFlagsE2ETest {
         assertFalse(Files.exists(root.resolve(name)), "nothing created");
 
         long t0 = System.nanoTime();
-        String out = k3j("cluster", "create", name, "--agents", "1", "--no-lb", "--wait=false", "--timeout", "240s",
+        String out = k3j("cluster", "create", name, "--agents", "1", "--no-lb", "--wait=false", "--timeout", "240s", "--verbose",
                 "-e", "K3JT_FLAG=agent0-" + id + "@agent:0",
                 "--k3s-arg", "--node-taint=dedicated=x:NoSchedule@agent:0",
                 "--k3j-arg=--node-label=viaarg=" + id + "@server:0",
@@ -98,6 +98,10 @@ class ClusterFlagsE2ETest {
         System.err.printf("ClusterFlagsE2ETest: create --wait=false took %d ms; nodes then:%n%s", (System.nanoTime() - t0) / 1_000_000, nodesAtReturn);
         assertFalse(out.contains(" is Ready"), out);
         assertTrue(out.contains("--wait=false"), out);
+        // --verbose: each started node's PID, log file and command
+        for (String n : List.of(server, agent)) {
+            assertTrue(out.lines().anyMatch(l -> l.contains(n + ": pid ") && l.contains("/node.log, runs: ") && l.contains("--node-name " + n)), out);
+        }
         assertTrue(nodesAtReturn.lines().filter(l -> l.contains(" Ready ")).count() < 2, "not every node Ready yet: " + nodesAtReturn);
         awaitReady(List.of(server, agent));
 

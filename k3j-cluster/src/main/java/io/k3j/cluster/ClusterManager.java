@@ -62,6 +62,7 @@ public final class ClusterManager {
     private final LoadBalancers loadBalancers;
     private final Consumer<String> progress;
     private long t0 = System.nanoTime();
+    private volatile boolean verbose;
 
     /**
      * @param root          where clusters live ({@link #defaultRoot()})
@@ -74,6 +75,12 @@ public final class ClusterManager {
         this.launcher = requireNonNull(launcher, "launcher");
         this.loadBalancers = requireNonNull(loadBalancers, "loadBalancers");
         this.progress = requireNonNull(progress, "progress");
+    }
+
+    /** {@code --verbose}: progress also names each started node's process, command and log file. */
+    public ClusterManager verbose(boolean on) {
+        verbose = on;
+        return this;
     }
 
     /** {@code $K3J_CLUSTER_DIR}, else /var/lib/k3j/clusters. */
@@ -399,6 +406,7 @@ public final class ClusterManager {
                     throw new UncheckedIOException(e);
                 }
                 firstProcess.start();
+                detail(firstProcess);
             }
         }
         // the other nodes start at once: they wait for the first server's API themselves, as k3s agents do
@@ -408,6 +416,7 @@ public final class ClusterManager {
             if (!p.running()) {
                 step("starting " + n.role().word() + " " + n.name() + " (" + n.ip() + ")");
                 p.start();
+                detail(p);
             }
         });
         awaitApi(state, firstProcess, deadline);
@@ -875,6 +884,11 @@ public final class ClusterManager {
 
     private void step(String message) {
         progress.accept(String.format("[%6.1fs] %s", (System.nanoTime() - t0) / 1e9, message));
+    }
+
+    /** With {@link #verbose}: what a started node runs and where its log is. */
+    private void detail(NodeProcess p) {
+        if (verbose) step("  " + p.describe());
     }
 
     /**

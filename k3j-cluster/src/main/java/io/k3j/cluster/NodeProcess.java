@@ -304,6 +304,12 @@ final class NodeProcess {
         }
     }
 
+    /** "NAME: pid P, log FILE, runs: k3j ..." for {@code --verbose} (the join token is in its environment, not here). */
+    String describe() {
+        Process p = started;
+        return node.name() + ": pid " + (p == null ? "?" : p.pid()) + ", log " + log() + ", runs: " + String.join(" ", k3jCommand());
+    }
+
     /** The end of the node's log, for error messages. */
     String logTail(int lines) {
         try {
