@@ -201,6 +201,66 @@ class ClusterFlagsE2ETest {
         assertNothingLeft(name, List.of(server, agent));
     }
 
+    @Test
+    @DisplayName("issue 6's k3d.io/v1alpha2 file, verbatim: 1 server + 2 agents Ready, API on 127.0.0.1:6445 with the extra SAN, 8080:80 on the load balancer, context switched")
+    void k3dConfigFileVerbatim() throws Exception {
+        // the file names host ports 6445 and 8080; a machine using them can't run it as written
+        org.junit.jupiter.api.Assumptions.assumeTrue(portFree(6445) && portFree(8080), "ports 6445 and 8080 are in use");
+        String name = "cf" + id;
+        clusters.add(name);
+        Path file = work.resolve("k3d.yaml");
+        Files.writeString(file, """
+                apiVersion: k3d.io/v1alpha2
+                kind: Simple
+                name: mycluster
+                servers: 1
+                agents: 2
+                kubeAPI:
+                  hostIP: "127.0.0.1"
+                  hostPort: "6445"
+                ports:
+                  - port: 8080:80
+                    nodeFilters:
+                      - loadbalancer
+                options:
+                  k3d:
+                    wait: true
+                    timeout: "60s"
+                  k3s:
+                    extraServerArgs:
+                      - --tls-san=my.host.domain
+                    extraAgentArgs: []
+                  kubeconfig:
+                    updateDefaultKubeconfig: true
+                    switchCurrentContext: true
+                """);
+        List<String> nodes = List.of("k3j-" + name + "-server-0", "k3j-" + name + "-agent-0", "k3j-" + name + "-agent-1");
+        // the NAME argument overrides the file's name (as with k3d), so the test can't clash with a user's mycluster;
+        // the file's 60 s timeout holds on an idle machine, a loaded one gets more
+        long t0 = System.nanoTime();
+        k3j("cluster", "create", name, "-c", file.toString(), "--timeout", "240s");
+        System.err.printf("ClusterFlagsE2ETest: create from the k3d file took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        String ready = kubectl("get", "nodes", "--no-headers");
+        for (String n : nodes) assertTrue(ready.lines().anyMatch(l -> l.startsWith(n + " ") && l.contains(" Ready ")), ready);
+        assertEquals("k3j-" + name, kubectl("config", "current-context").strip());
+        assertEquals("https://127.0.0.1:6445", kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}").strip());
+        assertTrue(servingCertNames(6445).contains("my.host.domain"), "the API's certificate carries --tls-san");
+        List<String> listeners = listeners(name);
+        assertTrue(listeners.stream().anyMatch(l -> l.contains(":80") && l.split(" ").length == 4), "8080 -> port 80 of all 3 nodes: " + listeners);
+        assertTrue(Files.readString(root.resolve(name).resolve("lb.json")).contains("8080"), listeners.toString());
+        k3j("cluster", "delete", name);
+        assertNothingLeft(name, nodes);
+    }
+
+    private static boolean portFree(int port) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- helpers
 
     /** Waits until every one of {@code nodes} is registered and Ready. */
