@@ -26,9 +26,16 @@ final class LoadBalancerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // the handler goes in before the status file says "ready": a SIGHUP sent on seeing it must not meet the
+        // JVM's default action for SIGHUP, which ends the process
+        java.util.concurrent.atomic.AtomicReference<FileLoadBalancer> running = new java.util.concurrent.atomic.AtomicReference<>();
+        onSighup(() -> {
+            FileLoadBalancer started = running.get();
+            if (started != null) started.reloadNow(); // before start, the first read of the file comes anyway
+        });
         FileLoadBalancer lb = FileLoadBalancer.start(config, statusFile, Duration.ofMillis(pollMillis));
+        running.set(lb);
         Runtime.getRuntime().addShutdownHook(new Thread(lb::close, "lb-shutdown"));
-        onSighup(lb::reloadNow);
         lb.awaitClosed();
         return 0;
     }
