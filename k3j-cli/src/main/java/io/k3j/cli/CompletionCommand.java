@@ -5,10 +5,10 @@ import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code k3j completion bash|zsh}: a completion script to source. */
-@Command(name = "completion", description = "Print a shell completion script (bash, zsh). Use: source <(k3j completion bash)")
+/** {@code k3j completion bash|zsh|fish}: a completion script to source. */
+@Command(name = "completion", description = "Print a shell completion script (bash, zsh, fish). Use: source <(k3j completion bash), or k3j completion fish | source")
 final class CompletionCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SHELL", description = "bash or zsh")
+    @Parameters(paramLabel = "SHELL", description = "bash, zsh or fish")
     String shell;
 
     @Override
@@ -19,8 +19,9 @@ final class CompletionCommand implements Callable<Integer> {
                 System.out.println("autoload -U +X bashcompinit && bashcompinit");
                 System.out.print(AutoComplete.bash("k3j", Main.commandLine()));
             }
+            case "fish" -> System.out.print(FishCompletion.script("k3j", Main.commandLine()));
             default -> {
-                System.err.println("Error: unsupported shell \"" + shell + "\": expected bash or zsh");
+                System.err.println("Error: unsupported shell \"" + shell + "\": expected bash, zsh or fish");
                 return 2;
             }
         }
