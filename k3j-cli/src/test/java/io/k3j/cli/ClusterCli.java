@@ -78,6 +78,13 @@ record ClusterCli(Path root, Path kubeconfig) {
         }
     }
 
+    /** Four random hex digits: a cluster name's suffix that other test runs on the machine won't share. */
+    static String newId() {
+        byte[] b = new byte[2];
+        new java.security.SecureRandom().nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();

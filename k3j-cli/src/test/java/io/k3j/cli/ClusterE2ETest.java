@@ -11,9 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * edit --port-add/--port-delete, hostPath pods, stop/start, node create, delete, and nothing left behind. Needs root.
  */
 class ClusterE2ETest {
-    private final String id = HexFormat.of().formatHex(random(2));
+    private final String id = ClusterCli.newId();
     private final String name = "e2e" + id;
     private Path work;
     private Path root;
@@ -339,12 +337,6 @@ class ClusterE2ETest {
 
     private String kubectlIn(String stdin, String... args) {
         return new ClusterCli(root, kubeconfig).kubectlIn(stdin, args);
-    }
-
-    private static byte[] random(int n) {
-        byte[] b = new byte[n];
-        new SecureRandom().nextBytes(b);
-        return b;
     }
 
     private static void deleteTree(Path dir) {

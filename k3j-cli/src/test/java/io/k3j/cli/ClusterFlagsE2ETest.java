@@ -13,10 +13,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,7 +41,7 @@ import org.junit.jupiter.api.Test;
 class ClusterFlagsE2ETest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final String id = HexFormat.of().formatHex(random(2));
+    private final String id = ClusterCli.newId();
     private final Set<String> netnsBefore = netnsFiles();
     private Path work;
     private Path root;
@@ -412,11 +410,5 @@ class ClusterFlagsE2ETest {
 
     private String kubectl(String... args) {
         return new ClusterCli(root, kubeconfig).kubectl(args);
-    }
-
-    private static byte[] random(int n) {
-        byte[] b = new byte[n];
-        new SecureRandom().nextBytes(b);
-        return b;
     }
 }

@@ -7,9 +7,7 @@ import io.k3j.agent.host.NetworkNamespace;
 import io.k3j.agent.image.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +29,7 @@ class ClusterHaE2ETest {
     @Test
     @DisplayName("3 servers + 1 agent: kill -9 of server-0 under a write load, writes resume, nothing acknowledged is lost, server-0 rejoins")
     void failover() throws Exception {
-        String id = HexFormat.of().formatHex(random(2));
+        String id = ClusterCli.newId();
         String name = "ha" + id;
         Path work = Files.createTempDirectory("k3jha");
         Path root = work.resolve("clusters");
@@ -141,11 +139,5 @@ class ClusterHaE2ETest {
         } catch (java.io.IOException e) {
             return Set.of();
         }
-    }
-
-    private static byte[] random(int n) {
-        byte[] b = new byte[n];
-        new SecureRandom().nextBytes(b);
-        return b;
     }
 }

@@ -13,9 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -49,7 +47,7 @@ class ClusterSeedE2ETest {
     private static final long MIN_WATCH_NANOS = 45_000_000_000L;
     private static final long MAX_WATCH_NANOS = 150_000_000_000L;
 
-    private final String id = HexFormat.of().formatHex(random(2));
+    private final String id = ClusterCli.newId();
     private final String name = "seed" + id;
     private Path root;
     private ClusterCli cli;
@@ -516,11 +514,5 @@ class ClusterSeedE2ETest {
         } catch (IOException e) {
             return "?";
         }
-    }
-
-    private static byte[] random(int n) {
-        byte[] b = new byte[n];
-        new SecureRandom().nextBytes(b);
-        return b;
     }
 }
