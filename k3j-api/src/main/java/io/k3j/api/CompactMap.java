@@ -155,23 +155,28 @@ final class CompactMap implements Map<String, JsonNode> {
 
             @Override
             public Iterator<String> iterator() {
-                Iterator<Map.Entry<String, JsonNode>> it = entrySet().iterator();
-                return new Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
+                return mapped(Map.Entry::getKey);
+            }
+        };
+    }
 
-                    @Override
-                    public String next() {
-                        return it.next().getKey();
-                    }
+    /** An iterator over the entries seen through {@code part} (key or value), removing through the entry set's. */
+    private <T> Iterator<T> mapped(java.util.function.Function<Map.Entry<String, JsonNode>, T> part) {
+        Iterator<Map.Entry<String, JsonNode>> it = entrySet().iterator();
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
 
-                    @Override
-                    public void remove() {
-                        it.remove();
-                    }
-                };
+            @Override
+            public T next() {
+                return part.apply(it.next());
+            }
+
+            @Override
+            public void remove() {
+                it.remove();
             }
         };
     }
@@ -186,23 +191,7 @@ final class CompactMap implements Map<String, JsonNode> {
 
             @Override
             public Iterator<JsonNode> iterator() {
-                Iterator<Map.Entry<String, JsonNode>> it = entrySet().iterator();
-                return new Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
-
-                    @Override
-                    public JsonNode next() {
-                        return it.next().getValue();
-                    }
-
-                    @Override
-                    public void remove() {
-                        it.remove();
-                    }
-                };
+                return mapped(Map.Entry::getValue);
             }
         };
     }

@@ -127,7 +127,7 @@ public final class EmbeddedEtcd implements AutoCloseable {
             }
             LOG.log(System.Logger.Level.INFO, "fetched bootstrap data from " + options.server());
         }
-        String ip = nodeIp(config);
+        String ip = config.advertisedAddress(); // where peers and other servers reach this member
         String nodeName = nodeName(config);
         List<String> sans = new ArrayList<>(config.nodeIps());
         sans.add(ip);
@@ -290,11 +290,6 @@ public final class EmbeddedEtcd implements AutoCloseable {
         } catch (IOException e) {
             return "localhost";
         }
-    }
-
-    /** The address peers and other servers reach this member at: the server's advertised address. */
-    static String nodeIp(ServerConfig config) {
-        return config.advertisedAddress();
     }
 
     private static boolean isLoopback(String ip) {
