@@ -19,8 +19,6 @@ final class CreateBench {
 
     static final double TARGET_PER_SECOND = 2000;
 
-    private static final long SELF = ProcessHandle.current().pid();
-
     private CreateBench() {
     }
 
@@ -39,10 +37,7 @@ final class CreateBench {
             HttpClient admin = Http.client(cred.sslContext(), version);
             Env.createNamespace(admin, cred.server(), "bench-warmup");
             Env.createNamespace(admin, cred.server(), "bench");
-            long cpu0;
-            java.util.Map<String, Long> threads0;
-            java.util.Map<String, Long> selfThreads0;
-            long self0;
+            CpuWindow cpu;
             if (client.netty()) {
                 boolean h2 = version == HttpClient.Version.HTTP_2;
                 SslContext tls = NettyLoad.tls(cred.keys(), h2, client.openssl());
@@ -55,11 +50,9 @@ final class CreateBench {
                     }
                     // built before the clock starts: the load generator shares the CPUs with the server
                     NettyLoad.Request[] measured = requests(gen, "bench", count);
-                    cpu0 = Machine.cpuNanos(s.pid());
-                    threads0 = Machine.threadCpuNanos(s.pid());
-                    selfThreads0 = Machine.threadCpuNanosByName(SELF);
-                    self0 = Machine.selfCpuNanos();
+                    cpu = CpuWindow.start(s.pid());
                     k3j = gen.run(measured, clients, 201, true);
+                    cpu.end();
                 }
             } else {
                 HttpRequest prime = HttpRequest.newBuilder(cred.server().resolve("/version")).timeout(Duration.ofSeconds(60)).build();
@@ -71,24 +64,15 @@ final class CreateBench {
                 }
                 // the bodies are serialized before the clock starts: the load generator shares the CPUs with the server
                 HttpRequest[] measured = requests(cred.server(), "bench", count);
-                cpu0 = Machine.cpuNanos(s.pid());
-                threads0 = Machine.threadCpuNanos(s.pid());
-                selfThreads0 = Machine.threadCpuNanosByName(SELF);
-                self0 = Machine.selfCpuNanos();
+                cpu = CpuWindow.start(s.pid());
                 k3j = Load.run(count, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
                         i -> measured[i], 201, true);
+                cpu.end();
             }
-            long self = Machine.selfCpuNanos() - self0;
-            String selfThreads = Machine.threadCpuDeltaMicros(selfThreads0, Machine.threadCpuNanosByName(SELF), count);
-            long serverCpu = Machine.cpuNanos(s.pid()) - cpu0;
-            java.util.Map<String, Long> threads1 = Machine.threadCpuNanos(s.pid());
             System.out.println("  k3j: " + k3j.summary() + "; " + Machine.load());
-            cpu("k3j server", serverCpu, self, count);
-            StringBuilder split = new StringBuilder("  k3j server CPU by thread, us per write:");
-            threads1.forEach((group, nanos) -> split.append(String.format(" %s %.0f;", group,
-                    (nanos - threads0.getOrDefault(group, 0L)) / 1e3 / count)));
-            System.out.println(split);
-            System.out.println("  load generator CPU by thread, us per write: " + selfThreads);
+            cpu("k3j server", cpu.serverNanos(), cpu.selfNanos(), count);
+            System.out.println("  k3j server CPU by thread, us per write: " + cpu.serverThreads(count));
+            System.out.println("  load generator CPU by thread, us per write: " + cpu.selfThreads(count));
             // a generator that miscounted cannot fake a rate: every ConfigMap must now be there
             int missing = Env.missingNames(admin, cred.server().resolve("/api/v1/namespaces/bench/configmaps"), "cm-", count);
             admin.close();
@@ -103,9 +87,7 @@ final class CreateBench {
         try (Etcd e = Etcd.start(dir.resolve("data"), Env.freePort(), Env.freePort(), dir.resolve("etcd.log"))) {
             byte[] sample = k3j.bodies()[0] != null ? k3j.bodies()[0] : configMapJson(0).getBytes(StandardCharsets.UTF_8);
             byte[][] values = k3j.bodies();
-            long cpu0;
-            java.util.Map<String, Long> selfThreads0;
-            long self0;
+            CpuWindow cpu;
             if (client.netty()) {
                 try (NettyLoad gen = NettyLoad.http1(e.clientUrl(), null, clients, client.threads())) {
                     if (warmup > 0) {
@@ -120,10 +102,9 @@ final class CreateBench {
                         puts[i] = gen.request("POST", "/v3/kv/put", "application/json",
                                 putBody("/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample));
                     }
-                    cpu0 = Machine.cpuNanos(e.pid());
-                    selfThreads0 = Machine.threadCpuNanosByName(SELF);
-                    self0 = Machine.selfCpuNanos();
+                    cpu = CpuWindow.start(e.pid());
                     etcd = gen.run(puts, clients, 200, false);
+                    cpu.end();
                 }
             } else {
                 if (warmup > 0) {
@@ -135,17 +116,13 @@ final class CreateBench {
                 for (int i = 0; i < count; i++) {
                     puts[i] = put(e.clientUrl(), "/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample);
                 }
-                cpu0 = Machine.cpuNanos(e.pid());
-                selfThreads0 = Machine.threadCpuNanosByName(SELF);
-                self0 = Machine.selfCpuNanos();
+                cpu = CpuWindow.start(e.pid());
                 etcd = Load.run(count, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1), i -> puts[i], 200, false);
+                cpu.end();
             }
-            long self = Machine.selfCpuNanos() - self0;
-            long etcdCpu = Machine.cpuNanos(e.pid()) - cpu0;
             System.out.println("  etcd (pid " + e.pid() + ", " + Etcd.version() + "): " + etcd.summary() + "; " + Machine.load());
-            cpu("etcd", etcdCpu, self, count);
-            System.out.println("  load generator CPU by thread, us per write: "
-                    + Machine.threadCpuDeltaMicros(selfThreads0, Machine.threadCpuNanosByName(SELF), count));
+            cpu("etcd", cpu.serverNanos(), cpu.selfNanos(), count);
+            System.out.println("  load generator CPU by thread, us per write: " + cpu.selfThreads(count));
             long keys = e.count("/registry/configmaps/bench/");
             System.out.printf("  check: etcd holds %d keys under /registry/configmaps/bench/ (expected %d): %s%n", keys, count, keys == count ? "yes" : "NO");
             if (keys != count) {

@@ -90,9 +90,9 @@ final class DatastoreBench {
             HttpClient admin = Http.client(cred.sslContext(), version);
             Env.createNamespace(admin, cred.server(), "bench-warmup");
             Env.createNamespace(admin, cred.server(), "bench");
-            long server0;
+            CpuWindow cpu;
             long store0;
-            long self0;
+            long storeCpu;
             Load.Result r;
             if (client.netty()) {
                 boolean h2 = version == HttpClient.Version.HTTP_2;
@@ -103,10 +103,11 @@ final class DatastoreBench {
                         System.out.println("    warm-up: " + gen.run(configMaps(gen, "bench-warmup", warmup), clients, 201, false).summary());
                     }
                     NettyLoad.Request[] measured = configMaps(gen, "bench", count);
-                    server0 = Machine.cpuNanos(s.pid());
                     store0 = backend.cpuNanos();
-                    self0 = Machine.selfCpuNanos();
+                    cpu = CpuWindow.start(s.pid());
                     r = gen.run(measured, clients, 201, false);
+                    cpu.end();
+                    storeCpu = backend.cpuNanos() - store0;
                 }
             } else {
                 if (warmup > 0) {
@@ -114,17 +115,17 @@ final class DatastoreBench {
                             i -> configMap(cred.server(), "bench-warmup", i), 201, false);
                     System.out.println("    warm-up: " + w.summary());
                 }
-                server0 = Machine.cpuNanos(s.pid());
                 store0 = backend.cpuNanos();
-                self0 = Machine.selfCpuNanos();
+                cpu = CpuWindow.start(s.pid());
                 r = Load.run(count, clients, () -> Http.client(cred.sslContext(), version),
                         i -> configMap(cred.server(), "bench", i), 201, false);
+                cpu.end();
+                storeCpu = backend.cpuNanos() - store0;
             }
-            long selfCpu = Machine.selfCpuNanos() - self0;
-            long serverCpu = Machine.cpuNanos(s.pid()) - server0;
-            long storeCpu = backend.cpuNanos() - store0;
+            long serverCpu = cpu.serverNanos();
             System.out.printf("    %s: %s%n    CPU: server %.0f us/create, datastore %.0f us/create, load generator %.0f us/create; %s%n", name, r.summary(),
-                    serverCpu / 1e3 / count, storeCpu / 1e3 / count, selfCpu / 1e3 / count, Machine.load());
+                    serverCpu / 1e3 / count, storeCpu / 1e3 / count, cpu.selfNanos() / 1e3 / count, Machine.load());
+            System.out.println("    load generator CPU by thread, us per create: " + cpu.selfThreads(count));
             int missing = Env.missingNames(admin, cred.server().resolve("/api/v1/namespaces/bench/configmaps"), "cm-", count);
             admin.close();
             System.out.printf("    check: LIST of namespace bench holds all %d ConfigMaps: %s%n", count, missing == 0 ? "yes" : "NO, " + missing + " missing");

@@ -15,7 +15,8 @@ final class Machine {
                 + ", MemTotal=" + memTotalMiB() + " MiB"
                 + ", kernel=" + read("/proc/sys/kernel/osrelease")
                 + ", JDK=" + System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version")
-                + ", etcd=" + Etcd.version();
+                + ", etcd=" + Etcd.version()
+                + ", bench JVM flags=" + java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
     }
 
     private static long memTotalMiB() {
