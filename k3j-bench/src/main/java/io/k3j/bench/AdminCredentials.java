@@ -12,6 +12,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.Collection;
 import javax.net.ssl.KeyManagerFactory;
@@ -24,9 +25,19 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * The server URL and the admin client certificate of a kubeconfig written by {@code k3j server}, as an
- * {@link SSLContext} that trusts the cluster CA. Only the flat, single-user layout k3j writes is understood.
+ * {@link SSLContext} that trusts the cluster CA, and as the key material itself (for Netty's TLS contexts). Only the
+ * flat, single-user layout k3j writes is understood.
  */
-record AdminCredentials(URI server, SSLContext sslContext) {
+record AdminCredentials(URI server, SSLContext sslContext, KeyMaterial keys) {
+
+    /** The admin client's private key and certificate chain, and the CA certificates it trusts. */
+    record KeyMaterial(PrivateKey key, X509Certificate[] chain, X509Certificate[] trusted) {
+    }
+
+    /** The same credentials for another server URL. */
+    AdminCredentials withServer(URI url) {
+        return new AdminCredentials(url, sslContext, keys);
+    }
 
     /**
      * Reads the kubeconfig at {@code file}.
@@ -54,7 +65,10 @@ record AdminCredentials(URI server, SSLContext sslContext) {
             throw new IOException(file + ": expected server, certificate-authority-data, client-certificate-data and client-key-data");
         }
         try {
-            return new AdminCredentials(URI.create(server), sslContext(ca, cert, key));
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            KeyMaterial keys = new KeyMaterial(privateKey(key), certs(cf, cert).toArray(X509Certificate[]::new),
+                    certs(cf, ca).toArray(X509Certificate[]::new));
+            return new AdminCredentials(URI.create(server), sslContext(ca, cert, key), keys);
         } catch (GeneralSecurityException e) {
             throw new IOException("building a TLS context from " + file, e);
         }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import io.netty.handler.ssl.SslContext;
 
 /**
  * ConfigMap creates from concurrent clients over TLS with the admin certificate, then the same keys and
@@ -22,63 +23,116 @@ final class CreateBench {
     }
 
     /**
-     * @param connections how many HTTP connections (JDK HttpClients) the {@code clients} threads share; with
-     *                    HTTP/2 each carries clients/connections concurrent streams
+     * @param connections how many HTTP connections the {@code clients} share; with HTTP/2 each carries
+     *                    clients/connections concurrent streams (Netty's HTTP/1.1 uses one connection per client)
+     * @param client      which load generator sends the requests
      */
-    static void run(Env env, int count, int clients, int connections, int warmup, HttpClient.Version version) throws IOException, InterruptedException {
-        System.out.printf("== create: %d ConfigMaps from %d clients over %d connections (%s, TLS, admin cert), warm-up %d; server JVM flags: %s%n",
-                count, clients, connections, version, warmup, env.describeJavaOpts());
+    static void run(Env env, int count, int clients, int connections, int warmup, HttpClient.Version version, LoadClient client)
+            throws IOException, InterruptedException {
+        System.out.printf("== create: %d ConfigMaps from %d clients over %d connections (%s, TLS, admin cert), warm-up %d; load generator %s; server JVM flags: %s%n",
+                count, clients, connections, version, warmup, client.describe(), env.describeJavaOpts());
         Load.Result k3j;
         try (K3jServer s = env.startServer("create")) {
             AdminCredentials cred = s.credentials();
             HttpClient admin = Http.client(cred.sslContext(), version);
             Env.createNamespace(admin, cred.server(), "bench-warmup");
             Env.createNamespace(admin, cred.server(), "bench");
-            admin.close();
-            HttpRequest prime = HttpRequest.newBuilder(cred.server().resolve("/version")).timeout(Duration.ofSeconds(60)).build();
-            if (warmup > 0) {
-                HttpRequest[] w = requests(cred.server(), "bench-warmup", warmup);
-                Load.Result r = Load.run(warmup, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
-                        i -> w[i], 201, false);
-                System.out.println("  k3j warm-up: " + r.summary());
+            CpuWindow cpu;
+            if (client.netty()) {
+                boolean h2 = version == HttpClient.Version.HTTP_2;
+                SslContext tls = NettyLoad.tls(cred.keys(), h2, client.openssl());
+                System.out.println("  netty TLS: " + NettyLoad.provider(tls));
+                try (NettyLoad gen = h2 ? NettyLoad.h2(cred.server(), tls, connections, client.threads())
+                        : NettyLoad.http1(cred.server(), tls, clients, client.threads())) {
+                    if (warmup > 0) {
+                        Load.Result r = gen.run(requests(gen, "bench-warmup", warmup), clients, 201, false);
+                        System.out.println("  k3j warm-up: " + r.summary());
+                    }
+                    // built before the clock starts: the load generator shares the CPUs with the server
+                    NettyLoad.Request[] measured = requests(gen, "bench", count);
+                    cpu = CpuWindow.start(s.pid());
+                    k3j = gen.run(measured, clients, 201, true);
+                    cpu.end();
+                }
+            } else {
+                HttpRequest prime = HttpRequest.newBuilder(cred.server().resolve("/version")).timeout(Duration.ofSeconds(60)).build();
+                if (warmup > 0) {
+                    HttpRequest[] w = requests(cred.server(), "bench-warmup", warmup);
+                    Load.Result r = Load.run(warmup, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
+                            i -> w[i], 201, false);
+                    System.out.println("  k3j warm-up: " + r.summary());
+                }
+                // the bodies are serialized before the clock starts: the load generator shares the CPUs with the server
+                HttpRequest[] measured = requests(cred.server(), "bench", count);
+                cpu = CpuWindow.start(s.pid());
+                k3j = Load.run(count, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
+                        i -> measured[i], 201, true);
+                cpu.end();
             }
-            // the bodies are serialized before the clock starts: the load generator shares the CPUs with the server
-            HttpRequest[] measured = requests(cred.server(), "bench", count);
-            long cpu0 = Machine.cpuNanos(s.pid());
-            java.util.Map<String, Long> threads0 = Machine.threadCpuNanos(s.pid());
-            long self0 = Machine.selfCpuNanos();
-            k3j = Load.run(count, clients, connections, () -> Http.client(cred.sslContext(), version), prime,
-                    i -> measured[i], 201, true);
-            System.out.println("  k3j: " + k3j.summary());
-            cpu("k3j server", Machine.cpuNanos(s.pid()) - cpu0, Machine.selfCpuNanos() - self0, count);
-            StringBuilder split = new StringBuilder("  k3j server CPU by thread, us per write:");
-            Machine.threadCpuNanos(s.pid()).forEach((group, nanos) -> split.append(String.format(" %s %.0f;", group,
-                    (nanos - threads0.getOrDefault(group, 0L)) / 1e3 / count)));
-            System.out.println(split);
+            System.out.println("  k3j: " + k3j.summary() + "; " + Machine.load());
+            cpu("k3j server", cpu.serverNanos(), cpu.selfNanos(), count);
+            System.out.println("  k3j server CPU by thread, us per write: " + cpu.serverThreads(count));
+            System.out.println("  load generator CPU by thread, us per write: " + cpu.selfThreads(count));
+            // a generator that miscounted cannot fake a rate: every ConfigMap must now be there
+            int missing = Env.missingNames(admin, cred.server().resolve("/api/v1/namespaces/bench/configmaps"), "cm-", count);
+            admin.close();
+            System.out.printf("  check: LIST of namespace bench holds all %d ConfigMaps cm-0..cm-%d: %s%n", count, count - 1,
+                    missing == 0 ? "yes" : "NO, " + missing + " missing");
+            if (missing != 0) {
+                k3j = withErrors(k3j, missing, missing + " ConfigMaps missing from the LIST after the run");
+            }
         }
         Load.Result etcd;
         Path dir = env.freshDir("etcd");
         try (Etcd e = Etcd.start(dir.resolve("data"), Env.freePort(), Env.freePort(), dir.resolve("etcd.log"))) {
             byte[] sample = k3j.bodies()[0] != null ? k3j.bodies()[0] : configMapJson(0).getBytes(StandardCharsets.UTF_8);
-            if (warmup > 0) {
-                Load.Result w = Load.run(warmup, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1),
-                        i -> put(e.clientUrl(), "/registry/configmaps/bench-warmup/cm-" + i, sample), 200, false);
-                System.out.println("  etcd warm-up: " + w.summary());
-            }
             byte[][] values = k3j.bodies();
-            long cpu0 = Machine.cpuNanos(e.pid());
-            long self0 = Machine.selfCpuNanos();
-            HttpRequest[] puts = new HttpRequest[count];
-            for (int i = 0; i < count; i++) {
-                puts[i] = put(e.clientUrl(), "/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample);
+            CpuWindow cpu;
+            if (client.netty()) {
+                try (NettyLoad gen = NettyLoad.http1(e.clientUrl(), null, clients, client.threads())) {
+                    if (warmup > 0) {
+                        NettyLoad.Request[] w = new NettyLoad.Request[warmup];
+                        for (int i = 0; i < warmup; i++) {
+                            w[i] = gen.request("POST", "/v3/kv/put", "application/json", putBody("/registry/configmaps/bench-warmup/cm-" + i, sample));
+                        }
+                        System.out.println("  etcd warm-up: " + gen.run(w, clients, 200, false).summary());
+                    }
+                    NettyLoad.Request[] puts = new NettyLoad.Request[count];
+                    for (int i = 0; i < count; i++) {
+                        puts[i] = gen.request("POST", "/v3/kv/put", "application/json",
+                                putBody("/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample));
+                    }
+                    cpu = CpuWindow.start(e.pid());
+                    etcd = gen.run(puts, clients, 200, false);
+                    cpu.end();
+                }
+            } else {
+                if (warmup > 0) {
+                    Load.Result w = Load.run(warmup, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1),
+                            i -> put(e.clientUrl(), "/registry/configmaps/bench-warmup/cm-" + i, sample), 200, false);
+                    System.out.println("  etcd warm-up: " + w.summary());
+                }
+                HttpRequest[] puts = new HttpRequest[count];
+                for (int i = 0; i < count; i++) {
+                    puts[i] = put(e.clientUrl(), "/registry/configmaps/bench/cm-" + i, values[i] != null ? values[i] : sample);
+                }
+                cpu = CpuWindow.start(e.pid());
+                etcd = Load.run(count, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1), i -> puts[i], 200, false);
+                cpu.end();
             }
-            etcd = Load.run(count, clients, () -> Http.client(null, HttpClient.Version.HTTP_1_1), i -> puts[i], 200, false);
-            System.out.println("  etcd (pid " + e.pid() + ", " + Etcd.version() + "): " + etcd.summary());
-            cpu("etcd", Machine.cpuNanos(e.pid()) - cpu0, Machine.selfCpuNanos() - self0, count);
+            System.out.println("  etcd (pid " + e.pid() + ", " + Etcd.version() + "): " + etcd.summary() + "; " + Machine.load());
+            cpu("etcd", cpu.serverNanos(), cpu.selfNanos(), count);
+            System.out.println("  load generator CPU by thread, us per write: " + cpu.selfThreads(count));
+            long keys = e.count("/registry/configmaps/bench/");
+            System.out.printf("  check: etcd holds %d keys under /registry/configmaps/bench/ (expected %d): %s%n", keys, count, keys == count ? "yes" : "NO");
+            if (keys != count) {
+                etcd = withErrors(etcd, (int) Math.abs(count - keys), "etcd holds " + keys + " keys, expected " + count);
+            }
         }
         double k = k3j.perSecond();
-        System.out.printf("RESULT create k3j: %.0f/s, errors %d, target >= %.0f/s, ratio %.2fx of target -> %s%n",
-                k, k3j.errors(), TARGET_PER_SECOND, k / TARGET_PER_SECOND, k >= TARGET_PER_SECOND && k3j.errors() == 0 ? "MET" : "MISSED");
+        System.out.printf("RESULT create k3j (load generator %s): %.0f/s, errors %d, target >= %.0f/s, ratio %.2fx of target -> %s%n",
+                client.netty() ? "netty" : "jdk", k, k3j.errors(), TARGET_PER_SECOND, k / TARGET_PER_SECOND,
+                k >= TARGET_PER_SECOND && k3j.errors() == 0 ? "MET" : "MISSED");
         System.out.printf("RESULT create etcd 3.4 (same values, /v3/kv/put, HTTP/1.1 plaintext): %.0f/s, errors %d; k3j/etcd ratio %.2f%n",
                 etcd.perSecond(), etcd.errors(), k / etcd.perSecond());
     }
@@ -105,10 +159,30 @@ final class CreateBench {
         return out;
     }
 
-    private static HttpRequest put(URI etcd, String key, byte[] value) {
+    private static NettyLoad.Request[] requests(NettyLoad gen, String ns, int count) {
+        String path = "/api/v1/namespaces/" + ns + "/configmaps";
+        NettyLoad.Request[] out = new NettyLoad.Request[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = gen.request("POST", path, "application/json", configMapJson(i).getBytes(StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    /** {@code r} with {@code more} errors added: what the check after the run found. */
+    static Load.Result withErrors(Load.Result r, int more, String why) {
+        return new Load.Result(r.total(), r.errors() + more, r.firstError() != null ? r.firstError() : why, r.elapsedNanos(),
+                r.latencySorted(), r.bodies(), r.responseBytes());
+    }
+
+    /** The JSON body of etcd's gRPC gateway /v3/kv/put: key and value base64-encoded. */
+    private static byte[] putBody(String key, byte[] value) {
         Base64.Encoder b64 = Base64.getEncoder();
-        String body = "{\"key\":\"" + b64.encodeToString(key.getBytes(StandardCharsets.UTF_8)) + "\",\"value\":\"" + b64.encodeToString(value) + "\"}";
+        return ("{\"key\":\"" + b64.encodeToString(key.getBytes(StandardCharsets.UTF_8)) + "\",\"value\":\"" + b64.encodeToString(value) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static HttpRequest put(URI etcd, String key, byte[] value) {
         return HttpRequest.newBuilder(etcd.resolve("/v3/kv/put")).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body.getBytes(StandardCharsets.UTF_8))).build();
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(putBody(key, value))).build();
     }
 }

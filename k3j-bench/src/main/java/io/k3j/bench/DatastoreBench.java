@@ -3,6 +3,7 @@ package io.k3j.bench;
 import io.k3j.store.testing.EtcdServer;
 import io.k3j.store.testing.MariaDb;
 import io.k3j.store.testing.Postgres;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,17 +51,24 @@ final class DatastoreBench {
     private record Figures(String backend, String describe, Load.Result load, long serverCpu, long storeCpu) {
     }
 
-    static void run(Env env, int count, int clients, int warmup, HttpClient.Version version, List<String> which) throws Exception {
+    /**
+     * @param connections with the Netty generator and HTTP/2, the connections the clients' streams share (the JDK
+     *                    generator gives each client its own HttpClient, so its own connection)
+     */
+    static void run(Env env, int count, int clients, int warmup, HttpClient.Version version, List<String> which,
+            int connections, LoadClient client) throws Exception {
         for (String b : which) {
             if (!ALL.contains(b)) throw new IllegalArgumentException("--stores " + b + " (expected: some of " + ALL + ")");
         }
-        System.out.printf("== datastores: %d ConfigMap creates from %d clients (%s, TLS, admin cert) per datastore, warm-up %d; "
-                + "server JVM flags: %s; %s%n", count, clients, version, warmup, env.describeJavaOpts(), Machine.load());
+        System.out.printf("== datastores: %d ConfigMap creates from %d clients (%s, TLS, admin cert%s) per datastore, warm-up %d; "
+                + "load generator %s; server JVM flags: %s; %s%n", count, clients, version,
+                client.netty() && version == HttpClient.Version.HTTP_2 ? ", over " + connections + " connections" : "",
+                warmup, client.describe(), env.describeJavaOpts(), Machine.load());
         Map<String, Figures> figures = new LinkedHashMap<>();
         for (String b : which) {
             try (Backend backend = start(env, b)) {
                 System.out.printf("  %s: %s; %s%n", b, backend.describe(), Machine.load());
-                figures.put(b, measure(env, b, backend, count, clients, warmup, version));
+                figures.put(b, measure(env, b, backend, count, clients, warmup, version, connections, client));
             }
         }
         Figures base = figures.get("sqlite");
@@ -75,27 +83,55 @@ final class DatastoreBench {
     }
 
     private static Figures measure(Env env, String name, Backend backend, int count, int clients, int warmup,
-            HttpClient.Version version) throws IOException, InterruptedException {
+            HttpClient.Version version, int connections, LoadClient client) throws IOException, InterruptedException {
         String[] args = backend.endpoint() == null ? new String[0] : new String[] {"--datastore-endpoint", backend.endpoint()};
         try (K3jServer s = env.startServer("datastores-" + name, args)) {
             AdminCredentials cred = s.credentials();
             HttpClient admin = Http.client(cred.sslContext(), version);
             Env.createNamespace(admin, cred.server(), "bench-warmup");
             Env.createNamespace(admin, cred.server(), "bench");
-            admin.close();
-            if (warmup > 0) {
-                Load.Result w = Load.run(warmup, clients, () -> Http.client(cred.sslContext(), version),
-                        i -> configMap(cred.server(), "bench-warmup", i), 201, false);
-                System.out.println("    warm-up: " + w.summary());
+            CpuWindow cpu;
+            long store0;
+            long storeCpu;
+            Load.Result r;
+            if (client.netty()) {
+                boolean h2 = version == HttpClient.Version.HTTP_2;
+                SslContext tls = NettyLoad.tls(cred.keys(), h2, client.openssl());
+                try (NettyLoad gen = h2 ? NettyLoad.h2(cred.server(), tls, connections, client.threads())
+                        : NettyLoad.http1(cred.server(), tls, clients, client.threads())) {
+                    if (warmup > 0) {
+                        System.out.println("    warm-up: " + gen.run(configMaps(gen, "bench-warmup", warmup), clients, 201, false).summary());
+                    }
+                    NettyLoad.Request[] measured = configMaps(gen, "bench", count);
+                    store0 = backend.cpuNanos();
+                    cpu = CpuWindow.start(s.pid());
+                    r = gen.run(measured, clients, 201, false);
+                    cpu.end();
+                    storeCpu = backend.cpuNanos() - store0;
+                }
+            } else {
+                if (warmup > 0) {
+                    Load.Result w = Load.run(warmup, clients, () -> Http.client(cred.sslContext(), version),
+                            i -> configMap(cred.server(), "bench-warmup", i), 201, false);
+                    System.out.println("    warm-up: " + w.summary());
+                }
+                store0 = backend.cpuNanos();
+                cpu = CpuWindow.start(s.pid());
+                r = Load.run(count, clients, () -> Http.client(cred.sslContext(), version),
+                        i -> configMap(cred.server(), "bench", i), 201, false);
+                cpu.end();
+                storeCpu = backend.cpuNanos() - store0;
             }
-            long server0 = Machine.cpuNanos(s.pid());
-            long store0 = backend.cpuNanos();
-            Load.Result r = Load.run(count, clients, () -> Http.client(cred.sslContext(), version),
-                    i -> configMap(cred.server(), "bench", i), 201, false);
-            long serverCpu = Machine.cpuNanos(s.pid()) - server0;
-            long storeCpu = backend.cpuNanos() - store0;
-            System.out.printf("    %s: %s%n    CPU: server %.0f us/create, datastore %.0f us/create; %s%n", name, r.summary(),
-                    serverCpu / 1e3 / count, storeCpu / 1e3 / count, Machine.load());
+            long serverCpu = cpu.serverNanos();
+            System.out.printf("    %s: %s%n    CPU: server %.0f us/create, datastore %.0f us/create, load generator %.0f us/create; %s%n", name, r.summary(),
+                    serverCpu / 1e3 / count, storeCpu / 1e3 / count, cpu.selfNanos() / 1e3 / count, Machine.load());
+            System.out.println("    load generator CPU by thread, us per create: " + cpu.selfThreads(count));
+            int missing = Env.missingNames(admin, cred.server().resolve("/api/v1/namespaces/bench/configmaps"), "cm-", count);
+            admin.close();
+            System.out.printf("    check: LIST of namespace bench holds all %d ConfigMaps: %s%n", count, missing == 0 ? "yes" : "NO, " + missing + " missing");
+            if (missing != 0) {
+                r = CreateBench.withErrors(r, missing, missing + " ConfigMaps missing from the LIST after the run");
+            }
             return new Figures(name, backend.describe(), r, serverCpu, storeCpu);
         }
     }
@@ -198,6 +234,15 @@ final class DatastoreBench {
             if (!stat.equals("?")) sum += Machine.cpuNanos(k.pid());
         }
         return sum;
+    }
+
+    private static NettyLoad.Request[] configMaps(NettyLoad gen, String ns, int count) {
+        String path = "/api/v1/namespaces/" + ns + "/configmaps";
+        NettyLoad.Request[] out = new NettyLoad.Request[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = gen.request("POST", path, "application/json", CreateBench.configMapJson(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return out;
     }
 
     private static HttpRequest configMap(URI server, String ns, int i) {

@@ -59,6 +59,39 @@ record Env(Path repo, Path work, String javaOpts) {
         }
     }
 
+    /**
+     * GETs the list at {@code listUri} and returns how many of the names {@code prefix + 0 .. prefix + (count - 1)} it
+     * lacks: the check after a load run that every answered create really made its object.
+     *
+     * @throws IOException if the LIST does not answer 200
+     */
+    static int missingNames(HttpClient http, URI listUri, String prefix, int count) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(listUri).header("Accept", "application/json")
+                .timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+            throw new IOException("LIST " + listUri + " answered " + r.statusCode());
+        }
+        boolean[] seen = new boolean[count];
+        for (com.fasterxml.jackson.databind.JsonNode item : new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("items")) {
+            String name = item.path("metadata").path("name").asText();
+            if (name.startsWith(prefix)) {
+                try {
+                    int i = Integer.parseInt(name.substring(prefix.length()));
+                    if (i >= 0 && i < count) {
+                        seen[i] = true;
+                    }
+                } catch (NumberFormatException other) {
+                    // not one of ours
+                }
+            }
+        }
+        int missing = 0;
+        for (boolean b : seen) {
+            if (!b) missing++;
+        }
+        return missing;
+    }
+
     static HttpRequest json(URI uri, String body) {
         return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json").header("Accept", "application/json")

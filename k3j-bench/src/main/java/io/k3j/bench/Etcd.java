@@ -67,6 +67,32 @@ final class Etcd implements AutoCloseable {
         return process.pid();
     }
 
+    /**
+     * How many keys start with {@code prefix}, by the gateway's /v3/kv/range with count_only.
+     *
+     * @throws IOException if etcd does not answer 200
+     */
+    long count(String prefix) throws IOException, InterruptedException {
+        byte[] p = prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] end = p.clone();
+        end[end.length - 1]++;
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        String body = "{\"key\":\"" + b64.encodeToString(p) + "\",\"range_end\":\"" + b64.encodeToString(end) + "\",\"count_only\":true}";
+        HttpClient http = Http.client(null, HttpClient.Version.HTTP_1_1);
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(client.resolve("/v3/kv/range"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IOException("etcd /v3/kv/range answered " + r.statusCode() + " " + r.body());
+            }
+            // int64 fields are JSON strings in the gateway's answer, and left out when 0
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("count").asLong(0);
+        } finally {
+            http.close();
+        }
+    }
+
     /** The version line of the etcd binary on PATH. */
     static String version() {
         try {

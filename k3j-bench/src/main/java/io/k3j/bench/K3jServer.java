@@ -80,7 +80,7 @@ final class K3jServer implements AutoCloseable {
             if (client == null && Files.exists(kubeconfig)) {
                 try {
                     // The URL is the port we chose: an existing data dir's kubeconfig still names the previous run's.
-                    credentials = new AdminCredentials(url, AdminCredentials.load(kubeconfig).sslContext());
+                    credentials = AdminCredentials.load(kubeconfig).withServer(url);
                     client = Http.client(credentials.sslContext(), HttpClient.Version.HTTP_1_1);
                 } catch (IOException partiallyWritten) {
                     credentials = null;

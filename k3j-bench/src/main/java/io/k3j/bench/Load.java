@@ -18,8 +18,12 @@ import java.util.function.Supplier;
  */
 final class Load {
 
-    /** What one load run did. {@code bodies[i]} is the answer to request i when kept. */
-    record Result(int total, int errors, String firstError, long elapsedNanos, long[] latencySorted, byte[][] bodies) {
+    /**
+     * What one load run did. {@code bodies[i]} is the answer to request i when kept; {@code responseBytes} the body
+     * bytes of all answers read.
+     */
+    record Result(int total, int errors, String firstError, long elapsedNanos, long[] latencySorted, byte[][] bodies,
+            long responseBytes) {
         double perSecond() {
             return total * 1e9 / elapsedNanos;
         }
@@ -56,6 +60,7 @@ final class Load {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger errors = new AtomicInteger();
         AtomicReference<String> firstError = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
         long[] latency = new long[total];
         byte[][] bodies = keepBodies ? new byte[total][] : null;
         List<Thread> threads = new ArrayList<>();
@@ -81,6 +86,7 @@ final class Load {
                     try {
                         HttpResponse<byte[]> r = http.send(request.apply(i), HttpResponse.BodyHandlers.ofByteArray());
                         latency[i] = System.nanoTime() - s;
+                        bytes.addAndGet(r.body().length);
                         if (r.statusCode() != expectedStatus) {
                             errors.incrementAndGet();
                             firstError.compareAndSet(null, r.statusCode() + " " + new String(r.body()));
@@ -101,6 +107,6 @@ final class Load {
         long elapsed = System.nanoTime() - t0;
         opened.forEach(HttpClient::close);
         Arrays.sort(latency);
-        return new Result(total, errors.get(), firstError.get(), elapsed, latency, bodies);
+        return new Result(total, errors.get(), firstError.get(), elapsed, latency, bodies, bytes.get());
     }
 }

@@ -15,7 +15,8 @@ final class Machine {
                 + ", MemTotal=" + memTotalMiB() + " MiB"
                 + ", kernel=" + read("/proc/sys/kernel/osrelease")
                 + ", JDK=" + System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version")
-                + ", etcd=" + Etcd.version();
+                + ", etcd=" + Etcd.version()
+                + ", bench JVM flags=" + java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
     }
 
     private static long memTotalMiB() {
@@ -111,6 +112,19 @@ final class Machine {
     static String threadCpuDelta(java.util.Map<String, Long> before, java.util.Map<String, Long> after, int per) {
         return after.entrySet().stream()
                 .map(e -> java.util.Map.entry(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e6 / per))
+                .filter(e -> e.getValue() >= 1)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .map(e -> String.format("%s %.0f", e.getKey(), e.getValue()))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    /**
+     * {@code after - before} of {@link #threadCpuNanosByName}, in microseconds per {@code per} operations, largest
+     * first, those of at least 1 us: where a load generator's CPU per request goes.
+     */
+    static String threadCpuDeltaMicros(java.util.Map<String, Long> before, java.util.Map<String, Long> after, int per) {
+        return after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e3 / per))
                 .filter(e -> e.getValue() >= 1)
                 .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
                 .map(e -> String.format("%s %.0f", e.getKey(), e.getValue()))

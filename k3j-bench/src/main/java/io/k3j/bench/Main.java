@@ -29,6 +29,7 @@ public final class Main {
         if (args.length == 0 || !NAMES.contains(args[0])) {
             System.err.println("usage: k3j-bench-run <" + String.join("|", NAMES) + "> [--repo DIR] [--work DIR] [--java-opts 'FLAGS']\n"
                     + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --connections 4 --warmup 1000 --http 2|1.1\n"
+                    + "  create, list, datastores: --client netty|jdk (load generator: Netty, or one JDK HttpClient per connection) --tls openssl|jdk --load-threads 1 (Netty's)\n"
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
                     + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000 --timeout 300 (seconds to bind all)\n"
                     + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
@@ -37,7 +38,7 @@ public final class Main {
 
                     + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)\n"
                     + "  cluster: --runs 3 --servers 1 --agents 2 (root; not part of all)\n"
-                    + "  datastores: --count 5000 --clients 32 --warmup 500 --stores sqlite,etcd,postgres,mysql --http 2|1.1 (root; not part of all)\n"
+                    + "  datastores: --count 5000 --clients 32 --warmup 500 --stores sqlite,etcd,postgres,mysql --http 2|1.1 --connections 4 (netty) (root; not part of all)\n"
                     + "  failover: --kills 5 --timeout 300 --logs DIR (keeps the logs of a kill slower than 5 s) (root; k3j cluster create --servers 3 --agents 0; not part of all)");
             System.exit(2);
         }
@@ -66,7 +67,7 @@ public final class Main {
             if (all || name.equals("create")) {
                 HttpClient.Version v = "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2;
                 System.out.println("  before: " + Machine.load());
-                CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "connections", 4), intOpt(o, "warmup", 1000), v);
+                CreateBench.run(env, intOpt(o, "count", 10_000), intOpt(o, "clients", 32), intOpt(o, "connections", 4), intOpt(o, "warmup", 1000), v, LoadClient.of(o));
                 System.out.println("  after: " + Machine.load());
             }
             if (all || name.equals("watch")) {
@@ -78,7 +79,7 @@ public final class Main {
             }
             if (all || name.equals("list")) {
                 System.out.println("  before: " + Machine.load());
-                ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7));
+                ListBench.run(env, intOpt(o, "pods", 10_000), intOpt(o, "clients", 32), intOpt(o, "lists", 7), LoadClient.of(o));
                 System.out.println("  after: " + Machine.load());
             }
             if (all || name.equals("schedule")) {
@@ -118,7 +119,7 @@ public final class Main {
             }
             if (name.equals("datastores")) { // root: private PostgreSQL, MariaDB and etcd processes; run on its own only
                 DatastoreBench.run(env, intOpt(o, "count", 5000), intOpt(o, "clients", 32), intOpt(o, "warmup", 500),
-                        "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")));
+                        "1.1".equals(o.get("http")) ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2, DatastoreBench.stores(o.get("stores")), intOpt(o, "connections", 4), LoadClient.of(o));
             }
             if (name.equals("failover")) { // root: a 3-server cluster, kill -9 of servers; run on its own only
                 FailoverBench.run(env, intOpt(o, "kills", 5), intOpt(o, "timeout", 300), o.containsKey("logs") ? Path.of(o.get("logs")) : null);
