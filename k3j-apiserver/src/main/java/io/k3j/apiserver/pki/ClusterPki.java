@@ -249,6 +249,17 @@ public final class ClusterPki {
     }
 
     /**
+     * Loads and probes the TLS engine {@link #serverSslContext()} prefers, BoringSSL through netty-tcnative (its native
+     * library copied out of the jar and loaded, its ciphers listed: ~0.3 s of CPU in a cold JVM, as much as reading or
+     * making all the keys), so that a server can have it done on another thread while the keys are read or made.
+     * Safe to call from any thread, any number of times: the work is a class initializer, which the JVM runs once
+     * while other callers wait for it.
+     */
+    public static void prepareTlsEngine() {
+        SslProvider.isAlpnSupported(SslProvider.OPENSSL);
+    }
+
+    /**
      * The type of the key store Netty puts a key and its chain in to make a key manager: JKS, not the default
      * PKCS12, whose key protection is PBKDF2 with 10,000 iterations, once to store and once to read back; that was
      * ~40% of the server's start-up work on its main thread (JFR). The store lives in memory only.
