@@ -100,6 +100,9 @@ public final class ControlPlane implements AutoCloseable {
         try {
             cp.step("preparing data directory " + config.serverDir(), cp::prepareDataDir);
             if (EmbeddedEtcd.wanted(config)) cp.step("starting embedded etcd", cp::startEtcd);
+            // BoringSSL loads beside the certificates' work instead of after it: each was ~0.3 s of CPU on the thread
+            // the first /readyz waited for
+            Thread.ofPlatform().daemon().name("k3j-tls-init").start(ClusterPki::prepareTlsEngine);
             // the certificates (and the listener's TLS context) are read or made while the datastore opens: neither
             // needs the other; after etcd, which may fetch a joining server's CAs into the data dir
             java.util.concurrent.FutureTask<Void> pkiLoad = new java.util.concurrent.FutureTask<>(() -> {

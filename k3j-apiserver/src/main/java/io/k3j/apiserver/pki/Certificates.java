@@ -42,7 +42,7 @@ final class Certificates {
     private Certificates() {
     }
 
-    /** ECDSA P-256, what k3s uses for every certificate key. */
+    /** ECDSA P-256, what k3s uses for every certificate key; also a new service.key's type. */
     static KeyPair newEcKeyPair() {
         try {
             KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
@@ -50,17 +50,6 @@ final class Certificates {
             return gen.generateKeyPair();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK cannot generate P-256 keys", e);
-        }
-    }
-
-    /** RSA 2048, what k3s uses for the service-account signing key (service.key). */
-    static KeyPair newRsaKeyPair() {
-        try {
-            KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
-            gen.initialize(2048, RANDOM);
-            return gen.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK cannot generate RSA keys", e);
         }
     }
 

@@ -37,12 +37,16 @@ import javax.net.ssl.SSLException;
  * client-admin.crt / .key            CN=system:admin, O=system:masters (leaf + client CA), for the admin kubeconfig
  * client-kube-apiserver.crt / .key   CN=system:apiserver, O=system:masters (leaf + client CA): the API server's
  *                                    identity when it calls kubelets (logs, exec, port-forward), as in k3s
- * service.key                        RSA key that signs (and verifies) service-account tokens
+ * service.key                        the key that signs (and verifies) service-account tokens
  * </pre>
  *
  * <p>Two CAs, as in k3s: a client certificate can then never be presented as a serving certificate or the other way
- * round, and the server CA that joiners pin by hash only vouches for servers. Keys are ECDSA P-256 (service.key is
- * RSA 2048 like k3s's, since every JWT consumer understands RS256). CAs last 10 years, leaves 1 year; a leaf is
+ * round, and the server CA that joiners pin by hash only vouches for servers. Keys are ECDSA P-256, as k3s's
+ * certificate keys are. A new service.key is ECDSA P-256 too (tokens signed ES256, which kube-apiserver accepts
+ * and kubeadm makes with {@code encryptionAlgorithm: ECDSA-P256}), not RSA 2048 as k3s's: an RSA key's prime search
+ * was the largest single cost of a first start (0.3-0.5 s of CPU in a cold JVM, ~1 s with C1 only, and of varying
+ * length), and was on the way to the first ready answer. An existing service.key, RSA included, is kept: the tokens
+ * it signed stay valid. CAs last 10 years, leaves 1 year; a leaf is
  * re-issued at start when it is missing, not signed by the current CA, within 90 days of expiry (k3s's renewal
  * window), or (the serving certificate) when its SANs no longer cover the required ones. CAs are never replaced.
  * Keys are written 0600, certificates 0644, the folder 0700.
@@ -202,7 +206,10 @@ public final class ClusterPki {
         return servingSans;
     }
 
-    /** The key pair in {@code service.key} that signs service-account tokens (RSA 2048). */
+    /**
+     * The key pair in {@code service.key} that signs service-account tokens: ECDSA P-256 when this server made it,
+     * or whatever RSA or EC key an existing data dir holds.
+     */
     public KeyPair serviceAccountKeyPair() {
         return serviceAccountKey;
     }
@@ -239,6 +246,17 @@ public final class ClusterPki {
             }
         }
         return ctx;
+    }
+
+    /**
+     * Loads and probes the TLS engine {@link #serverSslContext()} prefers, BoringSSL through netty-tcnative (its native
+     * library copied out of the jar and loaded, its ciphers listed: ~0.3 s of CPU in a cold JVM, as much as reading or
+     * making all the keys), so that a server can have it done on another thread while the keys are read or made.
+     * Safe to call from any thread, any number of times: the work is a class initializer, which the JVM runs once
+     * while other callers wait for it.
+     */
+    public static void prepareTlsEngine() {
+        SslProvider.isAlpnSupported(SslProvider.OPENSSL);
     }
 
     /**
@@ -432,7 +450,7 @@ public final class ClusterPki {
         if (Files.exists(file)) {
             return Pem.parseKeyPair(Files.readString(file, StandardCharsets.US_ASCII));
         }
-        KeyPair keys = Certificates.newRsaKeyPair();
+        KeyPair keys = Certificates.newEcKeyPair();
         SecureFiles.write(file, Pem.encode(keys), SecureFiles.KEY_MODE);
         return keys;
     }

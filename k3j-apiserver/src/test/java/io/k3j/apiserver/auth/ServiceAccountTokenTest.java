@@ -169,7 +169,7 @@ class ServiceAccountTokenTest {
     }
 
     @Test
-    @DisplayName("a TokenRequest returns an RS256 JWT with kube-apiserver's claims, signed by service.key and named by its key id")
+    @DisplayName("a TokenRequest returns an ES256 JWT (a new service.key is P-256) with kube-apiserver's claims, signed by service.key and named by its key id")
     void tokenRequestRoundTrip() throws Exception {
         createNamespace("tr");
         String uid = createServiceAccount("tr", "robot");
@@ -189,7 +189,7 @@ class ServiceAccountTokenTest {
         JsonNode header = part(jwt, 0);
         JsonNode claims = part(jwt, 1);
         byte[] der = cp.pki().serviceAccountKeyPair().getPublic().getEncoded();
-        assertThat(header.path("alg").asText()).isEqualTo("RS256");
+        assertThat(header.path("alg").asText()).isEqualTo("ES256");
         assertThat(header.path("kid").asText()).isEqualTo(
                 Base64.getUrlEncoder().withoutPadding().encodeToString(MessageDigest.getInstance("SHA-256").digest(der)));
         assertThat(claims.path("iss").asText()).isEqualTo(ISSUER);
@@ -206,7 +206,9 @@ class ServiceAccountTokenTest {
 
         // the signature verifies with the public key alone
         int dot = jwt.lastIndexOf('.');
-        Signature s = Signature.getInstance("SHA256withRSA");
+        // JWS carries ES256 signatures as r || s, 32 bytes each (RFC 7518 §3.4), not DER
+        assertThat(Base64.getUrlDecoder().decode(jwt.substring(dot + 1))).hasSize(64);
+        Signature s = Signature.getInstance("SHA256withECDSAinP1363Format");
         s.initVerify(cp.pki().serviceAccountKeyPair().getPublic());
         s.update(jwt.substring(0, dot).getBytes(StandardCharsets.US_ASCII));
         assertThat(s.verify(Base64.getUrlDecoder().decode(jwt.substring(dot + 1)))).isTrue();
@@ -221,6 +223,25 @@ class ServiceAccountTokenTest {
                 .isEqualTo("JTI=" + claims.path("jti").asText());
         assertThat(status.at("/audiences/0").asText()).isEqualTo(ISSUER);
         assertThat(status.has("error")).isFalse();
+    }
+
+    @Test
+    @DisplayName("an RSA service.key (a data dir from before keys were P-256) signs RS256 tokens that review as before")
+    void rsaKeySignsRs256() throws Exception {
+        createNamespace("rsa");
+        String uid = createServiceAccount("rsa", "robot");
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        ServiceAccountTokens rsa = ServiceAccountTokens.create(g.generateKeyPair(), ISSUER, List.of(ISSUER), cp.objects(),
+                cp.registry(), Clock.systemUTC());
+        String jwt = rsa.issue(new ServiceAccountTokens.TokenRequest("rsa", "robot", List.of(), 600, null)).token();
+        assertThat(part(jwt, 0).path("alg").asText()).isEqualTo("RS256");
+        ServiceAccountTokens.Review r = rsa.review(jwt, List.of());
+        assertThat(r.authenticated()).as(String.valueOf(r.error())).isTrue();
+        assertThat(r.user().name()).isEqualTo("system:serviceaccount:rsa:robot");
+        assertThat(r.user().uid()).isEqualTo(uid);
+        // the server's own (P-256) key does not accept it: the algorithm follows the key, never the token
+        assertThat(review(jwt).path("authenticated").asBoolean()).isFalse();
     }
 
     @Test

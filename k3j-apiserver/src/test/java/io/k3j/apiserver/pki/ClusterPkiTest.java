@@ -43,7 +43,7 @@ class ClusterPkiTest {
         }
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls))).isEqualTo("rwx------");
         assertThat(Files.readString(tls.resolve("client-admin.key"))).startsWith("-----BEGIN EC PRIVATE KEY-----\n");
-        assertThat(Files.readString(tls.resolve("service.key"))).startsWith("-----BEGIN RSA PRIVATE KEY-----\n");
+        assertThat(Files.readString(tls.resolve("service.key"))).startsWith("-----BEGIN EC PRIVATE KEY-----\n");
         try (var files = Files.list(tls)) {
             assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
         }
@@ -81,9 +81,28 @@ class ClusterPkiTest {
         assertThat(admin.get(0).getSubjectX500Principal().getName()).isEqualTo("CN=system:admin,O=system:masters"); // RFC 2253 prints the last RDN first: encoded O then CN, as Go
         assertThat(admin.get(0).getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2");
 
+        assertThat(pki.serviceAccountKeyPair().getPublic()).isInstanceOf(ECPublicKey.class);
+        assertThat(((ECPublicKey) pki.serviceAccountKeyPair().getPublic()).getParams().getOrder().bitLength())
+                .isEqualTo(256);
+    }
+
+    @Test
+    @DisplayName("a data dir whose service.key is RSA (made by an earlier k3j, or copied from k3s) keeps signing with it")
+    void existingRsaServiceKeyIsKept() throws Exception {
+        Path tls = dataDir.resolve("tls");
+        SecureFiles.createPrivateDirectory(tls);
+        java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        java.security.KeyPair old = rsa.generateKeyPair();
+        String pem = Pem.encode(old);
+        assertThat(pem).startsWith("-----BEGIN RSA PRIVATE KEY-----\n");
+        SecureFiles.write(tls.resolve("service.key"), pem, SecureFiles.KEY_MODE);
+
+        ClusterPki pki = ClusterPki.loadOrCreate(dataDir, opts());
+        assertThat(pki.serviceAccountKeyPair().getPublic()).isEqualTo(old.getPublic());
         assertThat(pki.serviceAccountKeyPair().getPrivate()).isInstanceOf(RSAPrivateCrtKey.class);
-        assertThat(((RSAPrivateCrtKey) pki.serviceAccountKeyPair().getPrivate()).getModulus().bitLength())
-                .isEqualTo(2048);
+        assertThat(Files.readString(tls.resolve("service.key"))).isEqualTo(pem);
+        assertThat(ClusterPki.loadOrCreate(dataDir, opts()).serviceAccountKeyPair().getPublic()).isEqualTo(old.getPublic());
     }
 
     @Test
