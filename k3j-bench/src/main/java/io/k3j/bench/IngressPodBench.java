@@ -48,10 +48,11 @@ final class IngressPodBench {
 
     /** Where the CPU of one wrk run went: the processes on the request path, and the connections opened. */
     private record Cpu(long server, long agent, long loopUser, long loopSys, long containerd, long shims, long pod, long nginx,
-            long podAccepts, long hostConnects) {
+            long podAccepts, long hostConnects, long podListenDrops) {
         Cpu minus(Cpu o) {
             return new Cpu(server - o.server, agent - o.agent, loopUser - o.loopUser, loopSys - o.loopSys, containerd - o.containerd,
-                    shims - o.shims, pod - o.pod, nginx - o.nginx, podAccepts - o.podAccepts, hostConnects - o.hostConnects);
+                    shims - o.shims, pod - o.pod, nginx - o.nginx, podAccepts - o.podAccepts, hostConnects - o.hostConnects,
+                    podListenDrops - o.podListenDrops);
         }
     }
 
@@ -60,7 +61,7 @@ final class IngressPodBench {
      * agent JVM but its ingress event loops ({@code loopUser + loopSys}), i.e. its informers, kubelet and JIT.
      */
     record Fig(double rps, double p50, double p99, double wrk, double pod, double agent, double loopUser, double loopSys, double nginx,
-            double server, double runtime, double podAccepts, double hostConnects, String socketErrors, long errorAnswers) {
+            double server, double runtime, double podAccepts, double hostConnects, double podListenDrops, String socketErrors, long errorAnswers) {
         /**
          * The CPU on the request's path: wrk, the pod, and the proxy (the ingress's event loops, or nginx), each with
          * the kernel's work charged to it. The server, the rest of the agent and containerd are not on the path; their
@@ -79,7 +80,7 @@ final class IngressPodBench {
             return new Cpu(Machine.cpuNanos(serverPid), Machine.cpuNanos(agentPid), loops[0], loops[1],
                     Machine.cpuWithChildrenNanos(containerdPid), shims, cpuacctNanos(podCpuacct),
                     nginxPid > 0 ? IngressBench.treeCpuSplitNanos(nginxPid)[0] + IngressBench.treeCpuSplitNanos(nginxPid)[1] : 0,
-                    tcp(podPid, "PassiveOpens"), tcp(ProcessHandle.current().pid(), "ActiveOpens"));
+                    tcp(podPid, "PassiveOpens"), tcp(ProcessHandle.current().pid(), "ActiveOpens"), listenDrops(podPid));
         }
     }
 
@@ -175,7 +176,7 @@ final class IngressPodBench {
                     }
                     System.out.println("RESULT ingress-pod " + mode + " (medians of " + runs + "; CPU in us per request; " + Machine.load() + ")");
                     System.out.println("RESULT ingress-pod " + mode + " | | req/s | p50 ms | p99 ms | wrk | pod | proxy (k3j: ingress loops user+sys)"
-                            + " | path sum | agent other | server | containerd+shims | pod accepts/req | host connects/req | non-2xx (all runs)"
+                            + " | path sum | agent other | server | containerd+shims | pod accepts/req | host-netns connects/req (all sessions) | pod listen drops/req | non-2xx (all runs)"
                             + " | wrk socket errors |");
                     Fig[] m = new Fig[3];
                     for (int t = 0; t < 3; t++) {
@@ -183,9 +184,9 @@ final class IngressPodBench {
                         Fig f = m[t];
                         String proxy = t == 0 ? "-" : t == 1 ? String.format("%.1f (%.1f+%.1f)", f.loopUser() + f.loopSys(), f.loopUser(), f.loopSys())
                                 : String.format("%.1f", f.nginx());
-                        System.out.printf("RESULT ingress-pod %s | %s | %.0f | %.2f | %.2f | %.1f | %.1f | %s | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %d | %s |%n",
+                        System.out.printf("RESULT ingress-pod %s | %s | %.0f | %.2f | %.2f | %.1f | %.1f | %s | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %d | %s |%n",
                                 mode, names[t], f.rps(), f.p50(), f.p99(), f.wrk(), f.pod(), proxy, f.path(), f.agent(),
-                                f.server(), f.runtime(), f.podAccepts(), f.hostConnects(), f.errorAnswers(),
+                                f.server(), f.runtime(), f.podAccepts(), f.hostConnects(), f.podListenDrops(), f.errorAnswers(),
                                 String.join("; ", figs.get(t).stream().map(Fig::socketErrors).filter(s -> !s.isEmpty()).toList()));
                     }
                     System.out.printf("RESULT ingress-pod %s ratios: throughput direct/k3j %.2fx, direct/nginx %.2fx; p99 k3j/direct %.2fx,"
@@ -213,22 +214,23 @@ final class IngressPodBench {
         return new Fig(w.rps(), w.p50Millis(), w.p99Millis(), w.wrkCpuNanos() / 1e3 / req, c.pod() / 1e3 / req,
                 (c.agent() - c.loopUser() - c.loopSys()) / 1e3 / req,
                 c.loopUser() / 1e3 / req, c.loopSys() / 1e3 / req, c.nginx() / 1e3 / req, c.server() / 1e3 / req,
-                (c.containerd() + c.shims()) / 1e3 / req, c.podAccepts() / req, c.hostConnects() / req, w.socketErrors(), w.errorAnswers());
+                (c.containerd() + c.shims()) / 1e3 / req, c.podAccepts() / req, c.hostConnects() / req, c.podListenDrops() / req, w.socketErrors(),
+                w.errorAnswers());
     }
 
     private static String describe(Fig f) {
         return String.format("%.0f req/s p50 %.2f p99 %.2f ms | CPU us/req on the path: wrk %.1f, pod %.1f, ingress loops %.1f+%.1f, nginx %.1f,"
                         + " sum %.1f; off the path: agent's other threads %.1f, server %.1f, containerd+shims %.1f | pod accepts/req %.2f,"
-                        + " host connects/req %.2f%s",
+                        + " host-netns connects/req %.2f (every session on the host counts), pod listen-queue drops/req %.2f%s",
                 f.rps(), f.p50(), f.p99(), f.wrk(), f.pod(), f.loopUser(), f.loopSys(), f.nginx(), f.path(), f.agent(), f.server(), f.runtime(),
-                f.podAccepts(), f.hostConnects(), f.socketErrors().isEmpty() ? "" : " | wrk socket errors:" + f.socketErrors())
+                f.podAccepts(), f.hostConnects(), f.podListenDrops(), f.socketErrors().isEmpty() ? "" : " | wrk socket errors:" + f.socketErrors())
                 + (f.errorAnswers() > 0 ? " | NON-2XX ANSWERS " + f.errorAnswers() : "");
     }
 
     private static Fig medians(List<Fig> figs) {
         return new Fig(med(figs, Fig::rps), med(figs, Fig::p50), med(figs, Fig::p99), med(figs, Fig::wrk), med(figs, Fig::pod),
                 med(figs, Fig::agent), med(figs, Fig::loopUser), med(figs, Fig::loopSys), med(figs, Fig::nginx), med(figs, Fig::server),
-                med(figs, Fig::runtime), med(figs, Fig::podAccepts), med(figs, Fig::hostConnects), "",
+                med(figs, Fig::runtime), med(figs, Fig::podAccepts), med(figs, Fig::hostConnects), med(figs, Fig::podListenDrops), "",
                 figs.stream().mapToLong(Fig::errorAnswers).sum());
     }
 
@@ -331,6 +333,17 @@ final class IngressPodBench {
         List<String> names = List.of(tcp.get(0).split("\\s+"));
         int i = names.indexOf(field);
         return i < 0 ? 0 : Long.parseLong(tcp.get(1).split("\\s+")[i]);
+    }
+
+    /**
+     * SYNs the pod's listening socket dropped with its accept queue full (TcpExt ListenDrops of its network namespace):
+     * busybox httpd listens with a backlog of 9, so more connections at once than that wait for a SYN retransmit (1 s).
+     */
+    private static long listenDrops(long pid) {
+        List<String> ext = Machine.read("/proc/" + pid + "/net/netstat").lines().filter(l -> l.startsWith("TcpExt:")).toList();
+        if (ext.size() < 2) return 0;
+        int i = List.of(ext.get(0).split("\\s+")).indexOf("ListenDrops");
+        return i < 0 ? 0 : Long.parseLong(ext.get(1).split("\\s+")[i]);
     }
 
     /** The status line and the framing fields of one GET: whether the server keeps the connection. */
