@@ -32,17 +32,21 @@ import java.util.regex.Pattern;
  * with the node's); the backend is a small keep-alive HTTP server in its own JVM ({@link HelloBackend}). The anchor is
  * Debian's nginx doing the same job in front of the same backend. Runs alternate direct / ingress / nginx so that all
  * three see the same neighbours' load; the medians are the figures. (Traefik, what k3s ships, has no Debian package.)
+ *
+ * <p>This is {@code --backend inprocess}: with a backend that costs next to nothing per request it isolates the
+ * proxy's own CPU per request (what changes to io.k3j.agent.ingress are judged by). The issue's figure, a real pod
+ * behind a real agent, is {@link IngressPodBench} ({@code --backend pod}, the default).
  */
 final class IngressBench {
     private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
     private static final Pattern P50 = Pattern.compile("\\s50%\\s+([0-9.]+)(us|ms|s)");
     private static final Pattern P99 = Pattern.compile("\\s99%\\s+([0-9.]+)(us|ms|s)");
-    private static final String HOST = "bench.k3d.localhost";
+    static final String HOST = "bench.k3d.localhost";
     /**
      * Long enough for the JIT to compile the proxy's paths on a loaded machine: after 5 s the first measured run
      * still spent a third of the proxy JVM's CPU in the compiler threads.
      */
-    private static final int WARMUP_SECONDS = 15;
+    static final int WARMUP_SECONDS = 15;
 
     private IngressBench() {
     }
@@ -63,7 +67,7 @@ final class IngressBench {
             Process nginx = null;
             List<Informer> informers = new ArrayList<>();
             try (HttpKubeClient client = HttpKubeClient.withClientCertificate(server.credentials().server(), pem[0], pem[1], pem[2])) {
-                nginx = startNginx(env.freshDir("nginx"), nginxPort, backendPort, proxyThreads);
+                nginx = startNginx(env.freshDir("nginx"), nginxPort, "127.0.0.1:" + backendPort, proxyThreads);
                 objects(client, backendPort);
                 informers.add(new Informer(client, IngressController.INGRESSES, Map.of(), null));
                 informers.add(new Informer(client, IngressController.INGRESS_CLASSES, Map.of(), null));
@@ -76,9 +80,9 @@ final class IngressBench {
                     ingress.start();
                     for (Informer i : informers) i.start();
                     int ingressPort = ingress.httpAddress().getPort();
-                    awaitOk(ingressPort, HOST, Duration.ofSeconds(30));
-                    awaitOk(backendPort, "127.0.0.1", Duration.ofSeconds(30));
-                    awaitOk(nginxPort, HOST, Duration.ofSeconds(30));
+                    awaitOk("127.0.0.1", ingressPort, HOST, Duration.ofSeconds(30));
+                    awaitOk("127.0.0.1", backendPort, "127.0.0.1", Duration.ofSeconds(30));
+                    awaitOk("127.0.0.1", nginxPort, HOST, Duration.ofSeconds(30));
                     String direct = "http://127.0.0.1:" + backendPort + "/";
                     String proxied = "http://127.0.0.1:" + ingressPort + "/";
                     String viaNginx = "http://127.0.0.1:" + nginxPort + "/";
@@ -151,7 +155,7 @@ final class IngressBench {
         }
     }
 
-    private static Run medians(List<Run> runs) {
+    static Run medians(List<Run> runs) {
         return new Run(median(runs.stream().mapToDouble(Run::rps).toArray()),
                 median(runs.stream().mapToDouble(Run::p50Millis).toArray()),
                 median(runs.stream().mapToDouble(Run::p99Millis).toArray()),
@@ -165,7 +169,7 @@ final class IngressBench {
      * User and system CPU of the ingress's event-loop threads (named k3j-ingress-*) in this JVM: the proxy's own
      * work, apart from the JIT compilers, the GC and the idle informers that share the process.
      */
-    private static long[] loopCpuNanos(long pid) {
+    static long[] loopCpuNanos(long pid) {
         long[] sum = new long[2];
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path t : tasks.toList()) {
@@ -184,7 +188,7 @@ final class IngressBench {
     }
 
     /** User and system CPU of a process and all its live descendants. */
-    private static long[] treeCpuSplitNanos(long pid) {
+    static long[] treeCpuSplitNanos(long pid) {
         long[] sum = new long[2];
         List<Long> pids = new ArrayList<>(List.of(pid));
         ProcessHandle.of(pid).ifPresent(ph -> ph.descendants().forEach(h -> pids.add(h.pid())));
@@ -208,12 +212,13 @@ final class IngressBench {
     }
 
     /**
-     * Debian's nginx as the anchor: a reverse proxy doing the ingress's job for the same backend, with its own
-     * config in a scratch dir, on loopback, as a child process (master in the foreground, {@code workers} worker
-     * processes, stopped by its PID). A fair config: keep-alive to the upstream, no access log, the same
-     * X-Forwarded-* headers the ingress sets, no per-connection request limits (the ingress has none).
+     * Debian's nginx as the anchor: a reverse proxy doing the ingress's job for the same backend ({@code upstream},
+     * HOST:PORT), with its own config in a scratch dir, listening on loopback, as a child process (master in the
+     * foreground, {@code workers} worker processes, stopped by its PID). A fair config: keep-alive to the upstream
+     * (when the upstream allows it), no access log, the same X-Forwarded-* headers the ingress sets, no
+     * per-connection request limits (the ingress has none).
      */
-    private static Process startNginx(Path dir, int port, int backendPort, int workers) throws IOException, InterruptedException {
+    static Process startNginx(Path dir, int port, String upstream, int workers) throws IOException, InterruptedException {
         Path conf = dir.resolve("nginx.conf");
         Path log = dir.resolve("error.log");
         Files.writeString(conf, """
@@ -233,7 +238,7 @@ final class IngressBench {
                   keepalive_requests 100000000;
                   keepalive_timeout 180s;
                   upstream hello {
-                    server 127.0.0.1:%d;
+                    server %s;
                     keepalive 128;
                     keepalive_requests 100000000;
                     keepalive_timeout 30s;
@@ -254,7 +259,7 @@ final class IngressBench {
                     }
                   }
                 }
-                """.formatted(workers, dir, log, dir, dir, dir, dir, dir, backendPort, port, HOST));
+                """.formatted(workers, dir, log, dir, dir, dir, dir, dir, upstream, port, HOST));
         Process p = new ProcessBuilder("/usr/sbin/nginx", "-p", dir.toString(), "-e", log.toString(), "-c", conf.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
         Processes.track(p);
@@ -265,14 +270,14 @@ final class IngressBench {
         return p;
     }
 
-    private static String nginxVersion() throws IOException, InterruptedException {
+    static String nginxVersion() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("/usr/sbin/nginx", "-v").redirectErrorStream(true).start();
         String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         p.waitFor();
         return v;
     }
 
-    private static void ensureInstalled(String binary, String pkg) throws IOException, InterruptedException {
+    static void ensureInstalled(String binary, String pkg) throws IOException, InterruptedException {
         if (Files.isExecutable(Path.of(binary))) return;
         System.out.println("installing " + pkg + " (apt-get install -y " + pkg + ")");
         // Debian images for containers forbid starting services from packages (policy-rc.d); nginx's package would
@@ -287,7 +292,7 @@ final class IngressBench {
     }
 
     /** The CA, client certificate and key of the admin kubeconfig, as PEM. */
-    private static String[] pems(Path kubeconfig) throws IOException {
+    static String[] pems(Path kubeconfig) throws IOException {
         String[] out = new String[3];
         for (String line : Files.readAllLines(kubeconfig)) {
             String t = line.strip();
@@ -353,7 +358,7 @@ final class IngressBench {
                 """.formatted(HOST));
     }
 
-    private static void create(HttpKubeClient client, String path, String yaml) {
+    static void create(HttpKubeClient client, String path, String yaml) {
         try {
             client.create(path, (ObjectNode) Json.parseYamlOrJson(yaml.getBytes(StandardCharsets.UTF_8)));
         } catch (io.k3j.api.ApiException e) {
@@ -362,12 +367,12 @@ final class IngressBench {
         }
     }
 
-    /** One GET with a raw socket (any Host header, no name lookup) until it answers 200. */
-    private static void awaitOk(int port, String host, Duration timeout) throws IOException, InterruptedException {
+    /** One GET with a raw socket (any Host header, no name lookup) to {@code address:port} until it answers 200. */
+    static void awaitOk(String address, int port, String host, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String status = "";
         while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
+            try (Socket s = new Socket(address, port)) {
                 s.setSoTimeout(5000);
                 OutputStream out = s.getOutputStream();
                 out.write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -380,7 +385,7 @@ final class IngressBench {
             }
             Thread.sleep(50);
         }
-        throw new IOException("no 200 from 127.0.0.1:" + port + " (Host " + host + ") within " + timeout + "; last: " + status);
+        throw new IOException("no 200 from " + address + ":" + port + " (Host " + host + ") within " + timeout + "; last: " + status);
     }
 
     private static Run measured(Process backend, java.util.function.LongSupplier proxyCpu, String url, String host, int seconds,
@@ -394,9 +399,29 @@ final class IngressBench {
     }
 
     private static Run wrk(String url, String host, int seconds, int connections, int threads) throws IOException, InterruptedException {
+        Wrk w = wrk(url, host, false, seconds, connections, threads);
+        if (w.errorAnswers() > 0) throw new IOException("wrk saw " + w.errorAnswers() + " error answers from " + url);
+        return new Run(w.rps(), w.p50Millis(), w.p99Millis(), 0, 0, 0, 0);
+    }
+
+    /**
+     * What one wrk run printed: requests/s, latency percentiles, the requests it counted, its "Socket errors" line
+     * (empty when it printed none), and the CPU wrk itself used (this JVM's reaped-children time across the run).
+     */
+    record Wrk(double rps, double p50Millis, double p99Millis, long requests, String socketErrors, long wrkCpuNanos, long errorAnswers) { }
+
+    /**
+     * Runs wrk against {@code url} with {@code Host: host} (null: wrk's own), {@code close}: every request carries
+     * {@code Connection: close}, so that wrk opens a connection per request.
+     *
+     * @throws IOException if wrk fails or prints no figures
+     */
+    static Wrk wrk(String url, String host, boolean close, int seconds, int connections, int threads) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency"));
         if (host != null) cmd.addAll(List.of("-H", "Host: " + host));
+        if (close) cmd.addAll(List.of("-H", "Connection: close"));
         cmd.add(url);
+        long cpu0 = childrenCpuNanos();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Processes.track(p);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -405,12 +430,30 @@ final class IngressBench {
             throw new IOException("wrk did not finish");
         }
         Processes.forget(p);
-        if (out.contains("Non-2xx or 3xx responses")) throw new IOException("wrk saw error answers from " + url + ":\n" + out);
+        long cpu = childrenCpuNanos() - cpu0;
         Matcher rps = RPS.matcher(out);
         Matcher p50 = P50.matcher(out);
         Matcher p99 = P99.matcher(out);
-        if (!rps.find() || !p50.find() || !p99.find()) throw new IOException("unexpected wrk output:\n" + out);
-        return new Run(Double.parseDouble(rps.group(1)), millis(p50), millis(p99), 0, 0, 0, 0);
+        Matcher n = REQUESTS.matcher(out);
+        if (!rps.find() || !p50.find() || !p99.find() || !n.find()) throw new IOException("unexpected wrk output:\n" + out);
+        Matcher errors = SOCKET_ERRORS.matcher(out);
+        Matcher non2xx = NON_2XX.matcher(out);
+        return new Wrk(Double.parseDouble(rps.group(1)), millis(p50), millis(p99), Long.parseLong(n.group(1)),
+                errors.find() ? errors.group(1).strip() : "", cpu, non2xx.find() ? Long.parseLong(non2xx.group(1)) : 0);
+    }
+
+    private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in ");
+    private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses:\\s+(\\d+)");
+    private static final Pattern SOCKET_ERRORS = Pattern.compile("Socket errors:([^\\n]*)");
+
+    /**
+     * User + system CPU of this JVM's children that it has waited for (cutime, cstime of /proc/self/stat): a wrk
+     * run's own CPU once {@link Process#waitFor} has reaped it.
+     */
+    private static long childrenCpuNanos() {
+        String stat = Machine.read("/proc/self/stat");
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10_000_000L;
     }
 
     private static double millis(Matcher m) {
@@ -422,7 +465,7 @@ final class IngressBench {
         };
     }
 
-    private static double median(double[] v) {
+    static double median(double[] v) {
         double[] s = v.clone();
         java.util.Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

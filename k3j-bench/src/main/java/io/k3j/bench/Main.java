@@ -36,7 +36,10 @@ public final class Main {
                     + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)\n"
                     + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)\n"
 
-                    + "  ingress: --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk from Debian; not part of all)\n"
+                    + "  ingress: --backend pod|inprocess --runs 3 --seconds 10 --connections 32 --threads 1 --proxy-threads 2 (wrk and nginx from Debian; not part of all)\n"
+                    + "           pod (root): a busybox httpd pod on a real agent + containerd, --connection keep-alive|close|both (default both),\n"
+                    + "           --warmup 30 (seconds of each target before the runs: the agent's JIT at a fork-per-connection pod's rate);\n"
+                    + "           inprocess: a Java backend and the ingress controller in this JVM (--proxy-threads event loops)\n"
                     + "  cluster: --runs 3 --servers 1 --agents 2 (root; not part of all)\n"
                     + "  datastores: --count 5000 --clients 32 --warmup 500 --stores sqlite,etcd,postgres,mysql --http 2|1.1 --connections 4 (netty) (root; not part of all)\n"
                     + "  failover: --kills 5 --timeout 300 --logs DIR (keeps the logs of a kill slower than 5 s) (root; k3j cluster create --servers 3 --agents 0; not part of all)");
@@ -111,8 +114,18 @@ public final class Main {
                 System.out.println("  after: " + Machine.load());
             }
             if (name.equals("ingress")) { // installs wrk when missing (root): run on its own only
-                IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
-                        intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
+                String backend = o.getOrDefault("backend", "pod");
+                System.out.println("  before: " + Machine.load());
+                if (backend.equals("pod")) {
+                    IngressPodBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
+                            intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2), o.getOrDefault("connection", "both"), intOpt(o, "warmup", 30));
+                } else if (backend.equals("inprocess")) {
+                    IngressBench.run(env, intOpt(o, "runs", 3), intOpt(o, "seconds", 10), intOpt(o, "connections", 32),
+                            intOpt(o, "threads", 1), intOpt(o, "proxy-threads", 2));
+                } else {
+                    throw new IllegalArgumentException("--backend " + backend + " (expected: pod or inprocess)");
+                }
+                System.out.println("  after: " + Machine.load());
             }
             if (name.equals("cluster")) { // root: k3j cluster create/delete with the built jar; run on its own only
                 ClusterBench.run(env, intOpt(o, "runs", 3), intOpt(o, "servers", 1), intOpt(o, "agents", 2));

@@ -204,11 +204,18 @@ final class PodBench {
         }
     }
 
-    private static Process startAgent(Env env, URI server, Path token, Path data, String node, String bridge, String javaOpts, Path log)
-            throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(List.of(env.repo().resolve("k3j").toString(), "agent", "--server", server.toString(),
+    /**
+     * A standalone {@code k3j agent} on this machine's containerd (which it installs and starts itself), with its own
+     * data dir, node name, kubelet port and bridge, {@code --kill-all-on-exit} so that SIGTERM removes its pods, bridge,
+     * nft tables and cgroups; {@code extraArgs} go after the standard flags. Stop it with {@link #cleanUp}.
+     */
+    static Process startAgent(Env env, URI server, Path token, Path data, String node, String bridge, String javaOpts, Path log,
+            String... extraArgs) throws IOException {
+        List<String> command = new ArrayList<>(List.of(env.repo().resolve("k3j").toString(), "agent", "--server", server.toString(),
                 "--token-file", token.toString(), "--data-dir", data.toString(), "--node-name", node,
-                "--kubelet-arg", "port=" + Env.freePort(), "--cni-bridge", bridge, "--kill-all-on-exit"))
+                "--kubelet-arg", "port=" + Env.freePort(), "--cni-bridge", bridge, "--kill-all-on-exit"));
+        command.addAll(List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(env.repo().toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("K3J_SKIP_BUILD", "1");
         if (javaOpts != null) pb.environment().put("K3J_JAVA_OPTS", javaOpts);
@@ -229,7 +236,7 @@ final class PodBench {
         return Runtime.version().feature() >= 25 ? opts + " -XX:+UseCompactObjectHeaders" : opts;
     }
 
-    private static void awaitNodeReady(HttpClient http, URI server, String node, Process agent, Path log) throws Exception {
+    static void awaitNodeReady(HttpClient http, URI server, String node, Process agent, Path log) throws Exception {
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (!agent.isAlive()) throw new IOException("k3j agent exited with " + agent.exitValue() + "; log: " + log);
@@ -276,7 +283,7 @@ final class PodBench {
         }).map(ProcessHandle::pid).toList();
     }
 
-    private static void awaitNoShims(Path socket, int seconds) throws InterruptedException, IOException {
+    static void awaitNoShims(Path socket, int seconds) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (!shims(socket).isEmpty()) {
             if (System.nanoTime() > deadline) throw new IOException(shims(socket).size() + " shims still running " + seconds + " s after the pods' deletion");
@@ -284,7 +291,7 @@ final class PodBench {
         }
     }
 
-    private static void cleanUp(Process agent, long containerdPid, Path socket, String node, String bridge, Path runDir, Path agentData)
+    static void cleanUp(Process agent, long containerdPid, Path socket, String node, String bridge, Path runDir, Path agentData)
             throws InterruptedException {
         if (agent != null && agent.isAlive()) {
             agent.destroy(); // SIGTERM: with --kill-all-on-exit the agent removes its sandboxes, containerd, bridge and cgroups
@@ -327,7 +334,8 @@ final class PodBench {
         }
     }
 
-    private static void exec(Env env, List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+    /** Runs a {@code ./k3j} command (e.g. {@code image build --busybox}, {@code image import}) and prints its output. */
+    static void exec(Env env, List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(env.repo().toFile()).redirectErrorStream(true);
         pb.environment().put("K3J_SKIP_BUILD", "1");
         Process p = pb.start();

@@ -15,11 +15,9 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -69,9 +67,8 @@ final class IngressProxy implements AutoCloseable {
         this.workers = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("k3j-ingress", true),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        Class<? extends SocketChannel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        this.pool = new UpstreamPool(clientType, connectTimeoutMillis, false);
-        this.rawPool = new UpstreamPool(clientType, connectTimeoutMillis, true);
+        this.pool = new UpstreamPool(epoll, connectTimeoutMillis, false);
+        this.rawPool = new UpstreamPool(epoll, connectTimeoutMillis, true);
     }
 
     Routes routes() {
@@ -115,7 +112,7 @@ final class IngressProxy implements AutoCloseable {
                 .channel(serverType)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // no TCP_NODELAY child option: accepted channels have it from Netty already (a setsockopt per connection)
                 .childHandler(init)
                 .bind(address).sync().channel();
         listeners.add(ch);

@@ -6,10 +6,15 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,7 +30,9 @@ final class UpstreamPool {
     private static final long MAX_IDLE_NANOS = 30_000_000_000L;
     private static final int MAX_IDLE_PER_ENDPOINT = 128;
 
-    private final Bootstrap bootstrap;
+    /** Sockets of the endpoint's own family: an IPv4 endpoint reached through a dual-stack IPv6 socket costs a setsockopt more per connection. */
+    private final Bootstrap bootstrap4;
+    private final Bootstrap bootstrap6;
     private final FastThreadLocal<Map<InetSocketAddress, ArrayDeque<Idle>>> idle = new FastThreadLocal<>() {
         @Override
         protected Map<InetSocketAddress, ArrayDeque<Idle>> initialValue() {
@@ -36,13 +43,20 @@ final class UpstreamPool {
     private record Idle(Channel channel, long since) { }
 
     /**
-     * @param raw without an HTTP codec: the connection carries the bytes {@link Http1Proxy} forwards as they are
-     *            (otherwise {@code HttpClientCodec} for {@link ClientHandler}'s decoded messages)
+     * @param epoll epoll sockets (else NIO)
+     * @param raw   without an HTTP codec: the connection carries the bytes {@link Http1Proxy} forwards as they are
+     *              (otherwise {@code HttpClientCodec} for {@link ClientHandler}'s decoded messages)
      */
-    UpstreamPool(Class<? extends SocketChannel> channelType, int connectTimeoutMillis, boolean raw) {
-        this.bootstrap = new Bootstrap()
-                .channel(channelType)
-                .option(ChannelOption.TCP_NODELAY, true)
+    UpstreamPool(boolean epoll, int connectTimeoutMillis, boolean raw) {
+        this.bootstrap4 = bootstrap(epoll, SocketProtocolFamily.INET, connectTimeoutMillis, raw);
+        this.bootstrap6 = bootstrap(epoll, SocketProtocolFamily.INET6, connectTimeoutMillis, raw);
+    }
+
+    private static Bootstrap bootstrap(boolean epoll, SocketProtocolFamily family, int connectTimeoutMillis, boolean raw) {
+        // no TCP_NODELAY option: Netty's socket channels set it by default, and the option would set it again on
+        // every connection (one setsockopt per request to endpoints that close after each response)
+        return new Bootstrap()
+                .channelFactory(() -> epoll ? new EpollSocketChannel(family) : new NioSocketChannel(SelectorProvider.provider(), family))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -69,7 +83,7 @@ final class UpstreamPool {
 
     /** Opens a new connection on {@code loop}. */
     ChannelFuture connect(EventLoop loop, InetSocketAddress address) {
-        return bootstrap.clone(loop).connect(address);
+        return (address.getAddress() instanceof Inet4Address ? bootstrap4 : bootstrap6).clone(loop).connect(address);
     }
 
     /** Returns a connection whose last exchange ended cleanly. Call on its loop. */
