@@ -157,8 +157,33 @@ public final class ManagedFields {
                                   String subresource, PatchSchema schema, FieldSet resetFields) {
         Objects.requireNonNull(newObj, "newObj");
         Objects.requireNonNull(apiVersion, "apiVersion");
+        return track(oldObj, newObj, newObj.deepCopy(), manager, apiVersion, subresource, schema, resetFields);
+    }
+
+    /**
+     * The {@code metadata.managedFields} that {@link #trackUpdate} would give {@code newObj}, or null for none,
+     * without copying the object: for a caller that only stores them on its object. Nodes of the answer may be
+     * shared with {@code newObj}'s managedFields; neither input is modified.
+     */
+    public JsonNode trackedManagedFields(ObjectNode oldObj, ObjectNode newObj, String manager, String apiVersion,
+                                         String subresource, PatchSchema schema) {
+        Objects.requireNonNull(newObj, "newObj");
+        Objects.requireNonNull(apiVersion, "apiVersion");
+        // only metadata.managedFields of the working object is written: a shallow copy with its own metadata will do
+        ObjectNode work = newObj.objectNode();
+        newObj.fields().forEachRemaining(e -> work.set(e.getKey(), e.getValue()));
+        if (newObj.get("metadata") instanceof ObjectNode m) {
+            ObjectNode meta = work.putObject("metadata");
+            m.fields().forEachRemaining(e -> meta.set(e.getKey(), e.getValue()));
+        }
+        ObjectNode tracked = track(oldObj, newObj, work, manager, apiVersion, subresource, schema, FieldSet.empty());
+        return managedFieldsOf(tracked);
+    }
+
+    /** {@link #trackUpdate} on {@code result}, a copy of {@code newObj} whose metadata.managedFields may be set. */
+    private ObjectNode track(ObjectNode oldObj, ObjectNode newObj, ObjectNode result, String manager, String apiVersion,
+                             String subresource, PatchSchema schema, FieldSet resetFields) {
         String sub = subresource == null ? "" : subresource;
-        ObjectNode result = newObj.deepCopy();
         JsonNode liveMf = managedFieldsOf(oldObj);
         JsonNode newMf = managedFieldsOf(newObj);
         Map<Id, Entry> managed;

@@ -127,6 +127,30 @@ class ManagedFieldsTest {
         }
 
         @Test
+        @DisplayName("trackedManagedFields gives what trackUpdate sets, on create and on update, and modifies neither input")
+        void trackedManagedFieldsMatchesTrackUpdate() {
+            ObjectNode fresh = yaml(CREATED);
+            ObjectNode freshBefore = fresh.deepCopy();
+            assertThat(Json.string(fields.trackedManagedFields(null, fresh, "kubectl-create", V, "", schema)))
+                    .isEqualTo(managedFields(created()));
+            assertThat(fresh).isEqualTo(freshBefore);
+
+            ObjectNode live = created();
+            clock.set("2024-01-01T00:05:00Z");
+            ObjectNode edited = live.deepCopy();
+            ((ObjectNode) edited.get("spec")).put("replicas", 4);
+            ObjectNode liveBefore = live.deepCopy();
+            ObjectNode editedBefore = edited.deepCopy();
+            JsonNode tracked = fields.trackedManagedFields(live, edited, "kubectl-edit", V, "", schema);
+            assertThat(Json.string(tracked)).isEqualTo(managedFields(fields.trackUpdate(live, edited, "kubectl-edit", V, "", schema)));
+            assertThat(live).isEqualTo(liveBefore);
+            assertThat(edited).isEqualTo(editedBefore);
+            // an object nobody tracks stays untracked
+            ObjectNode untracked = yaml(CREATED);
+            assertThat(fields.trackedManagedFields(yaml(CREATED), untracked, "kubectl-edit", V, "", schema)).isNull();
+        }
+
+        @Test
         @DisplayName("an update by another manager takes the fields it changed, and only those")
         void updateTakesOwnership() {
             ObjectNode live = created();

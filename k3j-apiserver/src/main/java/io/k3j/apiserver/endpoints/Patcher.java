@@ -68,9 +68,9 @@ public final class Patcher {
     public ObjectStore.ManagedFieldsHook updateTracker() {
         return (type, current, updated, opts, subresource) -> {
             if (opts.apply() || opts.fieldManager() == null) return;
-            ObjectNode tracked = managedFields.trackUpdate(current, updated, opts.fieldManager(), type.apiVersion(), subresource,
+            // only the managedFields are taken: no copy of the whole object
+            JsonNode mf = managedFields.trackedManagedFields(current, updated, opts.fieldManager(), type.apiVersion(), subresource,
                     schemas.apply(type));
-            JsonNode mf = Json.at(tracked, "metadata", "managedFields");
             if (mf == null) Json.obj(updated, "metadata").remove("managedFields");
             else Json.obj(updated, "metadata").set("managedFields", mf);
         };

@@ -75,8 +75,12 @@ final class ResourceHandler {
                     requireVerb(t, "create");
                     WriteOptions opts = writeOptions(req, user);
                     ObjectNode body = fields.decode(req, t.type, opts);
-                    ObjectNode created = objects.create(t.type, t.namespace, body, opts);
-                    respond(req, ex, 201, t.type, created, opts);
+                    ObjectStore.Created created = objects.createWithJson(t.type, t.namespace, body, opts);
+                    if (created.json() != null && Negotiation.forObjects(req.header("Accept")) == Negotiation.Output.JSON && !yaml(req)) {
+                        ex.send(201, "application/json", created.json(), warningHeaders(opts.warnings()));
+                    } else {
+                        respond(req, ex, 201, t.type, created.object(), opts);
+                    }
                 }
                 case "DELETE" -> {
                     requireVerb(t, "deletecollection");
@@ -696,9 +700,13 @@ final class ResourceHandler {
         send(ex, code, obj, req, Map.of());
     }
 
-    private static void send(HttpExchange ex, int code, ObjectNode obj, ApiRequest req, Map<String, String> headers) {
+    private static boolean yaml(ApiRequest req) {
         String accept = req.header("Accept");
-        if (accept != null && accept.startsWith("application/yaml")) {
+        return accept != null && accept.startsWith("application/yaml");
+    }
+
+    private static void send(HttpExchange ex, int code, ObjectNode obj, ApiRequest req, Map<String, String> headers) {
+        if (yaml(req)) {
             ex.send(code, "application/yaml", Json.yaml(obj).getBytes(java.nio.charset.StandardCharsets.UTF_8), headers);
         } else {
             ex.send(code, "application/json", Json.bytes(obj), headers);

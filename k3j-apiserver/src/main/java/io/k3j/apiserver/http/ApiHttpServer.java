@@ -33,7 +33,6 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
@@ -45,12 +44,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The HTTPS front of the API server: TLS with ALPN, HTTP/2 (each stream converted to HTTP/1 objects) and
+ * The HTTPS front of the API server: TLS with ALPN, HTTP/2 (each stream read from its frames) and
  * HTTP/1.1, bodies aggregated up to a limit (larger ones get a 413 Status), and every request handed to an
  * {@link HttpHandler} on a virtual thread.
  *
  * <pre>
- * TLS ─ ALPN ─┬─ h2:       flush consolidation ─ Http2FrameCodec ─ Http2MultiplexHandler ─(per stream)─ StreamFrame→HttpObject ─ aggregator ─ dispatcher
+ * TLS ─ ALPN ─┬─ h2:       flush consolidation ─ Http2FrameCodec ─ Http2MultiplexHandler ─(per stream)─ Http2RequestReader ─ dispatcher
+ *             │           (per stream) Http2RequestReader: frames to request, answer as frames
  *             └─ http/1.1: HttpServerCodec ─ keep-alive ─ aggregator ─ dispatcher
  * </pre>
  */
@@ -128,8 +128,8 @@ public final class ApiHttpServer implements AutoCloseable {
     private void http1(Channel ch) {
         ch.pipeline().addLast(new HttpServerCodec(8192, 65536, 65536),
                 new HttpServerKeepAliveHandler(),
-                new LimitedAggregator(maxBodyBytes, false),
-                new Dispatcher(handler, executor, false));
+                new LimitedAggregator(maxBodyBytes),
+                new Dispatcher(handler, executor));
     }
 
     private void http2(Channel ch) {
@@ -145,11 +145,23 @@ public final class ApiHttpServer implements AutoCloseable {
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
-                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
-                                new LimitedAggregator(maxBodyBytes, true),
-                                new Dispatcher(handler, executor, true));
+                        stream.pipeline().addLast(new Http2RequestReader(handler, executor, maxBodyBytes));
                     }
                 }));
+    }
+
+    /** Runs the handler on a virtual thread; an exception it lets out becomes a 500 Status if nothing was sent. */
+    static void dispatch(HttpHandler handler, ExecutorService executor, ApiRequest request, NettyExchange exchange) {
+        executor.execute(() -> {
+            try {
+                handler.handle(request, exchange);
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, "unhandled error serving " + request, t);
+                if (!exchange.responded()) {
+                    exchange.send(500, "application/json", Json.bytes(ApiException.internal(String.valueOf(t.getMessage())).toStatus()), java.util.Map.of());
+                }
+            }
+        });
     }
 
     static X509Certificate[] peerCertificates(Channel ch) {
@@ -178,18 +190,16 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
 
-    /** Aggregates bodies up to the limit; a larger body gets a 413 Status and, on HTTP/1.1, a closed connection. */
+    /** Aggregates HTTP/1.1 bodies up to the limit; a larger body gets a 413 Status and a closed connection. */
     private static final class LimitedAggregator extends HttpObjectAggregator {
         /** How long a connection refused with a 413 keeps reading (and dropping) the upload before it closes. */
         private static final long LINGER_MILLIS = 5_000;
         private final int limit;
-        private final boolean http2;
         private boolean draining;
 
-        LimitedAggregator(int limit, boolean http2) {
+        LimitedAggregator(int limit) {
             super(limit, true);
             this.limit = limit;
-            this.http2 = http2;
         }
 
         @Override
@@ -199,13 +209,6 @@ public final class ApiHttpServer implements AutoCloseable {
                 return;
             }
             DefaultFullHttpResponse response = tooLarge();
-            if (http2) {
-                // The stream stays open and the rest of the body is discarded as it arrives. Resetting the stream
-                // (CANCEL, or NO_ERROR as RFC 9113 §8.1 allows and Go does) makes the JDK's HttpClient drop the
-                // answer it already has.
-                ctx.writeAndFlush(response);
-                return;
-            }
             // A lingering close: closing at once, with the client's upload still arriving, resets the connection
             // and the client loses the 413 before reading it (clients that read only after sending never see
             // it). The rest of the upload is read and dropped; the connection closes when it has all arrived, or
@@ -237,7 +240,7 @@ public final class ApiHttpServer implements AutoCloseable {
             if (response instanceof FullHttpResponse r && r.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE)) {
                 r.release();
                 DefaultFullHttpResponse status = tooLarge();
-                if (!http2) status.headers().set(HttpHeaderNames.CONNECTION, "close");
+                status.headers().set(HttpHeaderNames.CONNECTION, "close");
                 return status;
             }
             return response;
@@ -253,17 +256,15 @@ public final class ApiHttpServer implements AutoCloseable {
         }
     }
 
-    /** Hands each aggregated request to the handler on a virtual thread. */
+    /** Hands each aggregated HTTP/1.1 request to the handler on a virtual thread. */
     private static final class Dispatcher extends io.netty.channel.SimpleChannelInboundHandler<FullHttpRequest> {
         private final HttpHandler handler;
         private final ExecutorService executor;
-        private final boolean http2;
 
-        Dispatcher(HttpHandler handler, ExecutorService executor, boolean http2) {
+        Dispatcher(HttpHandler handler, ExecutorService executor) {
             super(true);
             this.handler = handler;
             this.executor = executor;
-            this.http2 = http2;
         }
 
         @Override
@@ -271,24 +272,14 @@ public final class ApiHttpServer implements AutoCloseable {
             ByteBuf content = req.content();
             byte[] body = new byte[content.readableBytes()];
             content.readBytes(body);
-            String remote = ctx.channel() instanceof Http2StreamChannel s ? String.valueOf(s.parent().remoteAddress()) : String.valueOf(ctx.channel().remoteAddress());
-            ApiRequest request = new ApiRequest(req.method().name(), req.uri(), req.headers().copy(), body, peerCertificates(ctx.channel()), remote);
+            ApiRequest request = new ApiRequest(req.method().name(), req.uri(), req.headers().copy(), body, peerCertificates(ctx.channel()),
+                    String.valueOf(ctx.channel().remoteAddress()));
             // the body is consumed above: the upgrade keeps an empty copy of the request line and headers for the handshake
-            FullHttpRequest upgrade = !http2 && WebSocketStream.isUpgrade(req)
+            FullHttpRequest upgrade = WebSocketStream.isUpgrade(req)
                     ? new DefaultFullHttpRequest(req.protocolVersion(), req.method(), req.uri(), Unpooled.EMPTY_BUFFER, req.headers().copy(),
                             req.trailingHeaders().copy())
                     : null;
-            NettyExchange exchange = new NettyExchange(ctx.channel(), HttpUtil.isKeepAlive(req) || http2, http2, upgrade);
-            executor.execute(() -> {
-                try {
-                    handler.handle(request, exchange);
-                } catch (Throwable t) {
-                    LOG.log(System.Logger.Level.ERROR, "unhandled error serving " + request, t);
-                    if (!exchange.responded()) {
-                        exchange.send(500, "application/json", Json.bytes(ApiException.internal(String.valueOf(t.getMessage())).toStatus()), java.util.Map.of());
-                    }
-                }
-            });
+            dispatch(handler, executor, request, new NettyExchange(ctx.channel(), HttpUtil.isKeepAlive(req), false, upgrade));
         }
 
         @Override

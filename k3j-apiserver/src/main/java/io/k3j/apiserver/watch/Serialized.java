@@ -46,7 +46,7 @@ public final class Serialized {
      * @param keep whether to keep the bytes once made (an event's, read by every watcher) or to splice on each
      *             read (a cached object's, which must not cost a second copy of its JSON)
      */
-    static Serialized ofStored(ObjectNode object, byte[] stored, long revision, boolean keep) {
+    public static Serialized ofStored(ObjectNode object, byte[] stored, long revision, boolean keep) {
         return new Serialized(object, stored, revision, keep);
     }
 

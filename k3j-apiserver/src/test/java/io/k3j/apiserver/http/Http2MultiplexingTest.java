@@ -95,6 +95,28 @@ class Http2MultiplexingTest {
         assertThat(streamed.get().body()).isEqualTo("line 0\nline 1\nline 2\nline 3\nline 4\n");
     }
 
+    @Test
+    @DisplayName("Given HTTP/2 requests with Expect: 100-continue, when the body fits it is read and answered, and when its declared length is over the limit a 413 Status comes back")
+    void expectContinueAndOversizedBodies() throws Exception {
+        URI base = URI.create("https://127.0.0.1:" + server.port());
+        client.send(HttpRequest.newBuilder(base.resolve("/first")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> small = client.send(HttpRequest.newBuilder(base.resolve("/small")).expectContinue(true)
+                .POST(HttpRequest.BodyPublishers.ofString("hello")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(small.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(small.statusCode()).isEqualTo(201);
+        assertThat(small.body()).isEqualTo("POST /small?n=null hello");
+
+        byte[] big = new byte[(1 << 20) + 1];
+        HttpResponse<String> tooBig = client.send(HttpRequest.newBuilder(base.resolve("/big")).expectContinue(true)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(tooBig.statusCode()).isEqualTo(413);
+        assertThat(tooBig.body()).contains("\"reason\":\"RequestEntityTooLarge\"");
+        // the connection still serves
+        HttpResponse<String> after = client.send(HttpRequest.newBuilder(base.resolve("/after")).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(after.statusCode()).isEqualTo(201);
+    }
+
     private static SSLContext trusting(X509Certificate ca) throws Exception {
         KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
         ks.load(null, null);

@@ -55,6 +55,30 @@ class ObjectStoreCreateTest {
     }
 
     @Test
+    @DisplayName("createWithJson gives the created object's JSON byte for byte as serializing it would, or none for a dry run")
+    void createdJsonIsTheObjectsJson() {
+        ObjectStore.Created d = api.objects.createWithJson(api.type("apps", "v1", "deployments"), "default", json(DEPLOYMENT),
+                WriteOptions.system("test"));
+        assertThat(d.json()).isNotNull();
+        assertThat(new String(d.json(), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(new String(Json.bytes(d.object()), java.nio.charset.StandardCharsets.UTF_8));
+        // kind and apiVersion last, an empty resourceVersion, an empty metadata otherwise: still the same bytes when made
+        for (String body : new String[] {
+                "{\"data\": {\"k\": \"v\"}, \"metadata\": {\"name\": \"b\", \"resourceVersion\": \"\"}, \"kind\": \"ConfigMap\", \"apiVersion\": \"v1\"}",
+                "{\"metadata\": {\"generateName\": \"g-\", \"annotations\": {\"a\": \"}\\\"{\"}}}"}) {
+            ObjectStore.Created c = api.objects.createWithJson(api.type("configmaps"), "default", json(body), WriteOptions.system("test"));
+            if (c.json() != null) {
+                assertThat(new String(c.json(), java.nio.charset.StandardCharsets.UTF_8))
+                        .isEqualTo(new String(Json.bytes(c.object()), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            assertThat(api.find("configmaps", "default", c.object().at("/metadata/name").asText())).isEqualTo(c.object());
+        }
+        ObjectStore.Created dry = api.objects.createWithJson(api.type("configmaps"), "default", json("{\"metadata\": {\"name\": \"dry\"}}"),
+                new WriteOptions(true, "test", WriteOptions.FieldValidation.IGNORE, null));
+        assertThat(dry.json()).isNull();
+    }
+
+    @Test
     @DisplayName("types that track generation start at metadata.generation 1")
     void generationStartsAtOne() {
         ObjectNode d = api.create(api.type("apps", "v1", "deployments"), "default", DEPLOYMENT);
