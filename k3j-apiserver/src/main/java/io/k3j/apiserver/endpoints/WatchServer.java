@@ -98,7 +98,7 @@ final class WatchServer {
                 }
                 long now = System.currentTimeMillis();
                 if (now >= deadline) break;
-                CacheEvent e = watcher.next(Math.min(deadline, nextBookmark) - now, TimeUnit.MILLISECONDS);
+                CacheEvent e = watcher.next(pollMillis(now, deadline, nextBookmark, bookmarks), TimeUnit.MILLISECONDS);
                 if (e == null) {
                     if (bookmarks && System.currentTimeMillis() >= nextBookmark) {
                         stream.write(line("BOOKMARK", bookmark(type, cache.revision(), false)));
@@ -130,6 +130,17 @@ final class WatchServer {
             watcher.close();
             stream.close();
         }
+    }
+
+    /**
+     * How long to wait for the next event: until the watch's deadline, or until the next bookmark is due when the
+     * client takes bookmarks. A watch without bookmarks must not wait for the bookmark time: once it passed, the
+     * wait was negative for the rest of the watch and the loop spun, holding a virtual thread's carrier (the
+     * scheduler does not preempt), so two such watches (kubectl get -w; the objects benchmark) starved the
+     * whole server on 2 CPUs.
+     */
+    static long pollMillis(long now, long deadline, long nextBookmark, boolean bookmarks) {
+        return Math.max(0, (bookmarks ? Math.min(deadline, nextBookmark) : deadline) - now);
     }
 
     /** The event type the client sees given its selectors, or null when the change is invisible to it. */
