@@ -17,7 +17,8 @@ import java.time.Duration;
  * <li>{@code deploy}: one Deployment of {@code replicas} replicas created on schedulable nodes; time from the
  *     create request until the watch has seen every pod bound (ReplicaSet controller + scheduler).</li>
  * <li>{@code objects}: {@code deployments} Deployments whose pods add up to {@code objects} bound pods; VmRSS of
- *     the server once all are bound and the server has idled 20 s.</li>
+ *     the server once all are bound and the server has idled 60 s (read every 10 s), then the live heap after a
+ *     full collection ({@code GC.class_histogram}) and VmRSS after it.</li>
  * </ul>
  */
 final class SchedulerBench {
@@ -117,7 +118,15 @@ final class SchedulerBench {
                 }
                 System.out.printf("  all %d pods bound after %.1f s, server CPU %.1f s; %s%n", deployments * per, (System.nanoTime() - t0) / 1e9,
                         (Machine.cpuNanos(s.pid()) - cpu0) / 1e9, Machine.load());
-                Thread.sleep(20_000); // the controllers settle (deployment status, endpoints) and the server turns idle
+                // the controllers settle (deployment status, endpoints) and the server turns idle; its idle-heap trimmer runs
+                // one full collection once two 3-s periods pass without a young one, so the reading is taken after 60 s
+                for (int t = 10; t <= 60; t += 10) {
+                    Thread.sleep(10_000);
+                    System.out.printf("  %d s after the last binding: VmRSS %d kB; %s%n", t, Machine.statusKb(s.pid(), "VmRSS"), Machine.load());
+                }
+                for (String l : java.nio.file.Files.readAllLines(s.log())) {
+                    if (l.contains("idle after")) System.out.println("  server log: " + l);
+                }
                 HttpResponse<String> count = http.send(HttpRequest.newBuilder(server.resolve("/api/v1/pods?limit=1"))
                         .header("Accept", "application/json").timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
                 System.out.println("  pods list (limit 1) answered " + count.statusCode());
