@@ -24,6 +24,7 @@ final class BindWatch implements AutoCloseable {
 
     private final Set<String> bound = ConcurrentHashMap.newKeySet();
     private final Set<String> unschedulable = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicInteger deleted = new java.util.concurrent.atomic.AtomicInteger();
     private final CountDownLatch done;
     private final Thread reader;
     private volatile InputStream body;
@@ -41,6 +42,7 @@ final class BindWatch implements AutoCloseable {
                     for (String line; (line = in.readLine()) != null; ) {
                         JsonNode e = MAPPER.readTree(line);
                         JsonNode obj = e.path("object");
+                        if (e.path("type").asText().equals("DELETED")) deleted.incrementAndGet();
                         for (JsonNode c : obj.path("status").path("conditions")) {
                             if (c.path("type").asText().equals("PodScheduled") && c.path("status").asText().equals("False")) {
                                 unschedulable.add(obj.path("metadata").path("name").asText());
@@ -67,6 +69,11 @@ final class BindWatch implements AutoCloseable {
     /** Pods seen with PodScheduled=False: the scheduler has tried them and found no node. */
     int unschedulable() {
         return unschedulable.size();
+    }
+
+    /** Pods deleted while watched (evicted from a NotReady node, or scaled away). */
+    int deleted() {
+        return deleted.get();
     }
 
     int bound() {

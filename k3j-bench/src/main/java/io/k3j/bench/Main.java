@@ -31,7 +31,7 @@ public final class Main {
                     + "  startup: --runs 5 | rss: --idle 30 --nmt | create: --count 10000 --clients 32 --connections 4 --warmup 1000 --http 2|1.1\n"
                     + "  create, list, datastores: --client netty|jdk (load generator: Netty, or one JDK HttpClient per connection) --tls openssl|jdk --load-threads 1 (Netty's)\n"
                     + "  watch: --watchers 1000 --writes 200 --interval-ms 50 --per-connection 100 --warmup-writes 20 | list: --pods 10000 --clients 32 --lists 7\n"
-                    + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000 --timeout 300 (seconds to bind all)\n"
+                    + "  schedule: --nodes 100 --pods 5000 --clients 16 | deploy: --nodes 100 --replicas 1000 | objects: --nodes 100 --deployments 10 --objects 10000 --timeout 300 (seconds to bind all) --nmt\n"
                     + "  pods: --runs 3 --sequential 5 --burst 30 --agent-java-opts 'FLAGS' --nmt (root; not part of all)\n"
                     + "  dns: --services 1000 --seconds 10 --outstanding 100 --udp-threads 1 (needs Debian's dnsperf; not part of all)\n"
                     + "  proxy: --runs 5 --services 1000 --endpoints 10 --updates 10 (root; not part of all)\n"
@@ -97,7 +97,7 @@ public final class Main {
             }
             if (all || name.equals("objects")) {
                 System.out.println("  before: " + Machine.load());
-                SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000), intOpt(o, "timeout", 300));
+                SchedulerBench.objects(env, intOpt(o, "nodes", 100), intOpt(o, "deployments", 10), intOpt(o, "objects", 10_000), intOpt(o, "timeout", 300), o.containsKey("nmt"));
                 System.out.println("  after: " + Machine.load());
             }
             if (name.equals("pods")) { // needs root, containerd and a real node: run on its own only

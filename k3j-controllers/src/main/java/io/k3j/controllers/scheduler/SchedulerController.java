@@ -152,15 +152,36 @@ public final class SchedulerController implements ManagedController {
 
     private void nodeChanged(ObjectNode node) {
         NodeInfo info = NodeInfo.of(node);
+        boolean mayAdmitMore;
         synchronized (lock) {
-            boolean known = snapshot.node(info.name()) != null;
+            NodeInfo old = snapshot.node(info.name());
             snapshot.putNode(info);
-            if (!known) {
+            if (old == null) {
                 Map<String, PodInfo> waiting = waitingForNode.remove(info.name());
                 if (waiting != null) waiting.values().forEach(p -> snapshot.assume(p, info.name()));
             }
+            mayAdmitMore = old == null || mayAdmitMore(old, info);
         }
-        queue.moveAllToActiveOrBackoff();
+        if (mayAdmitMore) queue.moveAllToActiveOrBackoff();
+    }
+
+    /**
+     * Whether a node's update can let a pod fit that did not fit before, so that parked pods are worth another
+     * attempt: it was uncordoned, lost a taint (its own or one its conditions imply, e.g. it became Ready), got
+     * more allocatable, or its labels changed (affinity). Heartbeats, images, addresses and new taints can't
+     * (kube-scheduler's nodeSchedulingPropertiesChange and the plugins' queueing hints): after 10,000 pods
+     * parked on cordoned nodes, every status write of the node lifecycle controller sent all of them back.
+     */
+    static boolean mayAdmitMore(NodeInfo old, NodeInfo now) {
+        if (old.unschedulable() && !now.unschedulable()) return true;
+        if (!now.taints().containsAll(old.taints())) return true;
+        if (!old.labels().equals(now.labels())) return true;
+        if (now.allocMilliCpu > old.allocMilliCpu || now.allocMemory > old.allocMemory
+                || now.allocEphemeral > old.allocEphemeral || now.allocPods > old.allocPods) return true;
+        for (Map.Entry<String, Long> e : now.allocScalar.entrySet()) {
+            if (e.getValue() > old.allocScalar.getOrDefault(e.getKey(), 0L)) return true;
+        }
+        return false;
     }
 
     private static boolean ours(JsonNode pod) {
