@@ -17,6 +17,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -28,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 final class WatchServer {
     private static final long BOOKMARK_INTERVAL_MS = 60_000;
     private static final int QUEUE_SIZE = 10_000;
+    /** Wakes watches for their bookmarks and deadlines; cancelled alarms leave the queue at once. */
+    private static final ScheduledThreadPoolExecutor ALARMS = alarms();
 
     private final ObjectStore objects;
     private final TableConverter tables;
@@ -90,6 +94,7 @@ final class WatchServer {
         long deadline = System.currentTimeMillis() + timeoutMs;
         long nextBookmark = System.currentTimeMillis() + BOOKMARK_INTERVAL_MS;
         boolean initialEndSent = !initialEvents;
+        ScheduledFuture<?> alarm = null;
         try {
             while (stream.isOpen()) {
                 if (!initialEndSent && !watcher.hasInitial()) {
@@ -98,7 +103,11 @@ final class WatchServer {
                 }
                 long now = System.currentTimeMillis();
                 if (now >= deadline) break;
-                CacheEvent e = watcher.next(pollMillis(now, deadline, nextBookmark, bookmarks), TimeUnit.MILLISECONDS);
+                if (alarm == null || alarm.isDone()) {
+                    // one timer per bookmark interval, not one per event (see CacheWatcher.next())
+                    alarm = ALARMS.schedule(watcher::wake, pollMillis(now, deadline, nextBookmark, bookmarks), TimeUnit.MILLISECONDS);
+                }
+                CacheEvent e = watcher.next();
                 if (e == null) {
                     if (bookmarks && System.currentTimeMillis() >= nextBookmark) {
                         stream.write(line("BOOKMARK", bookmark(type, cache.revision(), false)));
@@ -112,7 +121,7 @@ final class WatchServer {
                 ObjectNode read = strategy.onRead(type, e.object());
                 if (!table && read == e.object() && e.json() != null && type.apiVersion().equals(Json.text(read, "apiVersion"))) {
                     // the object as cached: its JSON is made once and shared by every watcher
-                    stream.write(line(eventType, e.json().bytes()));
+                    stream.write(e.json().watchLine(eventType));
                     continue;
                 }
                 ObjectNode obj = ObjectStore.withTypeMeta(type, read == e.object() ? read.deepCopy() : read);
@@ -127,6 +136,7 @@ final class WatchServer {
         } catch (CacheWatcher.WatchEndedException | InterruptedException | IOException e) {
             // the client re-watches from its last resourceVersion
         } finally {
+            if (alarm != null) alarm.cancel(false);
             watcher.close();
             stream.close();
         }
@@ -167,16 +177,6 @@ final class WatchServer {
         return b;
     }
 
-    private static byte[] line(String type, byte[] object) {
-        byte[] head = ("{\"type\":\"" + type + "\",\"object\":").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        byte[] out = new byte[head.length + object.length + 2];
-        System.arraycopy(head, 0, out, 0, head.length);
-        System.arraycopy(object, 0, out, head.length, object.length);
-        out[out.length - 2] = '}';
-        out[out.length - 1] = '\n';
-        return out;
-    }
-
     private static byte[] line(String type, ObjectNode obj) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
         try (var g = Json.MAPPER.createGenerator(out)) {
@@ -188,6 +188,16 @@ final class WatchServer {
         }
         out.write('\n');
         return out.toByteArray();
+    }
+
+    private static ScheduledThreadPoolExecutor alarms() {
+        var timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "k3j-watch-alarms");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     /** timeoutSeconds, or kube-apiserver's default: a random time between 30 and 60 minutes. */

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CacheWatcher implements AutoCloseable {
     private static final CacheEvent END = new CacheEvent(CacheEvent.Type.BOOKMARK, "", null, null, -1);
+    private static final CacheEvent WAKE = new CacheEvent(CacheEvent.Type.BOOKMARK, "", null, null, -2);
 
     private final ResourceCache cache;
     /** Linked, not an array: a bound of 200,000 events must not cost 800 KB per idle watcher. */
@@ -57,6 +58,14 @@ public final class CacheWatcher implements AutoCloseable {
     }
 
     /**
+     * Makes a {@link #next()} waiting on this watcher return null (a timer's way to let the client's thread check
+     * its deadline). Lost when the queue is full: the watcher is then about to be terminated anyway.
+     */
+    public void wake() {
+        if (!ended) queue.offer(WAKE);
+    }
+
+    /**
      * The next event: initial ones first, then live ones; null when nothing came within the timeout.
      *
      * @throws WatchEndedException when the watcher was terminated (overflow, cache gone)
@@ -67,9 +76,28 @@ public final class CacheWatcher implements AutoCloseable {
             initial.set(initialIndex++, null);
             return e;
         }
-        CacheEvent e = queue.poll(timeout, unit);
+        return checked(queue.poll(timeout, unit));
+    }
+
+    /**
+     * The next event, waiting without a timeout; null after a {@link #wake()}. A virtual thread's timed wait
+     * registers and cancels a timer on every event: with 1,000 watchers that was a measurable share of each
+     * delivery, so the server's watches wait untimed and a timer wakes them for bookmarks and deadlines.
+     *
+     * @throws WatchEndedException when the watcher was terminated (overflow, cache gone)
+     */
+    public CacheEvent next() throws InterruptedException {
+        if (initialIndex < initial.size()) {
+            CacheEvent e = initial.get(initialIndex);
+            initial.set(initialIndex++, null);
+            return e;
+        }
+        return checked(queue.take());
+    }
+
+    private CacheEvent checked(CacheEvent e) {
         if (e == END || (e == null && ended)) throw new WatchEndedException();
-        return e;
+        return e == WAKE ? null : e;
     }
 
     public boolean ended() {
@@ -80,6 +108,9 @@ public final class CacheWatcher implements AutoCloseable {
     public void close() {
         ended = true;
         cache.remove(this);
+        // a client's thread waiting untimed in next() must see the end
+        queue.clear();
+        queue.offer(END);
     }
 
     /** The watch was ended by the server (the client should re-watch from its last resourceVersion). */

@@ -26,6 +26,7 @@ public final class Serialized {
     private final long revision;
     private final boolean keep;
     private volatile byte[] bytes;
+    private volatile WatchLine line;
     /** Where the resourceVersion goes in {@link #stored}; a race computes the same value twice, harmlessly. */
     private int insertAt = UNKNOWN;
 
@@ -68,6 +69,28 @@ public final class Serialized {
         b = Json.bytes(object);
         bytes = b;
         return b;
+    }
+
+    /**
+     * The watch stream's line for this object, {@code {"type":…,"object":…}} and a newline; never modify the array.
+     * An event's line is made once and shared by every watcher that sees the event as {@code type}.
+     */
+    public byte[] watchLine(String type) {
+        WatchLine l = line;
+        if (l != null && l.type.equals(type)) return l.bytes;
+        byte[] object = bytes();
+        byte[] head = ("{\"type\":\"" + type + "\",\"object\":").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] out = new byte[head.length + object.length + 2];
+        System.arraycopy(head, 0, out, 0, head.length);
+        System.arraycopy(object, 0, out, head.length, object.length);
+        out[out.length - 2] = '}';
+        out[out.length - 1] = '\n';
+        // a cached object's Serialized (keep = false) must not hold a second copy of its JSON
+        if (keep) line = new WatchLine(type, out);
+        return out;
+    }
+
+    private record WatchLine(String type, byte[] bytes) {
     }
 
     /** The length of {@link #bytes()}, without making them when they are spliced. */
