@@ -58,7 +58,7 @@ final class SchedulerBench {
                     double rate = pods / seconds;
                     System.out.printf("  uncordoning %d nodes took %.2f s; first binding seen %.2f s after the first uncordon; server CPU %.1f s%n",
                             nodes, (uncordoned - t0) / 1e9, firstAfter, cpu / 1e9);
-                    System.out.println("  " + fake.healthSummary() + "; pods deleted: " + watch.deleted());
+                    System.out.println("  " + fake.healthSummary() + "; pods deleted: " + watch.deleted() + "; watch taken up again: " + watch.rewatches() + " (after a relist: " + watch.relists() + ")");
                     System.out.printf("RESULT schedule %d pods on %d nodes: %.0f pods/s (%.2f s from the first uncordon request to the last binding seen), target >= %.0f pods/s, "
                             + "ratio %.2fx of target -> %s%n", pods, nodes, rate, seconds, TARGET_PODS_PER_SECOND, rate / TARGET_PODS_PER_SECOND,
                             verdict(rate >= TARGET_PODS_PER_SECOND, fake));
@@ -84,7 +84,7 @@ final class SchedulerBench {
                 if (!watch.await(120)) throw new IOException("only " + watch.bound() + " of " + replicas + " pods bound within 120 s");
                 double seconds = (watch.lastBindNanos() - t0) / 1e9;
                 System.out.printf("  first pod bound after %.2f s%n", (watch.firstBindNanos() - t0) / 1e9);
-                System.out.println("  " + fake.healthSummary() + "; pods deleted: " + watch.deleted());
+                System.out.println("  " + fake.healthSummary() + "; pods deleted: " + watch.deleted() + "; watch taken up again: " + watch.rewatches() + " (after a relist: " + watch.relists() + ")");
                 System.out.printf("RESULT deploy %d replicas on %d nodes: fully bound in %.2f s, target <= %.0f s, ratio %.2fx of target -> %s%n",
                         replicas, nodes, seconds, TARGET_DEPLOY_SECONDS, seconds / TARGET_DEPLOY_SECONDS, verdict(seconds <= TARGET_DEPLOY_SECONDS, fake));
             }
@@ -145,7 +145,7 @@ final class SchedulerBench {
                 Thread.sleep(6_000); // TrimNativeHeapInterval=5000 gives freed malloc memory back
                 System.out.printf("  VmRSS after the full GC: %d kB%n", Machine.statusKb(s.pid(), "VmRSS"));
                 if (nmt) System.out.println(indent(RssBench.jcmd(s.pid(), "VM.native_memory", "summary")));
-                System.out.println("  " + fake.healthSummary() + "; pods deleted: " + watch.deleted());
+                System.out.println("  " + fake.healthSummary() + "; pods deleted: " + watch.deleted() + "; watch taken up again: " + watch.rewatches() + " (after a relist: " + watch.relists() + ")");
                 System.out.printf("RESULT objects %d pods + %d deployments/replicasets on %d nodes: VmRSS %.0f MB (%.0f MiB), target <= %d MB, ratio %.2fx of target -> %s%n",
                         deployments * per, deployments, nodes, mb, mib, TARGET_RSS_MB, mb / TARGET_RSS_MB,
                         verdict(mb <= TARGET_RSS_MB, fake));
