@@ -347,7 +347,12 @@ final class IngressBench {
                 ports: [{name: http, port: %d, protocol: TCP}]
                 endpoints: [{addresses: ["127.0.0.1"], conditions: {ready: true}}]
                 """.formatted(backendPort));
-        create(client, "/apis/networking.k8s.io/v1/namespaces/default/ingresses", """
+        createIngress(client, "default");
+    }
+
+    /** The Ingress both ingress benchmarks measure: host {@link #HOST}, every path to Service {@code hello} port 80. */
+    static void createIngress(HttpKubeClient client, String namespace) {
+        create(client, "/apis/networking.k8s.io/v1/namespaces/" + namespace + "/ingresses", """
                 apiVersion: networking.k8s.io/v1
                 kind: Ingress
                 metadata: {name: hello}

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToDoubleFunction;
@@ -98,13 +97,14 @@ final class IngressPodBench {
         Path image = env.work().resolve("busybox.tar");
         PodBench.exec(env, List.of(env.repo().resolve("k3j").toString(), "image", "build", "--busybox", "-o", image.toString()), 120);
 
-        String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 5);
-        String node = "ingb-" + id;
-        String bridge = "k3jb" + id;
-        Path agentData = Path.of("/tmp/k3jb-" + id); // short: containerd's socket paths must stay under 108 bytes
-        Path runDir = Path.of("/run/k3j", node);
-        Path socket = runDir.resolve("containerd/containerd.sock");
-        Path log = env.work().resolve("agent-" + id + ".log");
+        PodBench.AgentNode agentNode = PodBench.AgentNode.random(env, "ingb-");
+        String id = agentNode.id();
+        String node = agentNode.node();
+        String bridge = agentNode.bridge();
+        Path agentData = agentNode.data();
+        Path runDir = agentNode.runDir();
+        Path socket = agentNode.socket();
+        Path log = agentNode.log();
         // a pod network of its own: another session's node on this host may hold 10.42.0.1
         String clusterCidr = "10." + ThreadLocalRandom.current().nextInt(100, 200) + ".0.0/16";
         Process agent = null;
@@ -269,15 +269,7 @@ final class IngressPodBench {
                   selector: {app: hello}
                   ports: [{name: http, port: 80, targetPort: %d}]
                 """.formatted(POD_PORT));
-        IngressBench.create(client, "/apis/networking.k8s.io/v1/namespaces/" + NS + "/ingresses", """
-                apiVersion: networking.k8s.io/v1
-                kind: Ingress
-                metadata: {name: hello}
-                spec:
-                  rules:
-                  - host: %s
-                    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: hello, port: {number: 80}}}}]}
-                """.formatted(IngressBench.HOST));
+        IngressBench.createIngress(client, NS);
     }
 
     private static ObjectNode awaitPodIp(HttpKubeClient client, Duration timeout, Path log) throws IOException, InterruptedException {

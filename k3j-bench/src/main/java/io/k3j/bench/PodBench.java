@@ -68,14 +68,29 @@ final class PodBench {
         return Stats.median(runs.stream().mapToDouble(r -> f.applyAsLong(r)).toArray());
     }
 
+    /**
+     * The names and paths of one benchmark node's agent, from a random id so that runs (and other sessions' nodes on
+     * this host) never share a node name, bridge or directory.
+     */
+    record AgentNode(String id, String node, String bridge, Path data, Path runDir, Path socket, Path log) {
+        static AgentNode random(Env env, String nodePrefix) {
+            String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 5);
+            Path runDir = Path.of("/run/k3j", nodePrefix + id);
+            // data under /tmp with a short name: containerd's socket paths must stay under 108 bytes
+            return new AgentNode(id, nodePrefix + id, "k3jb" + id, Path.of("/tmp/k3jb-" + id), runDir,
+                    runDir.resolve("containerd/containerd.sock"), env.work().resolve("agent-" + id + ".log"));
+        }
+    }
+
     private static Run once(Env env, Path image, int sequential, int burst, String agentJavaOpts, boolean nmt) throws Exception {
-        String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 5);
-        String node = "bench-" + id;
-        String bridge = "k3jb" + id;
-        Path agentData = Path.of("/tmp/k3jb-" + id); // short: containerd's socket paths must stay under 108 bytes
-        Path runDir = Path.of("/run/k3j", node);
-        Path socket = runDir.resolve("containerd/containerd.sock");
-        Path log = env.work().resolve("agent-" + id + ".log");
+        AgentNode agentNode = AgentNode.random(env, "bench-");
+        String id = agentNode.id();
+        String node = agentNode.node();
+        String bridge = agentNode.bridge();
+        Path agentData = agentNode.data();
+        Path runDir = agentNode.runDir();
+        Path socket = agentNode.socket();
+        Path log = agentNode.log();
         Process agent = null;
         long containerdPid = -1;
         try (K3jServer s = env.startServer("pods")) {
