@@ -221,6 +221,7 @@ class ApiLoadBalancerTest {
         final String name;
         final Set<Socket> accepted = ConcurrentHashMap.newKeySet();
         volatile ServerSocket listener;
+        Thread acceptor;
         int port;
 
         FakeServer(String name) throws IOException {
@@ -243,7 +244,7 @@ class ApiLoadBalancerTest {
             s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             port = s.getLocalPort();
             listener = s;
-            Thread.ofVirtual().name("fake-" + name).start(() -> accept(s));
+            acceptor = Thread.ofVirtual().name("fake-" + name).start(() -> accept(s));
         }
 
         private void accept(ServerSocket s) {
@@ -275,6 +276,10 @@ class ApiLoadBalancerTest {
             }
         }
 
+        /**
+         * Closes the listener and waits for its accept loop to end: a socket closed while a virtual thread is blocked
+         * in accept is released only when that thread leaves, so until then a new connection can still be accepted.
+         */
         synchronized void stopListening() {
             try {
                 if (listener != null) listener.close();
@@ -282,6 +287,11 @@ class ApiLoadBalancerTest {
                 // closing
             }
             listener = null;
+            try {
+                if (acceptor != null && !acceptor.join(Duration.ofSeconds(5))) throw new AssertionError("accept loop of " + name + " did not end");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         /** As kill -9: the listener and every connection close. */
