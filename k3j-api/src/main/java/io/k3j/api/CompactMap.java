@@ -18,8 +18,11 @@ import java.util.Set;
  * JSON objects hold a few fields, keys are mostly shared strings (equal by identity), and an object past
  * {@link #INDEXED} fields gets a hash index so that large maps (ConfigMap data, big label sets) stay O(1).
  *
- * <p>Fully mutable like the map it replaces (a deep copy of a cached tree is changed in place), not thread-safe.
- * Not an {@code AbstractMap}: its two cached view fields would add 8 bytes to each of a million maps.
+ * <p>Fully mutable like the map it replaces (a deep copy of a cached tree is changed in place), not thread-safe;
+ * except a {@link #frozen} one, which a subtree shared between cached trees uses ({@link SharedSubtrees}): any
+ * change throws, so that code changing a cached object without copying it fails instead of changing every object
+ * that shares the subtree. Not an {@code AbstractMap}: its two cached view fields would add 8 bytes to each of a
+ * million maps.
  */
 final class CompactMap implements Map<String, JsonNode> {
     private static final Object[] EMPTY = {};
@@ -30,6 +33,24 @@ final class CompactMap implements Map<String, JsonNode> {
     private int size;
     /** Key to slot, only for large objects; rebuilt after removals. */
     private java.util.HashMap<String, Integer> index;
+    /** Set once filled by {@link #frozen}: every change throws (fits in the object's alignment padding). */
+    private boolean frozen;
+
+    CompactMap() {
+    }
+
+    /** An unmodifiable map of {@code fields}, in their order, with no spare slots. */
+    static CompactMap frozen(Map<String, JsonNode> fields) {
+        CompactMap m = new CompactMap();
+        if (!fields.isEmpty()) m.kv = new Object[2 * fields.size()];
+        for (Map.Entry<String, JsonNode> e : fields.entrySet()) m.put(e.getKey(), e.getValue());
+        m.frozen = true;
+        return m;
+    }
+
+    private void checkNotFrozen() {
+        if (frozen) throw new UnsupportedOperationException("a subtree shared between cached objects is read-only: deepCopy() the object before changing it");
+    }
 
     @Override
     public int size() {
@@ -70,6 +91,7 @@ final class CompactMap implements Map<String, JsonNode> {
 
     @Override
     public JsonNode put(String key, JsonNode value) {
+        checkNotFrozen();
         if (key == null) throw new NullPointerException("null key");
         int i = slot(key);
         if (i >= 0) {
@@ -100,6 +122,7 @@ final class CompactMap implements Map<String, JsonNode> {
     }
 
     private void removeAt(int i) {
+        checkNotFrozen();
         System.arraycopy(kv, 2 * i + 2, kv, 2 * i, 2 * (size - i - 1));
         size--;
         kv[2 * size] = null;
@@ -117,6 +140,7 @@ final class CompactMap implements Map<String, JsonNode> {
 
     @Override
     public void clear() {
+        checkNotFrozen();
         kv = EMPTY;
         size = 0;
         index = null;

@@ -38,10 +38,12 @@ public final class Json {
             .build();
 
     /** For trees kept in memory a long time: shared short strings, small tables ({@link CompactNodeFactory}). */
+    private static final CompactNodeFactory COMPACT = new CompactNodeFactory();
+    private static final SharedSubtrees SHARED = new SharedSubtrees(COMPACT);
     private static final ObjectMapper STORED = JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
                     .build())
-            .nodeFactory(new CompactNodeFactory())
+            .nodeFactory(COMPACT)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
@@ -98,6 +100,18 @@ public final class Json {
             throw ApiException.badRequest("stored object is not JSON: " + e.getMessage());
         }
         throw ApiException.badRequest("stored value is not a JSON object");
+    }
+
+    /**
+     * {@link #parseStored} for a tree the watch cache keeps as the current state of an object: in addition, the
+     * values of fields that recur across objects (containers, volumes, labels, managedFields' field sets ...) are
+     * replaced by one read-only subtree shared with every cached tree holding an equal value ({@link SharedSubtrees}).
+     * Changing such a subtree throws {@link UnsupportedOperationException}: copy the object first.
+     */
+    public static ObjectNode parseCached(byte[] bytes) {
+        ObjectNode obj = parseStored(bytes);
+        SHARED.share(obj);
+        return obj;
     }
 
     /** Parses JSON, or YAML when it isn't JSON (one document). */

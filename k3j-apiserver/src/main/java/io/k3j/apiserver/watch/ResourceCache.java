@@ -62,7 +62,7 @@ public final class ResourceCache {
 
     synchronized void load(String key, byte[] value, long modRevision) {
         objects.put(key, bytesOnly ? CachedObject.ofStored(key, value, modRevision)
-                : cached(key, WatchCache.decode(value, modRevision), value, modRevision));
+                : cached(key, WatchCache.decodeCached(value, modRevision), value, modRevision));
     }
 
     /** A tree-backed object whose JSON is spliced from its stored bytes on each read ({@link Serialized}). */

@@ -280,7 +280,7 @@ public final class WatchCache implements AutoCloseable, WatchListener {
                             new ResourceCache.WindowEvent(CacheEvent.Type.DELETED, key, e.revision(), null, prevBytes, prevRev));
                 } else {
                     CacheEvent.Type t = prev == null ? CacheEvent.Type.ADDED : CacheEvent.Type.MODIFIED;
-                    ObjectNode obj = decode(e.kv().value(), e.revision());
+                    ObjectNode obj = c.bytesOnly() ? decode(e.kv().value(), e.revision()) : decodeCached(e.kv().value(), e.revision());
                     c.apply(new CacheEvent(t, key, obj, prev, e.revision(), Serialized.ofStored(obj, e.kv().value(), e.revision(), true)),
                             new ResourceCache.WindowEvent(t, key, e.revision(), e.kv().value(), prevBytes, prevRev));
                 }
@@ -313,6 +313,13 @@ public final class WatchCache implements AutoCloseable, WatchListener {
     /** Stored bytes to the object clients see: resourceVersion is the revision, never stored. */
     public static ObjectNode decode(byte[] value, long revision) {
         ObjectNode obj = Json.parseStored(value);
+        Json.obj(obj, "metadata").put("resourceVersion", Long.toString(revision));
+        return obj;
+    }
+
+    /** {@link #decode} for a tree the cache keeps: its recurring subtrees are shared read-only ({@link Json#parseCached}). */
+    static ObjectNode decodeCached(byte[] value, long revision) {
+        ObjectNode obj = Json.parseCached(value);
         Json.obj(obj, "metadata").put("resourceVersion", Long.toString(revision));
         return obj;
     }
