@@ -14,7 +14,9 @@ import java.util.List;
  * So when the old generation has grown since the last full collection by {@code growth} bytes and by half of
  * what that collection left, and two whole {@code period}s passed without a young collection (allocation has
  * calmed down), this runs one full collection, after which the JVM returns the free space above 10 % of the heap
- * (the launcher's {@code -XX:MaxHeapFreeRatio} of 30 % applies again afterwards).
+ * (the launcher's {@code -XX:MaxHeapFreeRatio} of 20 % applies again afterwards). The launcher's
+ * {@code -XX:MarkSweepDeadRatio=0} makes that collection compact everything: by default it may leave 5 % of the old
+ * generation's capacity, then still the burst's, as dead objects in place.
  *
  * <p>Only for the server process: it calls {@link System#gc()}, which would disturb tests sharing a JVM.
  */
