@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * An object as the cache holds it: shared and immutable by convention (copy before changing). Most are held as
  * a tree, which every in-process informer shares, and whose parts below the second level are shared with the
  * other cached trees holding equal ones and are read-only ({@link io.k3j.api.Json#parseCached}): changing them
- * throws. Resources the server itself hardly reads (Events: written
- * for people, one or two per pod) are held as the store's bytes only, a fraction of a tree's size, and decoded
- * on each {@link #object()}.
+ * throws. Resources the server itself hardly reads (Events: written for people, one or two per pod) are held as
+ * the store's bytes only, a fraction of a tree's size, and decoded on each {@link #object()}.
  */
 public final class CachedObject {
     private final String key;
