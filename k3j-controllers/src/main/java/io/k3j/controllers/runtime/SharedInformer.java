@@ -207,8 +207,7 @@ public final class SharedInformer implements AutoCloseable {
         }
         for (Map.Entry<String, ObjectNode> en : listed.entrySet()) {
             ObjectNode old = items.put(en.getKey(), en.getValue());
-            if (old != null) unindex(en.getKey(), old);
-            index(en.getKey(), en.getValue());
+            reindex(en.getKey(), old, en.getValue());
             if (old == null) dispatch(h -> h.onAdd(en.getValue()));
             else if (old != en.getValue()) dispatch(h -> h.onUpdate(old, en.getValue()));
         }
@@ -219,8 +218,7 @@ public final class SharedInformer implements AutoCloseable {
         switch (e.type()) {
             case ADDED, MODIFIED -> {
                 ObjectNode old = items.put(key, e.object());
-                if (old != null) unindex(key, old);
-                index(key, e.object());
+                reindex(key, old, e.object());
                 if (old == null) dispatch(h -> h.onAdd(e.object()));
                 else dispatch(h -> h.onUpdate(old, e.object()));
             }
@@ -233,10 +231,26 @@ public final class SharedInformer implements AutoCloseable {
         }
     }
 
-    private void index(String key, ObjectNode obj) {
+    /**
+     * Moves {@code key} from the index entries of {@code old} (null: none) to those of {@code obj}: first adds it
+     * under the new values, then removes it from the old values the new object no longer has. Readers list without
+     * this object's lock, so removing first made an updated object vanish from {@link #list(String)} for a moment:
+     * a controller syncing then saw one pod too few and created another (Deployments over their surge, Jobs over
+     * their parallelism, a ReplicationController one pod too many).
+     */
+    private void reindex(String key, ObjectNode old, ObjectNode obj) {
         for (Map.Entry<String, Function<ObjectNode, Collection<String>>> en : indexers.entrySet()) {
             Map<String, Set<String>> idx = indices.get(en.getKey());
-            for (String v : en.getValue().apply(obj)) idx.computeIfAbsent(v, x -> ConcurrentHashMap.newKeySet()).add(key);
+            Collection<String> now = en.getValue().apply(obj);
+            for (String v : now) idx.computeIfAbsent(v, x -> ConcurrentHashMap.newKeySet()).add(key);
+            if (old == null) continue;
+            for (String v : en.getValue().apply(old)) {
+                if (now.contains(v)) continue;
+                idx.computeIfPresent(v, (k, keys) -> {
+                    keys.remove(key);
+                    return keys.isEmpty() ? null : keys;
+                });
+            }
         }
     }
 
