@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.testing.TestServers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +29,8 @@ class KubectlTokenTest {
 
     @BeforeAll
     static void start() {
-        ServerConfig d = ServerConfig.defaults(dir);
         kubeconfig = dir.resolve("kubeconfig");
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), kubeconfig, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = ControlPlane.start(TestServers.config(dir, kubeconfig, "memory://"));
     }
 
     @AfterAll

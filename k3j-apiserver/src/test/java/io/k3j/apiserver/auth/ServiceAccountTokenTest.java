@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
 import io.k3j.apiserver.auth.serviceaccount.ServiceAccountTokens;
-import io.k3j.apiserver.pki.CertAndKey;
-import java.io.StringReader;
+import io.k3j.apiserver.testing.TestServers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,25 +14,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
-import java.security.KeyStore;
 import java.security.MessageDigest;
-import java.security.PrivateKey;
 import java.security.Signature;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -56,47 +43,15 @@ class ServiceAccountTokenTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ServerConfig d = ServerConfig.defaults(dir);
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = TestServers.start(dir);
         base = "https://127.0.0.1:" + cp.port();
-        admin = HttpClient.newBuilder().sslContext(tls(cp.pki().adminCredentials())).build();
-        anonymous = HttpClient.newBuilder().sslContext(tls(null)).build();
+        admin = HttpClient.newBuilder().sslContext(TestServers.tls(cp, cp.pki().adminCredentials())).build();
+        anonymous = HttpClient.newBuilder().sslContext(TestServers.tls(cp, null)).build();
     }
 
     @AfterAll
     static void stop() {
         if (cp != null) cp.close();
-    }
-
-    private static SSLContext tls(CertAndKey creds) throws Exception {
-        KeyManagerFactory kmf = null;
-        if (creds != null) {
-            X509Certificate cert;
-            PrivateKey key;
-            try (PEMParser p = new PEMParser(new StringReader(creds.certificatePem()))) {
-                cert = new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) p.readObject());
-            }
-            try (PEMParser p = new PEMParser(new StringReader(creds.privateKeyPem()))) {
-                Object o = p.readObject();
-                JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-                key = o instanceof PEMKeyPair kp ? conv.getKeyPair(kp).getPrivate()
-                        : conv.getPrivateKey((org.bouncycastle.asn1.pkcs.PrivateKeyInfo) o);
-            }
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("me", key, new char[0], new X509Certificate[] {cert});
-            kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, new char[0]);
-        }
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", cp.pki().serverCaCertificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return ctx;
     }
 
     record Answer(int code, String text) {

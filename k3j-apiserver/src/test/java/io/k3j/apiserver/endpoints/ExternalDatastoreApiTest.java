@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.testing.TestServers;
 import io.k3j.store.testing.MariaDb;
 import io.k3j.store.testing.Postgres;
 import java.net.URI;
@@ -103,9 +103,7 @@ class ExternalDatastoreApiTest {
 
     private static ControlPlane start(String endpoint, Path serverDir) throws Exception {
         Files.createDirectories(serverDir);
-        ServerConfig d = ServerConfig.defaults(serverDir);
-        return ControlPlane.start(new ServerConfig(serverDir, "127.0.0.1", 0, "", List.of(), null, "0600", null, endpoint,
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        return ControlPlane.start(TestServers.config(serverDir, null, endpoint));
     }
 
     private static void copyTree(Path from, Path to) throws java.io.IOException {
@@ -127,7 +125,7 @@ class ExternalDatastoreApiTest {
         private final String base;
 
         Api(ControlPlane cp) throws Exception {
-            this.http = HttpClient.newBuilder().sslContext(FieldValidationTest.tls(cp)).build();
+            this.http = HttpClient.newBuilder().sslContext(TestServers.adminTls(cp)).build();
             this.base = "https://127.0.0.1:" + cp.port();
         }
 

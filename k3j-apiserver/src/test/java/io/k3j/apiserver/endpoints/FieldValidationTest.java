@@ -5,26 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
-import io.k3j.apiserver.pki.CertAndKey;
-import java.io.StringReader;
+import io.k3j.apiserver.testing.TestServers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -44,44 +31,14 @@ class FieldValidationTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ServerConfig d = ServerConfig.defaults(dir);
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = TestServers.start(dir);
         base = "https://127.0.0.1:" + cp.port();
-        http = HttpClient.newBuilder().sslContext(tls(cp)).build();
+        http = HttpClient.newBuilder().sslContext(TestServers.adminTls(cp)).build();
     }
 
     @AfterAll
     static void stop() {
         if (cp != null) cp.close();
-    }
-
-    static SSLContext tls(ControlPlane cp) throws Exception {
-        CertAndKey admin = cp.pki().adminCredentials();
-        X509Certificate cert;
-        PrivateKey key;
-        try (PEMParser p = new PEMParser(new StringReader(admin.certificatePem()))) {
-            cert = new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) p.readObject());
-        }
-        try (PEMParser p = new PEMParser(new StringReader(admin.privateKeyPem()))) {
-            Object o = p.readObject();
-            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-            key = o instanceof PEMKeyPair kp ? conv.getKeyPair(kp).getPrivate()
-                    : conv.getPrivateKey((org.bouncycastle.asn1.pkcs.PrivateKeyInfo) o);
-        }
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("admin", key, new char[0], new X509Certificate[] {cert});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, new char[0]);
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", cp.pki().serverCaCertificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return ctx;
     }
 
     record Answer(int code, JsonNode body, List<String> warnings) {

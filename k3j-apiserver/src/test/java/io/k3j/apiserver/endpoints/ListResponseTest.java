@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.testing.TestServers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -34,9 +33,7 @@ class ListResponseTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ServerConfig d = ServerConfig.defaults(dir);
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = TestServers.start(dir);
         base = "https://127.0.0.1:" + cp.port();
         try (HttpClient http = client(HttpClient.Version.HTTP_2)) {
             post(http, "/api/v1/namespaces", "{\"metadata\":{\"name\":\"big\"}}");
@@ -53,7 +50,7 @@ class ListResponseTest {
     }
 
     static HttpClient client(HttpClient.Version version) throws Exception {
-        return HttpClient.newBuilder().sslContext(FieldValidationTest.tls(cp)).version(version).build();
+        return HttpClient.newBuilder().sslContext(TestServers.adminTls(cp)).version(version).build();
     }
 
     static void post(HttpClient http, String path, String body) throws Exception {

@@ -3,7 +3,7 @@ package io.k3j.apiserver.endpoints;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.testing.TestServers;
 import io.k3j.apiserver.watch.ResourceCache;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -35,11 +35,9 @@ class WatchLifetimeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ServerConfig d = ServerConfig.defaults(dir);
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = TestServers.start(dir);
         base = "https://127.0.0.1:" + cp.port();
-        http = HttpClient.newBuilder().sslContext(FieldValidationTest.tls(cp)).build();
+        http = HttpClient.newBuilder().sslContext(TestServers.adminTls(cp)).build();
     }
 
     @AfterAll

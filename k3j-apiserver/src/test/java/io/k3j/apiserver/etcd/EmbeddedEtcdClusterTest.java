@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
 import io.k3j.apiserver.ServerConfig;
-import io.k3j.apiserver.pki.CertAndKey;
+import io.k3j.apiserver.testing.TestServers;
 import io.k3j.store.testing.DebianPackages;
-import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,20 +15,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -248,7 +239,7 @@ class EmbeddedEtcdClusterTest {
 
         Api(ControlPlane cp) throws Exception {
             this.base = "https://127.0.0.1:" + cp.port();
-            this.http = HttpClient.newBuilder().sslContext(adminTls(cp)).connectTimeout(Duration.ofSeconds(2)).build();
+            this.http = HttpClient.newBuilder().sslContext(TestServers.adminTls(cp)).connectTimeout(Duration.ofSeconds(2)).build();
         }
 
         HttpResponse<byte[]> send(String method, String path, String body) throws Exception {
@@ -274,34 +265,6 @@ class EmbeddedEtcdClusterTest {
         tmf.init(trust);
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
-    }
-
-    private static SSLContext adminTls(ControlPlane cp) throws Exception {
-        CertAndKey admin = cp.pki().adminCredentials();
-        X509Certificate cert;
-        PrivateKey key;
-        try (PEMParser p = new PEMParser(new StringReader(admin.certificatePem()))) {
-            cert = new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) p.readObject());
-        }
-        try (PEMParser p = new PEMParser(new StringReader(admin.privateKeyPem()))) {
-            Object o = p.readObject();
-            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-            key = o instanceof PEMKeyPair kp ? conv.getKeyPair(kp).getPrivate()
-                    : conv.getPrivateKey((org.bouncycastle.asn1.pkcs.PrivateKeyInfo) o);
-        }
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("admin", key, new char[0], new X509Certificate[] {cert});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, new char[0]);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", cp.pki().serverCaCertificate());
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         return ctx;
     }
 

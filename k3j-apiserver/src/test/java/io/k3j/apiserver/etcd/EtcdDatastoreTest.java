@@ -3,26 +3,13 @@ package io.k3j.apiserver.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
-import io.k3j.apiserver.pki.CertAndKey;
+import io.k3j.apiserver.testing.TestServers;
 import io.k3j.store.testing.EtcdServer;
-import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -50,10 +37,8 @@ class EtcdDatastoreTest {
     static void start() {
         EtcdServer.ensureInstalled();
         etcd = EtcdServer.start(dir.resolve("etcd"));
-        ServerConfig d = ServerConfig.defaults(dir.resolve("server"));
         kubeconfig = dir.resolve("kubeconfig");
-        cp = ControlPlane.start(new ServerConfig(dir.resolve("server"), "127.0.0.1", 0, "", List.of(), kubeconfig, "0600", null,
-                etcd.clientUrl().toString(), d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = ControlPlane.start(TestServers.config(dir.resolve("server"), kubeconfig, etcd.clientUrl().toString()));
     }
 
     @AfterAll
@@ -115,7 +100,7 @@ class EtcdDatastoreTest {
         try (io.k3j.store.etcd.EtcdStore store = io.k3j.store.etcd.EtcdStore.open(List.of(etcd.clientUrl()), null)) {
             direct = load(count, clients, i -> store.create("/bench/direct/" + i, value));
         }
-        SSLContext tls = adminTls();
+        SSLContext tls = TestServers.adminTls(cp);
         List<HttpClient> https = new ArrayList<>();
         for (int t = 0; t < clients; t++) https.add(HttpClient.newBuilder().sslContext(tls).build());
         String url = "https://127.0.0.1:" + cp.port() + "/api/v1/namespaces/default/configmaps";
@@ -160,34 +145,6 @@ class EtcdDatastoreTest {
         double seconds = (System.nanoTime() - start) / 1e9;
         assertThat(failures).isEmpty();
         return count / seconds;
-    }
-
-    /** The admin client certificate, as kubectl uses it, for java.net.http. */
-    private static SSLContext adminTls() throws Exception {
-        CertAndKey admin = cp.pki().adminCredentials();
-        X509Certificate cert;
-        try (PEMParser p = new PEMParser(new StringReader(admin.certificatePem()))) {
-            cert = new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) p.readObject());
-        }
-        PrivateKey key;
-        try (PEMParser p = new PEMParser(new StringReader(admin.privateKeyPem()))) {
-            Object o = p.readObject();
-            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-            key = o instanceof PEMKeyPair pair ? conv.getKeyPair(pair).getPrivate() : conv.getPrivateKey((PrivateKeyInfo) o);
-        }
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("admin", key, new char[0], new X509Certificate[] {cert});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", cp.pki().serverCaCertificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return ctx;
     }
 
     private static List<String> kubectlCommand(String... args) {

@@ -5,15 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.testing.TestServers;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,9 +21,7 @@ class EventReaperTest {
 
     @Test
     void deletesEventsLastRecordedLongerAgoThanTheTtl() {
-        ServerConfig d = ServerConfig.defaults(dir);
-        try (ControlPlane cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()))) {
+        try (ControlPlane cp = TestServers.start(dir)) {
             ResourceType events = cp.registry().find("", "v1", "events").orElseThrow();
             Instant now = Instant.now();
             cp.objects().create(events, "default", event("once", now.toString()), WriteOptions.system("test"));

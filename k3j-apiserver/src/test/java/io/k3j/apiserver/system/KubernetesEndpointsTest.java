@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
 import io.k3j.apiserver.registry.DeleteOptions;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.testing.TestServers;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,9 +39,7 @@ class KubernetesEndpointsTest {
 
     @BeforeAll
     static void start() {
-        ServerConfig d = ServerConfig.defaults(dir);
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = TestServers.start(dir);
         leases = cp.registry().find("coordination.k8s.io", "v1", "leases").orElseThrow();
         endpoints = cp.registry().find("", "v1", "endpoints").orElseThrow();
         slices = cp.registry().find("discovery.k8s.io", "v1", "endpointslices").orElseThrow();

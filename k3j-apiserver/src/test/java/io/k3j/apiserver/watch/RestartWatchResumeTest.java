@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.k3j.api.ApiException;
 import io.k3j.api.Json;
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
 import io.k3j.apiserver.registry.DeleteOptions;
 import io.k3j.apiserver.registry.Meta;
 import io.k3j.apiserver.registry.WriteOptions;
 import io.k3j.apiserver.resource.ResourceType;
+import io.k3j.apiserver.testing.TestServers;
 import io.k3j.store.sqlite.SqliteStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,9 +40,7 @@ class RestartWatchResumeTest {
     }
 
     private ControlPlane start() {
-        ServerConfig d = ServerConfig.defaults(dir);
-        return ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), null, "0600", null, "",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        return ControlPlane.start(TestServers.config(dir, null, ""));
     }
 
     private ResourceType secrets() {

@@ -3,7 +3,7 @@ package io.k3j.apiserver.registry.networking;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.k3j.apiserver.ControlPlane;
-import io.k3j.apiserver.ServerConfig;
+import io.k3j.apiserver.testing.TestServers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +24,8 @@ class DefaultIngressClassTest {
 
     @BeforeAll
     static void start() {
-        ServerConfig d = ServerConfig.defaults(dir);
         kubeconfig = dir.resolve("kubeconfig");
-        cp = ControlPlane.start(new ServerConfig(dir, "127.0.0.1", 0, "", List.of(), kubeconfig, "0600", null, "memory://",
-                d.clusterCidr(), d.serviceCidr(), d.clusterDns(), d.clusterDomain(), "", List.of()));
+        cp = ControlPlane.start(TestServers.config(dir, kubeconfig, "memory://"));
     }
 
     @AfterAll
